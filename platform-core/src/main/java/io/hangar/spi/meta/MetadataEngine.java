@@ -1,0 +1,164 @@
+package io.hangar.spi.meta;
+
+import io.hangar.fs.Attr;
+import io.hangar.fs.DirEntry;
+import io.hangar.fs.Entry;
+import io.hangar.fs.FileType;
+import io.hangar.fs.FsException;
+import io.hangar.fs.SetAttr;
+import io.hangar.fs.StatFs;
+import java.util.List;
+import java.util.Optional;
+import org.osgi.annotation.versioning.ConsumerType;
+
+/**
+ * The namespace and file layout of one volume. Every method that changes state is atomic: it is applied
+ * whole or not at all, also when the process dies in the middle, and once it returns it is durable.
+ * Errors are {@link FsException}s carrying the POSIX errno a file system would return; a failure to reach
+ * the backend is {@code EIO}/{@code EAGAIN} and leaves nothing half-applied, so it may be retried.
+ *
+ * <p>The root directory is inode {@link #ROOT}. Names are at most {@link #MAX_NAME} bytes of UTF-8 and
+ * contain neither '/' nor NUL. Permission checks are the frontend's job (the kernel's with FUSE
+ * {@code default_permissions}); the engine enforces the namespace rules.
+ *
+ * <p>Implementations are thread-safe; several engines (processes) may share one backend.
+ */
+@ConsumerType
+public interface MetadataEngine extends AutoCloseable {
+    long ROOT = 1;
+    int MAX_NAME = 255;
+
+    // ---- volume ----
+
+    /**
+     * Formats an empty backend: records the settings and creates the root directory. Formatting a backend
+     * that already holds a volume fails with EEXIST, unless it is the same volume (same UUID), which is a
+     * no-op.
+     */
+    void format(VolumeFormat format) throws FsException;
+
+    /** The settings of the volume, or empty if the backend was never formatted. */
+    Optional<VolumeFormat> load() throws FsException;
+
+    // ---- namespace ----
+
+    /** Resolves {@code name} in directory {@code parent}; "." and ".." are resolved too. */
+    Entry lookup(long parent, String name) throws FsException;
+
+    Attr getattr(long inode) throws FsException;
+
+    /** Changes mode, owner and times ({@code size} must be null: use {@link #truncate}); ctime is updated. */
+    Attr setattr(long inode, SetAttr change) throws FsException;
+
+    /**
+     * Creates a file, directory, FIFO, socket, device or symlink ({@code target} only for symlinks).
+     * {@code mode} holds permission bits. EEXIST if the name is taken, ENOTDIR if parent is no directory.
+     */
+    Entry mknod(long parent, String name, FileType type, int mode, int uid, int gid, int rdev, String target)
+            throws FsException;
+
+    /**
+     * Removes a non-directory name. When the inode's last link goes while a session has it open, its data
+     * stays until the last {@link #release}; otherwise its slices are released at once.
+     */
+    void unlink(long parent, String name) throws FsException;
+
+    /** Removes an empty directory: ENOTEMPTY, ENOTDIR, EBUSY for the root. */
+    void rmdir(long parent, String name) throws FsException;
+
+    /**
+     * Renames with the semantics of renameat2(2): replaces an existing destination of compatible type
+     * (EISDIR, ENOTDIR, ENOTEMPTY otherwise), {@code RenameFlags.NOREPLACE} and {@code RenameFlags.EXCHANGE}.
+     * Moving a directory below itself fails with EINVAL.
+     */
+    void rename(long srcParent, String srcName, long dstParent, String dstName, int flags) throws FsException;
+
+    /** Adds a hard link: EPERM for directories. Returns the new entry with the raised link count. */
+    Entry link(long inode, long newParent, String newName) throws FsException;
+
+    String readlink(long inode) throws FsException;
+
+    /**
+     * Lists a directory in name order, starting after {@code after} (null: from the start), at most
+     * {@code limit} entries, without "." and "..". The cursor stays valid while entries come and go.
+     */
+    List<DirEntry> readdir(long inode, String after, int limit, boolean withAttributes) throws FsException;
+
+    // ---- extended attributes ----
+
+    /** ENODATA if the attribute does not exist. */
+    byte[] getxattr(long inode, String name) throws FsException;
+
+    /** {@code flags}: {@code XattrFlags.CREATE} (EEXIST) or {@code XattrFlags.REPLACE} (ENODATA). */
+    void setxattr(long inode, String name, byte[] value, int flags) throws FsException;
+
+    List<String> listxattr(long inode) throws FsException;
+
+    void removexattr(long inode, String name) throws FsException;
+
+    StatFs statfs() throws FsException;
+
+    // ---- file layout ----
+
+    /** Allocates {@code count} consecutive new slice ids and returns the first. */
+    long newSliceIds(int count) throws FsException;
+
+    /** The slice records of one chunk in write order (empty if none). */
+    List<Slice> readChunk(long inode, int chunkIndex) throws FsException;
+
+    /**
+     * Appends a slice record to a chunk whose blocks are already stored, extends the file length to cover
+     * it, updates mtime/ctime and the usage counters, and takes the slice's first reference.
+     */
+    void writeSlice(long inode, int chunkIndex, Slice slice, long mtimeNs) throws FsException;
+
+    /**
+     * Sets the length of a regular file. Shrinking releases the chunks beyond the end and makes the bytes
+     * past the new end of the last chunk read as zeros if the file grows again.
+     */
+    Attr truncate(long inode, long length) throws FsException;
+
+    /**
+     * Replaces the first {@code expected.size()} records of a chunk by {@code replacement} if they are still
+     * exactly {@code expected} (records appended since are kept on top). Returns false and changes nothing
+     * otherwise. The replaced records give up their references; the replacement takes new ones.
+     */
+    boolean compactChunk(long inode, int chunkIndex, List<Slice> expected, List<Slice> replacement)
+            throws FsException;
+
+    /**
+     * Copies a file or a directory tree to a new name without copying data: attributes, xattrs and slice
+     * lists are copied and every slice gains a reference. The copy becomes visible only when complete.
+     */
+    Entry clone(long srcInode, long dstParent, String dstName, int uid, int gid) throws FsException;
+
+    /** Slices whose last reference is gone and whose blocks may be deleted from the chunk store. */
+    List<SliceRef> pendingSliceDeletes(int limit) throws FsException;
+
+    /** Forgets slices whose blocks were deleted. */
+    void confirmSliceDeletes(List<SliceRef> done) throws FsException;
+
+    // ---- sessions and open files ----
+
+    /** Registers a client; its open files are tracked under the returned session id. */
+    long openSession(String info) throws FsException;
+
+    /** Keeps a session alive; sessions silent longer than the timeout are cleaned up by others. */
+    void heartbeat(long session) throws FsException;
+
+    /** Ends a session and releases every file it still had open. */
+    void closeSession(long session) throws FsException;
+
+    /** Notes that a session opened an inode. */
+    void open(long session, long inode) throws FsException;
+
+    /** Notes that a session closed an inode; the last close of an unlinked file reclaims it. */
+    void release(long session, long inode) throws FsException;
+
+    /** Ends sessions whose last heartbeat is older than {@code timeoutMs}; returns how many. */
+    int cleanStaleSessions(long timeoutMs) throws FsException;
+
+    /** Frees connections. Does not throw for a backend that is already gone. */
+    @Override
+    void close();
+}

@@ -1,0 +1,33 @@
+package io.hangar.vfs;
+
+import io.hangar.fs.FsException;
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * An open file. Writes are buffered (within the volume's memory bound) and become visible to other clients
+ * on {@link #flush()}, {@link #fsync()} or {@link #close()}: close-to-open consistency. Reads through any
+ * handle of the same volume see this handle's writes. Handles are safe for use from several threads.
+ */
+@ProviderType
+public interface FileHandle extends AutoCloseable {
+    long inode();
+
+    /** Reads into {@code buf[off, off+len)} from file position {@code position}; returns bytes read, 0 at EOF. */
+    int read(long position, byte[] buf, int off, int len) throws FsException;
+
+    /**
+     * Writes {@code buf[off, off+len)} at {@code position}; on a handle opened with O_APPEND at the end of
+     * the file instead. Returns the position written at.
+     */
+    long write(long position, byte[] buf, int off, int len) throws FsException;
+
+    /** Uploads buffered writes and commits them to the metadata engine. */
+    void flush() throws FsException;
+
+    /** Same as {@link #flush()}: every committed slice is durable in store and engine. */
+    void fsync() throws FsException;
+
+    /** Flushes and releases the handle; the last close of an unlinked file frees its data. */
+    @Override
+    void close() throws FsException;
+}

@@ -1,0 +1,82 @@
+package io.hangar.vfs;
+
+import io.hangar.fs.Attr;
+import io.hangar.fs.Caller;
+import io.hangar.fs.DirEntry;
+import io.hangar.fs.Entry;
+import io.hangar.fs.FileType;
+import io.hangar.fs.FsException;
+import io.hangar.fs.SetAttr;
+import io.hangar.fs.StatFs;
+import io.hangar.spi.meta.VolumeFormat;
+import java.util.List;
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * A mounted volume: the POSIX file system that frontends (FUSE, HTTP, the CLI) serve. Files are stored as
+ * 64 MiB chunks of slices of immutable blocks in the volume's chunk store; the namespace lives in its
+ * metadata engine. Errors carry POSIX errnos. Permission checks are left to the frontend; the caller's
+ * credentials own what it creates.
+ */
+@ProviderType
+public interface Volume {
+    long ROOT = 1;
+
+    String name();
+
+    VolumeFormat format();
+
+    /** False while the chunk store or metadata engine behind this volume is gone; I/O then waits or fails. */
+    boolean available();
+
+    /** A one-line state for operators: "ok", or why the volume is unavailable. */
+    String state();
+
+    Entry lookup(long parent, String name) throws FsException;
+
+    /** Resolves a '/'-separated path from the root; symlinks are not followed. */
+    Entry resolve(String path) throws FsException;
+
+    Attr getattr(long inode) throws FsException;
+
+    /** Changes attributes; a size truncates (and commits the handles' buffered writes first). */
+    Attr setattr(Caller caller, long inode, SetAttr change) throws FsException;
+
+    Entry mknod(Caller caller, long parent, String name, FileType type, int mode, int rdev) throws FsException;
+
+    Entry mkdir(Caller caller, long parent, String name, int mode) throws FsException;
+
+    Entry symlink(Caller caller, long parent, String name, String target) throws FsException;
+
+    String readlink(long inode) throws FsException;
+
+    void unlink(Caller caller, long parent, String name) throws FsException;
+
+    void rmdir(Caller caller, long parent, String name) throws FsException;
+
+    void rename(Caller caller, long srcParent, String srcName, long dstParent, String dstName, int flags)
+            throws FsException;
+
+    Entry link(Caller caller, long inode, long newParent, String newName) throws FsException;
+
+    List<DirEntry> readdir(long inode, String after, int limit, boolean withAttributes) throws FsException;
+
+    byte[] getxattr(long inode, String name) throws FsException;
+
+    void setxattr(Caller caller, long inode, String name, byte[] value, int flags) throws FsException;
+
+    List<String> listxattr(long inode) throws FsException;
+
+    void removexattr(Caller caller, long inode, String name) throws FsException;
+
+    StatFs statfs() throws FsException;
+
+    /** Creates and opens a regular file ({@code flags} as open(2), O_EXCL honoured). */
+    FileHandle create(Caller caller, long parent, String name, int mode, int flags) throws FsException;
+
+    /** Opens a regular file; O_TRUNC truncates, O_APPEND appends. EISDIR for a directory. */
+    FileHandle open(Caller caller, long inode, int flags) throws FsException;
+
+    /** Metadata-only copy of a file or tree (no data copied); buffered writes are committed first. */
+    Entry clone(Caller caller, long srcInode, long dstParent, String dstName) throws FsException;
+}
