@@ -1,0 +1,120 @@
+package io.hangar.core.vfs;
+
+import io.hangar.core.layout.ChunkLayout;
+import io.hangar.fs.FsException;
+import io.hangar.spi.meta.Slice;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One slice being written: contiguous bytes appended at a chunk position. Each block is uploaded as soon as
+ * it is full, so a large sequential write streams to the store while the writer goes on; the last, partial
+ * block is uploaded when the slice is sealed.
+ */
+final class SliceBuilder {
+    private static final int MIN_BUFFER = 64 << 10;
+
+    final int chunk;
+    final int pos;
+    final long id;
+    private final ChunkLayout layout;
+    private final Uploader uploader;
+    private final BufferBudget budget;
+    private final List<CompletableFuture<Void>> uploads = new ArrayList<>();
+    private byte[] block;
+    private int blockFill;
+    private int len;
+    private boolean sealed;
+
+    /** Uploads one block; owns the buffer (and its budget) from then on. */
+    interface Uploader {
+        CompletableFuture<Void> upload(String key, byte[] data, int length, int budgetBytes);
+    }
+
+    SliceBuilder(int chunk, int pos, long id, ChunkLayout layout, Uploader uploader, BufferBudget budget) {
+        this.chunk = chunk;
+        this.pos = pos;
+        this.id = id;
+        this.layout = layout;
+        this.uploader = uploader;
+        this.budget = budget;
+    }
+
+    int len() {
+        return len;
+    }
+
+    int end() {
+        return pos + len;
+    }
+
+    /** Room left in this slice before it reaches the end of its chunk. */
+    int room() {
+        return layout.chunkSize() - pos - len;
+    }
+
+    /** Appends up to {@code room()} bytes; the caller has reserved nothing, buffers are reserved here. */
+    void append(byte[] data, int off, int n) throws FsException {
+        int bs = layout.blockSize();
+        while (n > 0) {
+            int want = Math.min(n, bs - blockFill);
+            ensureCapacity(blockFill + want);
+            System.arraycopy(data, off, block, blockFill, want);
+            blockFill += want;
+            len += want;
+            off += want;
+            n -= want;
+            if (blockFill == bs) {
+                shipBlock();
+            }
+        }
+    }
+
+    private void ensureCapacity(int needed) throws FsException {
+        int have = block == null ? 0 : block.length;
+        if (needed <= have) {
+            return;
+        }
+        // Small files stay small in memory; sequential writers grow to one full block quickly.
+        int cap = Math.max(MIN_BUFFER, have);
+        while (cap < needed) {
+            cap = Math.min(layout.blockSize(), cap * 2);
+        }
+        budget.acquire(cap - have);
+        block = block == null ? new byte[cap] : Arrays.copyOf(block, cap);
+    }
+
+    private void shipBlock() {
+        int index = (len - 1) / layout.blockSize();
+        byte[] data = block;
+        int fill = blockFill;
+        block = null;
+        blockFill = 0;
+        uploads.add(uploader.upload(layout.blockKey(id, index, fill), data, fill, data.length));
+    }
+
+    /** Uploads the partial last block; completes when every block is stored. */
+    CompletableFuture<Void> seal() {
+        if (!sealed) {
+            sealed = true;
+            if (blockFill > 0) {
+                shipBlock();
+            }
+        }
+        return CompletableFuture.allOf(uploads.toArray(CompletableFuture[]::new));
+    }
+
+    Slice record() {
+        return new Slice(id, len, 0, len, pos);
+    }
+
+    /** Drops buffers of a slice that will never be committed (its volume is closing after a failure). */
+    void abandon() {
+        if (block != null) {
+            budget.release(block.length);
+            block = null;
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package io.hangar.core.vfs;
+
+import io.hangar.fs.Errno;
+import io.hangar.fs.FsException;
+import io.hangar.fs.OpenFlags;
+import io.hangar.vfs.FileHandle;
+
+/** An open file of a {@link VfsVolume}; remembers where the last read ended to recognise sequential reads. */
+final class VfsHandle implements FileHandle {
+    private final VfsVolume volume;
+    private final long inode;
+    private final int flags;
+    private final FileWriter writer;
+    private long lastReadEnd = -1;
+    private long prefetchedTo;
+    private boolean closed;
+
+    VfsHandle(VfsVolume volume, long inode, int flags, FileWriter writer) {
+        this.volume = volume;
+        this.inode = inode;
+        this.flags = flags;
+        this.writer = writer;
+    }
+
+    @Override
+    public long inode() {
+        return inode;
+    }
+
+    @Override
+    public int read(long position, byte[] buf, int off, int len) throws FsException {
+        checkOpen();
+        if ((flags & OpenFlags.ACCMODE) == OpenFlags.WRONLY) {
+            throw new FsException(Errno.EBADF, "handle is write-only");
+        }
+        if (position < 0 || len < 0) {
+            throw new FsException(Errno.EINVAL, "negative position or length");
+        }
+        boolean sequential;
+        synchronized (this) {
+            sequential = position == lastReadEnd || position == 0;
+        }
+        int n = volume.read(inode, position, buf, off, len, sequential ? this : null);
+        synchronized (this) {
+            lastReadEnd = position + n;
+        }
+        return n;
+    }
+
+    /** Advances the read-ahead window; returns the range to prefetch as {from, length}, or null. */
+    synchronized long[] nextPrefetch(long readEnd, long readAhead) {
+        long from = Math.max(prefetchedTo, readEnd);
+        long to = readEnd + readAhead;
+        // Prefetch in steps of a quarter window so the store sees large, overlapping requests.
+        if (to - from < readAhead / 4) {
+            return null;
+        }
+        prefetchedTo = to;
+        return new long[] {from, to - from};
+    }
+
+    @Override
+    public long write(long position, byte[] buf, int off, int len) throws FsException {
+        checkOpen();
+        if (!OpenFlags.writable(flags)) {
+            throw new FsException(Errno.EBADF, "handle is read-only");
+        }
+        if (position < 0 || len < 0) {
+            throw new FsException(Errno.EINVAL, "negative position or length");
+        }
+        return volume.write(inode, writer, (flags & OpenFlags.APPEND) != 0, position, buf, off, len);
+    }
+
+    @Override
+    public void flush() throws FsException {
+        checkOpen();
+        if (writer != null) {
+            writer.flush();
+        }
+    }
+
+    @Override
+    public void fsync() throws FsException {
+        flush();
+    }
+
+    @Override
+    public void close() throws FsException {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        volume.release(this, writer);
+    }
+
+    private synchronized void checkOpen() throws FsException {
+        if (closed) {
+            throw new FsException(Errno.EBADF, "file handle is closed");
+        }
+    }
+}

@@ -1,0 +1,596 @@
+package io.hangar.core.vfs;
+
+import io.hangar.core.layout.ChunkLayout;
+import io.hangar.fs.Attr;
+import io.hangar.fs.Caller;
+import io.hangar.fs.DirEntry;
+import io.hangar.fs.Entry;
+import io.hangar.fs.Errno;
+import io.hangar.fs.FileType;
+import io.hangar.fs.FsException;
+import io.hangar.fs.OpenFlags;
+import io.hangar.fs.SetAttr;
+import io.hangar.fs.StatFs;
+import io.hangar.spi.meta.MetadataEngine;
+import io.hangar.spi.meta.VolumeFormat;
+import io.hangar.vfs.FileHandle;
+import io.hangar.vfs.standalone.OpenVolume;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The VFS: a {@link io.hangar.vfs.Volume} over one metadata engine and one chunk store. Namespace calls go
+ * straight to the engine; file data is cut into chunks, written as slices of blocks through
+ * {@link FileWriter}s and read back through the {@link BlockReader}.
+ */
+public final class VfsVolume implements OpenVolume {
+    private static final Logger LOG = Logger.getLogger(VfsVolume.class.getName());
+
+    private final VolumeFormat format;
+    private final MetadataEngine meta;
+    private final StoreGate gate;
+    private final VfsOptions options;
+    private final ChunkLayout layout;
+    private final long session;
+    private final BufferBudget budget;
+    private final SliceIds ids;
+    private final ExecutorService uploadPool;
+    private final ExecutorService readPool;
+    private final ExecutorService compactPool;
+    private final ScheduledExecutorService background;
+    private final BlockReader reader;
+    private final Compactor compactor;
+    private final SliceReaper reaper;
+    private final Map<Long, FileWriter> writers = new ConcurrentHashMap<>();
+    private final Map<Long, Integer> opens = new HashMap<>();
+    private final Runnable onClose;
+    private volatile StatFs usage;
+    private volatile long usageAtNs;
+    private volatile boolean closed;
+
+    public VfsVolume(VolumeFormat format, MetadataEngine meta, StoreGate gate, VfsOptions options, Runnable onClose)
+            throws FsException {
+        this.format = format;
+        this.meta = meta;
+        this.gate = gate;
+        this.options = options;
+        this.onClose = onClose;
+        this.layout = new ChunkLayout(format.name(), format.blockSize(), format.chunkSize());
+        this.budget = new BufferBudget(Math.max(options.bufferSize(), 4L * format.blockSize()));
+        this.ids = new SliceIds(meta);
+        String tag = "hangar-" + format.name();
+        this.uploadPool = Executors.newFixedThreadPool(options.uploadThreads(), threads(tag + "-upload"));
+        this.readPool = Executors.newFixedThreadPool(options.readThreads(), threads(tag + "-read"));
+        this.compactPool = Executors.newSingleThreadExecutor(threads(tag + "-compact"));
+        this.background = Executors.newSingleThreadScheduledExecutor(threads(tag + "-housekeeping"));
+        this.compactor = new Compactor(compactPool, meta, gate, layout, ids, options.compactThreshold());
+        this.reader = new BlockReader(meta, gate, layout, readPool, options.cacheSize(), compactor,
+                options.compactThreshold());
+        compactor.bind(reader);
+        this.reaper = new SliceReaper(meta, gate, layout);
+        this.session = meta.openSession(describeClient());
+        background.scheduleWithFixedDelay(this::heartbeat, 10, 10, TimeUnit.SECONDS);
+        background.scheduleWithFixedDelay(this::reap, 1, 1, TimeUnit.SECONDS);
+        background.scheduleWithFixedDelay(this::cleanStaleSessions, 30, 60, TimeUnit.SECONDS);
+    }
+
+    private static ThreadFactory threads(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    private static String describeClient() {
+        return "pid=" + ProcessHandle.current().pid() + " host=" + System.getenv().getOrDefault("HOSTNAME", "?");
+    }
+
+    // ---- volume ----
+
+    @Override
+    public String name() {
+        return format.name();
+    }
+
+    @Override
+    public VolumeFormat format() {
+        return format;
+    }
+
+    @Override
+    public boolean available() {
+        return !closed && gate.available();
+    }
+
+    @Override
+    public String state() {
+        return closed ? "closed" : gate.state();
+    }
+
+    /** The chunk-store gate, for the component that attaches and detaches stores as they come and go. */
+    public StoreGate gate() {
+        return gate;
+    }
+
+    public long session() {
+        return session;
+    }
+
+    /** Bytes currently held by write buffers (uploads in flight included). */
+    public long bufferedBytes() {
+        return budget.usedBytes();
+    }
+
+    // ---- namespace ----
+
+    @Override
+    public Entry lookup(long parent, String name) throws FsException {
+        Entry e = meta.lookup(parent, name);
+        return withPendingLength(e);
+    }
+
+    @Override
+    public Entry resolve(String path) throws FsException {
+        Entry e = new Entry(ROOT, "/", meta.getattr(ROOT));
+        for (String part : path.split("/")) {
+            if (part.isEmpty() || part.equals(".")) {
+                continue;
+            }
+            if (!e.attr().isDirectory()) {
+                throw new FsException(Errno.ENOTDIR, path + ": " + e.name() + " is not a directory");
+            }
+            e = meta.lookup(e.inode(), part);
+        }
+        return withPendingLength(e);
+    }
+
+    private Entry withPendingLength(Entry e) {
+        FileWriter w = writers.get(e.inode());
+        return w == null ? e : new Entry(e.parent(), e.name(), withPending(e.attr(), w));
+    }
+
+    private static Attr withPending(Attr a, FileWriter w) {
+        long pending = w.pendingEnd();
+        if (pending <= a.length()) {
+            return a;
+        }
+        return new Attr(a.inode(), a.type(), a.mode(), a.uid(), a.gid(), a.nlink(), pending, a.atimeNs(),
+                a.mtimeNs(), a.ctimeNs(), a.rdev(), a.parent());
+    }
+
+    @Override
+    public Attr getattr(long inode) throws FsException {
+        Attr a = meta.getattr(inode);
+        FileWriter w = writers.get(inode);
+        return w == null ? a : withPending(a, w);
+    }
+
+    @Override
+    public Attr setattr(Caller caller, long inode, SetAttr change) throws FsException {
+        Attr a = meta.getattr(inode);
+        checkSetattr(caller, a, change);
+        if (change.size() != null) {
+            if (a.type() != FileType.FILE) {
+                throw new FsException(a.isDirectory() ? Errno.EISDIR : Errno.EINVAL, "truncate of a non-file");
+            }
+            truncate(inode, change.size());
+        }
+        SetAttr rest = change.withoutSize();
+        if (rest.mode() != null || rest.uid() != null || rest.gid() != null || rest.atimeNs() != null
+                || rest.mtimeNs() != null || rest.ctimeNs() != null) {
+            return meta.setattr(inode, rest);
+        }
+        return getattr(inode);
+    }
+
+    /** POSIX ownership rules for chmod/chown/utimens; read/write permission checks are the frontend's. */
+    private static void checkSetattr(Caller c, Attr a, SetAttr s) throws FsException {
+        if (c.isRoot()) {
+            return;
+        }
+        boolean owner = c.uid() == a.uid();
+        if (s.mode() != null && !owner) {
+            throw new FsException(Errno.EPERM, "only the owner may change the mode");
+        }
+        if (s.uid() != null && s.uid() != a.uid()) {
+            throw new FsException(Errno.EPERM, "only root may change the owner");
+        }
+        if (s.gid() != null && s.gid() != a.gid() && (!owner || !c.inGroup(s.gid()))) {
+            throw new FsException(Errno.EPERM, "owner may only change the group to one of its own");
+        }
+        boolean explicitTime = (s.atimeNs() != null && s.atimeNs() != SetAttr.NOW)
+                || (s.mtimeNs() != null && s.mtimeNs() != SetAttr.NOW);
+        if (explicitTime && !owner) {
+            throw new FsException(Errno.EPERM, "only the owner may set explicit times");
+        }
+    }
+
+    private void truncate(long inode, long size) throws FsException {
+        if (size < 0) {
+            throw new FsException(Errno.EINVAL, "negative size");
+        }
+        FileWriter w = writers.get(inode);
+        if (w != null) {
+            w.flush();
+        }
+        meta.truncate(inode, size);
+        reader.invalidate(inode);
+    }
+
+    @Override
+    public Entry mknod(Caller caller, long parent, String name, FileType type, int mode, int rdev)
+            throws FsException {
+        return meta.mknod(parent, name, type, mode & 07777, caller.uid(), groupFor(caller, parent), rdev, null);
+    }
+
+    @Override
+    public Entry mkdir(Caller caller, long parent, String name, int mode) throws FsException {
+        int gid = groupFor(caller, parent);
+        Attr p = meta.getattr(parent);
+        // A setgid directory passes its group and the setgid bit on to subdirectories (BSD semantics).
+        int m = mode & 07777;
+        if ((p.mode() & 02000) != 0) {
+            m |= 02000;
+        }
+        return meta.mknod(parent, name, FileType.DIRECTORY, m, caller.uid(), gid, 0, null);
+    }
+
+    private int groupFor(Caller caller, long parent) throws FsException {
+        Attr p = meta.getattr(parent);
+        return (p.mode() & 02000) != 0 ? p.gid() : caller.gid();
+    }
+
+    @Override
+    public Entry symlink(Caller caller, long parent, String name, String target) throws FsException {
+        if (target.isEmpty() || target.length() > 4096) {
+            throw new FsException(target.isEmpty() ? Errno.ENOENT : Errno.ENAMETOOLONG, "bad symlink target");
+        }
+        return meta.mknod(parent, name, FileType.SYMLINK, 0777, caller.uid(), groupFor(caller, parent), 0, target);
+    }
+
+    @Override
+    public String readlink(long inode) throws FsException {
+        return meta.readlink(inode);
+    }
+
+    @Override
+    public void unlink(Caller caller, long parent, String name) throws FsException {
+        meta.unlink(parent, name);
+    }
+
+    @Override
+    public void rmdir(Caller caller, long parent, String name) throws FsException {
+        meta.rmdir(parent, name);
+    }
+
+    @Override
+    public void rename(Caller caller, long srcParent, String srcName, long dstParent, String dstName, int flags)
+            throws FsException {
+        meta.rename(srcParent, srcName, dstParent, dstName, flags);
+    }
+
+    @Override
+    public Entry link(Caller caller, long inode, long newParent, String newName) throws FsException {
+        return meta.link(inode, newParent, newName);
+    }
+
+    @Override
+    public List<DirEntry> readdir(long inode, String after, int limit, boolean withAttributes) throws FsException {
+        List<DirEntry> list = meta.readdir(inode, after, limit, withAttributes);
+        if (!withAttributes || writers.isEmpty()) {
+            return list;
+        }
+        List<DirEntry> out = new ArrayList<>(list.size());
+        for (DirEntry d : list) {
+            FileWriter w = writers.get(d.inode());
+            out.add(w == null || d.attr() == null ? d
+                    : new DirEntry(d.name(), d.inode(), d.type(), withPending(d.attr(), w)));
+        }
+        return out;
+    }
+
+    @Override
+    public byte[] getxattr(long inode, String name) throws FsException {
+        return meta.getxattr(inode, name);
+    }
+
+    @Override
+    public void setxattr(Caller caller, long inode, String name, byte[] value, int flags) throws FsException {
+        meta.setxattr(inode, name, value, flags);
+    }
+
+    @Override
+    public List<String> listxattr(long inode) throws FsException {
+        return meta.listxattr(inode);
+    }
+
+    @Override
+    public void removexattr(Caller caller, long inode, String name) throws FsException {
+        meta.removexattr(inode, name);
+    }
+
+    @Override
+    public StatFs statfs() throws FsException {
+        StatFs s = meta.statfs();
+        usage = s;
+        usageAtNs = System.nanoTime();
+        return s;
+    }
+
+    @Override
+    public Entry clone(Caller caller, long srcInode, long dstParent, String dstName) throws FsException {
+        flushAll();
+        return meta.clone(srcInode, dstParent, dstName, caller.uid(), caller.gid());
+    }
+
+    // ---- files ----
+
+    @Override
+    public FileHandle create(Caller caller, long parent, String name, int mode, int flags) throws FsException {
+        Entry e;
+        try {
+            e = meta.mknod(parent, name, FileType.FILE, mode & 07777, caller.uid(), groupFor(caller, parent), 0,
+                    null);
+        } catch (FsException ex) {
+            if (ex.errno() != Errno.EEXIST || (flags & OpenFlags.EXCL) != 0) {
+                throw ex;
+            }
+            e = meta.lookup(parent, name);
+            return open(caller, e.inode(), flags);
+        }
+        return open(caller, e.inode(), flags & ~OpenFlags.TRUNC);
+    }
+
+    @Override
+    public FileHandle open(Caller caller, long inode, int flags) throws FsException {
+        checkOpen();
+        Attr a = meta.getattr(inode);
+        if (a.isDirectory() && OpenFlags.writable(flags)) {
+            throw new FsException(Errno.EISDIR, "cannot open a directory for writing");
+        }
+        if (a.type() != FileType.FILE && !a.isDirectory()) {
+            throw new FsException(Errno.EINVAL, "not a regular file: inode " + inode);
+        }
+        if (a.isDirectory()) {
+            throw new FsException(Errno.EISDIR, "is a directory: inode " + inode);
+        }
+        boolean writable = OpenFlags.writable(flags);
+        if (writable && (flags & OpenFlags.TRUNC) != 0) {
+            truncate(inode, 0);
+        }
+        registerOpen(inode);
+        reader.invalidate(inode);
+        FileWriter w = null;
+        if (writable) {
+            w = writers.compute(inode, (k, old) -> old != null ? old
+                    : new FileWriter(inode, meta, layout, ids, this::upload, budget, compactor, reader,
+                            options.compactThreshold()));
+            w.retain();
+        }
+        return new VfsHandle(this, inode, flags, w);
+    }
+
+    private void registerOpen(long inode) throws FsException {
+        synchronized (opens) {
+            int n = opens.getOrDefault(inode, 0);
+            if (n == 0) {
+                meta.open(session, inode);
+            }
+            opens.put(inode, n + 1);
+        }
+    }
+
+    private void unregisterOpen(long inode) throws FsException {
+        synchronized (opens) {
+            int n = opens.getOrDefault(inode, 0) - 1;
+            if (n > 0) {
+                opens.put(inode, n);
+                return;
+            }
+            opens.remove(inode);
+        }
+        meta.release(session, inode);
+    }
+
+    void release(VfsHandle h, FileWriter w) throws FsException {
+        try {
+            if (w != null) {
+                try {
+                    w.flush();
+                } finally {
+                    if (w.releaseUser()) {
+                        writers.remove(h.inode(), w);
+                    }
+                }
+            }
+        } finally {
+            unregisterOpen(h.inode());
+        }
+    }
+
+    int read(long inode, long position, byte[] buf, int off, int len, VfsHandle sequential) throws FsException {
+        checkOpen();
+        FileWriter w = writers.get(inode);
+        if (w != null && w.dirty()) {
+            w.flush();
+        }
+        long length = meta.getattr(inode).length();
+        if (position >= length || len == 0) {
+            return 0;
+        }
+        int n = (int) Math.min(len, length - position);
+        reader.read(inode, position, buf, off, n);
+        if (sequential != null && options.readAhead() > 0) {
+            long[] window = sequential.nextPrefetch(position + n, options.readAhead());
+            if (window != null) {
+                reader.prefetch(inode, window[0], window[1], length);
+            }
+        }
+        return n;
+    }
+
+    long write(long inode, FileWriter w, boolean append, long position, byte[] buf, int off, int len)
+            throws FsException {
+        checkOpen();
+        checkSpace(len);
+        if (append) {
+            // The end of the file and the write at it must not be split by another append.
+            synchronized (w) {
+                long at = Math.max(meta.getattr(inode).length(), w.pendingEnd());
+                w.write(at, buf, off, len);
+                return at;
+            }
+        }
+        if (position + len > layout.chunkStart(Integer.MAX_VALUE - 1)) {
+            throw new FsException(Errno.EFBIG, "write beyond the largest file size");
+        }
+        w.write(position, buf, off, len);
+        return position;
+    }
+
+    private void checkSpace(int len) throws FsException {
+        if (format.capacityBytes() <= 0) {
+            return;
+        }
+        StatFs s = usage;
+        if (s == null || System.nanoTime() - usageAtNs > 1_000_000_000L) {
+            s = statfs();
+        }
+        if (s.usedBytes() + len + budget.usedBytes() > format.capacityBytes()) {
+            throw new FsException(Errno.ENOSPC, "volume " + name() + " is full (" + format.capacityBytes()
+                    + " bytes)");
+        }
+    }
+
+    private CompletableFuture<Void> upload(String key, byte[] data, int length, int budgetBytes) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                gate.call("write " + key, s -> {
+                    s.put(key, data, 0, length);
+                    return null;
+                });
+                if (data.length == length) {
+                    reader.cacheWritten(key, data);
+                }
+            } catch (FsException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            } finally {
+                budget.release(budgetBytes);
+            }
+        }, uploadPool);
+    }
+
+    /** Commits every buffered write of this volume. */
+    public void flushAll() throws FsException {
+        FsException first = null;
+        for (FileWriter w : writers.values()) {
+            try {
+                w.flush();
+            } catch (FsException e) {
+                if (first == null) {
+                    first = e;
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /** Compacts one chunk now, whatever its fragmentation (for tests and the gc command). */
+    public boolean compactNow(long inode, int chunk) throws FsException {
+        return compactor.compact(inode, chunk);
+    }
+
+    /** Deletes unreferenced blocks now; returns how many slices were freed. */
+    public int reapNow() throws FsException {
+        int total = 0;
+        int n;
+        while ((n = reaper.reapOnce(256)) > 0) {
+            total += n;
+        }
+        return total;
+    }
+
+    private void checkOpen() throws FsException {
+        if (closed) {
+            throw new FsException(Errno.EIO, "volume " + name() + " is closed");
+        }
+    }
+
+    private void heartbeat() {
+        try {
+            meta.heartbeat(session);
+        } catch (FsException e) {
+            LOG.log(Level.WARNING, "volume " + name() + ": session heartbeat failed: " + e.getMessage());
+        }
+    }
+
+    private void reap() {
+        try {
+            reapNow();
+        } catch (FsException e) {
+            LOG.log(Level.FINE, "volume " + name() + ": block deletion deferred: " + e.getMessage());
+        }
+    }
+
+    private void cleanStaleSessions() {
+        try {
+            meta.cleanStaleSessions(options.sessionTimeoutMs());
+        } catch (FsException e) {
+            LOG.log(Level.FINE, "volume " + name() + ": stale session cleanup deferred: " + e.getMessage());
+        }
+    }
+
+    /** Commits buffered writes, ends the session and stops the volume's threads. */
+    @Override
+    public void close() throws FsException {
+        if (closed) {
+            return;
+        }
+        FsException failure = null;
+        try {
+            flushAll();
+        } catch (FsException e) {
+            failure = e;
+        }
+        closed = true;
+        background.shutdownNow();
+        compactPool.shutdownNow();
+        uploadPool.shutdown();
+        readPool.shutdownNow();
+        try {
+            uploadPool.awaitTermination(30, TimeUnit.SECONDS);
+            compactPool.awaitTermination(30, TimeUnit.SECONDS);
+            meta.closeSession(session);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (FsException e) {
+            if (failure == null) {
+                failure = e;
+            }
+        } finally {
+            gate.close();
+            if (onClose != null) {
+                onClose.run();
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}

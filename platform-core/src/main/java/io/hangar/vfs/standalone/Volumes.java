@@ -1,0 +1,46 @@
+package io.hangar.vfs.standalone;
+
+import io.hangar.fs.FsException;
+import io.hangar.spi.meta.VolumeFormat;
+import java.util.Map;
+
+/**
+ * Formats and opens volumes by metadata URL without a framework. Engines and stores are located with
+ * {@link java.util.ServiceLoader} ({@code META-INF/services}) by the scheme of their URL.
+ *
+ * <p>Errors are {@link FsException}s whose message is one line fit for a user: "not formatted", "no engine
+ * for scheme", "store unreachable", "wrong store for this volume".
+ */
+public final class Volumes {
+    private Volumes() {
+    }
+
+    /**
+     * Formats the metadata at {@code metaUrl} as volume {@code name} over the store at {@code storageUrl}
+     * and marks the store as belonging to it. Re-formatting the same volume is a no-op; formatting metadata
+     * or a store that belongs to another volume fails with EEXIST.
+     *
+     * @param options {@code block-size} (bytes, default 4 MiB), {@code capacity} (bytes, 0 = unlimited),
+     *            {@code inodes} (0 = unlimited)
+     */
+    public static VolumeFormat format(String metaUrl, String name, String storageUrl, Map<String, String> options)
+            throws FsException {
+        return io.hangar.core.volume.VolumeOpener.standalone().format(metaUrl, name, storageUrl, options);
+    }
+
+    /** The recorded settings of the volume at {@code metaUrl}; ENOENT if it was never formatted. */
+    public static VolumeFormat status(String metaUrl) throws FsException {
+        return io.hangar.core.volume.VolumeOpener.standalone().status(metaUrl);
+    }
+
+    /**
+     * Opens the volume at {@code metaUrl} with its recorded chunk store.
+     *
+     * @param options VFS tuning: {@code buffer-size} (bytes of write buffers + read-ahead, default 256 MiB),
+     *            {@code upload-threads}, {@code read-ahead} (bytes), {@code cache-size} (bytes of in-memory
+     *            block cache)
+     */
+    public static OpenVolume open(String metaUrl, Map<String, String> options) throws FsException {
+        return io.hangar.core.volume.VolumeOpener.standalone().open(metaUrl, options);
+    }
+}
