@@ -1,0 +1,74 @@
+package io.hangar.store.file;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.hangar.spi.store.ChunkStore;
+import io.hangar.spi.store.StoreException;
+import io.hangar.tck.store.ChunkStoreTck;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FileChunkStoreTest extends ChunkStoreTck {
+    @TempDir
+    Path dir;
+
+    @Override
+    protected ChunkStore newStore() throws Exception {
+        return new FileChunkStoreProvider().open(URI.create("file://" + dir.resolve("store")));
+    }
+
+    @Override
+    protected ChunkStore reopen() throws Exception {
+        return newStore();
+    }
+
+    @Test
+    void putLeavesNoTemporaryFiles() throws Exception {
+        store.put("a/b/c", new byte[10], 0, 10);
+        try (var s = Files.list(dir.resolve("store/.tmp"))) {
+            assertEquals(0, s.count());
+        }
+        assertTrue(Files.isRegularFile(dir.resolve("store/a/b/c")));
+    }
+
+    @Test
+    void closedStoreFailsTransiently() throws Exception {
+        store.put("k", new byte[1], 0, 1);
+        store.close();
+        StoreException e = assertThrows(StoreException.class, () -> store.get("k", 0, -1));
+        assertEquals(StoreException.Kind.TRANSIENT, e.kind());
+    }
+
+    @Test
+    void relativeOrHostUrlsAreRejected() {
+        assertEquals(StoreException.Kind.INVALID, assertThrows(StoreException.class,
+                () -> new FileChunkStoreProvider().open(URI.create("file://host/x"))).kind());
+    }
+
+    @Test
+    void unwritableRootIsAPermissionError() throws Exception {
+        Path ro = dir.resolve("ro");
+        Files.createDirectories(ro.resolve(".tmp"));
+        ro.toFile().setWritable(false, false);
+        try {
+            if (Files.isWritable(ro)) {
+                // root bypasses mode bits: use a path below a regular file instead, which no one can create.
+                Path file = dir.resolve("plain");
+                Files.write(file, new byte[1]);
+                StoreException e = assertThrows(StoreException.class,
+                        () -> new FileChunkStoreProvider().open(URI.create("file://" + file.resolve("sub"))));
+                assertTrue(e.getMessage().contains("cannot create store directory"), e.getMessage());
+            } else {
+                assertEquals(StoreException.Kind.PERMISSION, assertThrows(StoreException.class,
+                        () -> new FileChunkStoreProvider().open(URI.create("file://" + ro))).kind());
+            }
+        } finally {
+            ro.toFile().setWritable(true, false);
+        }
+    }
+}
