@@ -1,0 +1,13 @@
+-- ARGV: ino, newParent, newName. Returns the attributes after linking.
+local ino, np, nn = ARGV[3], ARGV[4], ARGV[5]
+local t = need_inode(ino)
+if t == 'd' then fail('EPERM', 'cannot hard-link directory ' .. ino) end
+need_dir(np)
+if entry(np, nn) then fail('EEXIST', nn .. ' exists in ' .. np) end
+if redis.call('HGET', ik(ino), 'n') == '0' then fail('ENOENT', 'inode ' .. ino .. ' was unlinked') end
+add_parent(ino, np)
+redis.call('HINCRBY', ik(ino), 'n', 1)
+redis.call('HSET', ik(ino), 'ct', NOW)
+redis.call('ZADD', dk(np), 0, member(nn, t, ino))
+touch_dir(np)
+return redis.call('HGETALL', ik(ino))

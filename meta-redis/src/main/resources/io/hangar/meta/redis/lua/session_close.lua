@@ -1,0 +1,3 @@
+-- ARGV: session
+close_session(ARGV[3])
+return 1

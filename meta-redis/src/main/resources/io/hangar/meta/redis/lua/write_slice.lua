@@ -1,0 +1,14 @@
+-- ARGV: ino, chunk index, 24-byte record, end of the record in the chunk, mtime
+local ino, idx, rec, recEnd, mtime = ARGV[3], tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6]), ARGV[7]
+local t = need_inode(ino)
+if t == 'd' then fail('EISDIR', 'inode ' .. ino .. ' is a directory') end
+if t ~= 'f' then fail('EINVAL', 'inode ' .. ino .. ' is not a regular file') end
+local old = tonumber(redis.call('HGET', ik(ino), 'l'))
+local len = math.max(old, idx * chunk_size() + recEnd)
+local delta = space(len) - space(old)
+check_space(delta)
+redis.call('RPUSH', ck(ino, idx), rec)
+incref(rec)
+redis.call('HSET', ik(ino), 'l', num(len), 'mt', mtime, 'ct', mtime)
+if delta ~= 0 then redis.call('INCRBY', P .. 'usedSpace', num(delta)) end
+return 1
