@@ -1,0 +1,35 @@
+package io.hangar.core.volume;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/** One served volume: a factory configuration per volume, e.g. {@code etc/io.hangar.volume~default.cfg}. */
+@ObjectClassDefinition(name = "Hangar volume", description = "A volume this runtime opens and serves.")
+public @interface VolumeConfig {
+    String PID = "io.hangar.volume";
+
+    @AttributeDefinition(description = "Volume name (as formatted).")
+    String name();
+
+    @AttributeDefinition(description = "Metadata URL, e.g. sqlite:///var/lib/hangar/meta.db or redis://host:6379/1")
+    String meta();
+
+    @AttributeDefinition(required = false, description = "Chunk store URL to format the volume with when the "
+            + "metadata is still empty (first start). Ignored once formatted.")
+    String storage() default "";
+
+    @AttributeDefinition(required = false, description = "Memory for write buffers, e.g. 256M")
+    String bufferSize() default "256M";
+
+    @AttributeDefinition(required = false, description = "Memory for the block cache, e.g. 512M")
+    String cacheSize() default "512M";
+
+    @AttributeDefinition(required = false, description = "Read-ahead window of a sequential reader, e.g. 64M")
+    String readAhead() default "64M";
+
+    @AttributeDefinition(required = false, description = "Parallel block uploads")
+    int uploadThreads() default 8;
+
+    @AttributeDefinition(required = false, description = "How long I/O waits for an absent chunk store (ms)")
+    long storeWaitMs() default 300_000;
+}
