@@ -7,6 +7,7 @@ import io.hangar.spi.meta.MetadataEngine;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 
 /**
@@ -101,7 +102,7 @@ final class FileWriter {
         try {
             meta.writeSlice(inode, s.chunk, s.record(), System.currentTimeMillis() * 1_000_000L);
         } catch (FsException e) {
-            throw new java.util.concurrent.CompletionException(e);
+            throw new CompletionException(e);
         }
         reader.invalidate(inode, s.chunk);
         int commits;

@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -27,6 +28,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -58,6 +60,8 @@ public final class VfsVolume implements OpenVolume {
     private final Runnable onClose;
     private volatile StatFs usage;
     private volatile long usageAtNs;
+    // Bytes written since usage was last read: keeps the capacity check honest between refreshes.
+    private final AtomicLong writtenSinceUsage = new AtomicLong();
     private volatile boolean closed;
 
     public VfsVolume(VolumeFormat format, MetadataEngine meta, StoreGate gate, VfsOptions options, Runnable onClose)
@@ -328,6 +332,7 @@ public final class VfsVolume implements OpenVolume {
         StatFs s = meta.statfs();
         usage = s;
         usageAtNs = System.nanoTime();
+        writtenSinceUsage.set(0);
         return s;
     }
 
@@ -470,7 +475,7 @@ public final class VfsVolume implements OpenVolume {
         if (s == null || System.nanoTime() - usageAtNs > 1_000_000_000L) {
             s = statfs();
         }
-        if (s.usedBytes() + len + budget.usedBytes() > format.capacityBytes()) {
+        if (s.usedBytes() + writtenSinceUsage.addAndGet(len) > format.capacityBytes()) {
             throw new FsException(Errno.ENOSPC, "volume " + name() + " is full (" + format.capacityBytes()
                     + " bytes)");
         }
@@ -487,7 +492,7 @@ public final class VfsVolume implements OpenVolume {
                     reader.cacheWritten(key, data);
                 }
             } catch (FsException e) {
-                throw new java.util.concurrent.CompletionException(e);
+                throw new CompletionException(e);
             } finally {
                 budget.release(budgetBytes);
             }
