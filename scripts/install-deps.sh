@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Hangar's tests need (as root), only those that are missing.
+# Real parts: a Redis server, FUSE (libfuse2 for jnr-fuse, fuse3 for fusermount), Python with torch.
+set -euo pipefail
+want=(redis-server redis-tools fuse3 libfuse2 python3-torch python3-numpy)
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "install-deps: missing packages ${missing[*]} and not root: install them with apt-get" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
