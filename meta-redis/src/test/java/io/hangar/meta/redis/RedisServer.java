@@ -20,18 +20,39 @@ import java.util.concurrent.TimeUnit;
 public final class RedisServer implements AutoCloseable {
     private final Path dir;
     private final int port;
-    private final List<String> extraArgs;
+    private final List<String> command;
     private Process process;
 
-    private RedisServer(Path dir, int port, List<String> extraArgs) {
+    private RedisServer(Path dir, int port, List<String> command) {
         this.dir = dir;
         this.port = port;
-        this.extraArgs = extraArgs;
+        this.command = command;
     }
 
     /** Starts a durable standalone server in {@code dir} on a free port and waits until it answers PING. */
     public static RedisServer start(Path dir, String... extraArgs) throws IOException {
-        RedisServer s = new RedisServer(dir, freePort(), List.of(extraArgs));
+        int port = freePort();
+        List<String> cmd = new ArrayList<>(List.of(binary(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                "--appendonly", "yes", "--appendfsync", "always", "--dir", dir.toString(), "--save", "",
+                "--daemonize", "no", "--protected-mode", "no", "--aof-load-truncated", "yes"));
+        cmd.addAll(List.of(extraArgs));
+        RedisServer s = new RedisServer(dir, port, cmd);
+        s.launch();
+        return s;
+    }
+
+    /** Starts a Sentinel watching {@code master} on {@code masterPort} (quorum 1, fast failure detection). */
+    public static RedisServer sentinel(Path dir, String master, int masterPort) throws IOException {
+        int port = freePort();
+        Files.createDirectories(dir);
+        // Sentinel rewrites its configuration file, so it needs one of its own.
+        Path conf = dir.resolve("sentinel.conf");
+        Files.writeString(conf, String.join("\n",
+                "port " + port, "bind 127.0.0.1", "protected-mode no", "dir " + dir,
+                "sentinel monitor " + master + " 127.0.0.1 " + masterPort + " 1",
+                "sentinel down-after-milliseconds " + master + " 1000",
+                "sentinel failover-timeout " + master + " 5000", ""));
+        RedisServer s = new RedisServer(dir, port, List.of(binary(), conf.toString(), "--sentinel"));
         s.launch();
         return s;
     }
@@ -58,11 +79,7 @@ public final class RedisServer implements AutoCloseable {
 
     private void launch() throws IOException {
         Files.createDirectories(dir);
-        List<String> cmd = new ArrayList<>(List.of(binary(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--appendonly", "yes", "--appendfsync", "always", "--dir", dir.toString(), "--save", "",
-                "--daemonize", "no", "--protected-mode", "no", "--aof-load-truncated", "yes"));
-        cmd.addAll(extraArgs);
-        process = new ProcessBuilder(cmd).redirectErrorStream(true)
+        process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("redis.log").toFile())).start();
         awaitPing(port, process, dir.resolve("redis.log"));
     }
