@@ -8,7 +8,6 @@ import io.hangar.spi.meta.Slice;
 import io.hangar.spi.meta.SliceRef;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -47,27 +46,63 @@ final class Codec {
 
     /** Attributes from an inode hash as HGETALL returns it to a script (field, value, field, value…). */
     static Attr attr(long inode, List<?> flat) throws FsException {
-        if (flat.isEmpty()) {
-            throw new FsException(Errno.ENOENT, "no inode " + inode);
-        }
-        Map<String, String> m = new HashMap<>(24);
+        Fields f = new Fields();
         for (int i = 0; i + 1 < flat.size(); i += 2) {
-            m.put(str(flat.get(i)), str(flat.get(i + 1)));
+            f.set(str(flat.get(i)), str(flat.get(i + 1)));
         }
-        return attr(inode, m);
+        return f.attr(inode);
     }
 
     static Attr attr(long inode, Map<String, String> m) throws FsException {
-        if (m.isEmpty()) {
-            throw new FsException(Errno.ENOENT, "no inode " + inode);
+        Fields f = new Fields();
+        m.forEach(f::set);
+        return f.attr(inode);
+    }
+
+    /** Collects the fields of an inode hash without an intermediate map: this runs for every lookup. */
+    private static final class Fields {
+        private String t;
+        private String mo;
+        private String u;
+        private String g;
+        private String n;
+        private String l;
+        private String at;
+        private String mt;
+        private String ct;
+        private String rd;
+        private String p;
+        private int count;
+
+        void set(String field, String value) {
+            count++;
+            switch (field) {
+                case "t" -> t = value;
+                case "mo" -> mo = value;
+                case "u" -> u = value;
+                case "g" -> g = value;
+                case "n" -> n = value;
+                case "l" -> l = value;
+                case "at" -> at = value;
+                case "mt" -> mt = value;
+                case "ct" -> ct = value;
+                case "rd" -> rd = value;
+                case "p" -> p = value;
+                default -> count--;
+            }
         }
-        try {
-            return new Attr(inode, type(m.get("t").charAt(0)), Integer.parseInt(m.get("mo")),
-                    Integer.parseInt(m.get("u")), Integer.parseInt(m.get("g")), Long.parseLong(m.get("n")),
-                    Long.parseLong(m.get("l")), Long.parseLong(m.get("at")), Long.parseLong(m.get("mt")),
-                    Long.parseLong(m.get("ct")), Integer.parseInt(m.get("rd")), Long.parseLong(m.get("p")));
-        } catch (RuntimeException e) {
-            throw corrupt("bad attributes of inode " + inode + ": " + m);
+
+        Attr attr(long inode) throws FsException {
+            if (count == 0) {
+                throw new FsException(Errno.ENOENT, "no inode " + inode);
+            }
+            try {
+                return new Attr(inode, type(t.charAt(0)), Integer.parseInt(mo), Integer.parseInt(u),
+                        Integer.parseInt(g), Long.parseLong(n), Long.parseLong(l), Long.parseLong(at),
+                        Long.parseLong(mt), Long.parseLong(ct), Integer.parseInt(rd), Long.parseLong(p));
+            } catch (RuntimeException e) {
+                throw corrupt("bad attributes of inode " + inode);
+            }
         }
     }
 

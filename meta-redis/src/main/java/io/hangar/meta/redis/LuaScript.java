@@ -17,8 +17,12 @@ final class LuaScript {
     final byte[] sha;
 
     private LuaScript(String name) {
+        this(name, true);
+    }
+
+    private LuaScript(String name, boolean withPrelude) {
         this.name = name;
-        this.text = (PRELUDE + "\n" + resource(name)).getBytes(StandardCharsets.UTF_8);
+        this.text = ((withPrelude ? PRELUDE + "\n" : "") + resource(name)).getBytes(StandardCharsets.UTF_8);
         try {
             this.sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(text))
                     .getBytes(StandardCharsets.US_ASCII);
@@ -28,7 +32,7 @@ final class LuaScript {
     }
 
     static final LuaScript FORMAT = new LuaScript("format");
-    static final LuaScript LOOKUP = new LuaScript("lookup");
+    static final LuaScript LOOKUP = new LuaScript("lookup", false);
     static final LuaScript SETATTR = new LuaScript("setattr");
     static final LuaScript MKNOD = new LuaScript("mknod");
     static final LuaScript UNLINK = new LuaScript("unlink");
