@@ -110,11 +110,4 @@ final class SliceBuilder {
         return new Slice(id, len, 0, len, pos);
     }
 
-    /** Drops buffers of a slice that will never be committed (its volume is closing after a failure). */
-    void abandon() {
-        if (block != null) {
-            budget.release(block.length);
-            block = null;
-        }
-    }
 }
