@@ -35,7 +35,11 @@ abstract class RedisTestSupport {
     }
 
     static URI url(String prefix) {
-        return URI.create(server.url(0) + "?prefix=" + prefix.substring(1, prefix.length() - 1));
+        return url(server, prefix);
+    }
+
+    static URI url(RedisServer on, String prefix) {
+        return URI.create(on.url(0) + "?prefix=" + prefix.substring(1, prefix.length() - 1));
     }
 
     static MetadataEngine open(String prefix) throws Exception {
