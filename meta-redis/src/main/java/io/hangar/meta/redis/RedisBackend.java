@@ -2,6 +2,7 @@ package io.hangar.meta.redis;
 
 import io.hangar.fs.Errno;
 import io.hangar.fs.FsException;
+import java.io.File;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -10,6 +11,8 @@ import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.RedisSentinelClient;
+import redis.clients.jedis.SslOptions;
+import redis.clients.jedis.SslVerifyMode;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
@@ -70,6 +73,9 @@ final class RedisBackend implements AutoCloseable {
                 .user(url.user()).password(url.password()).ssl(url.tls())
                 .socketTimeoutMillis(url.timeoutMs()).connectionTimeoutMillis(url.connectTimeoutMs())
                 .clientName("hangar-meta");
+        if (url.tls() && url.truststore() != null) {
+            cfg.sslOptions(tls(url));
+        }
         return switch (url.mode()) {
             case STANDALONE -> RedisClient.builder().hostAndPort(url.nodes().get(0))
                     .clientConfig(cfg.database(url.db()).build()).poolConfig(pool).build();
@@ -78,12 +84,21 @@ final class RedisBackend implements AutoCloseable {
                     .clientConfig(cfg.database(url.db()).build()).poolConfig(pool)
                     .sentinelClientConfig(DefaultJedisClientConfig.builder()
                             .user(url.sentinelUser()).password(url.sentinelPassword()).ssl(url.tls())
+                            .sslOptions(url.tls() && url.truststore() != null ? tls(url) : null)
                             .socketTimeoutMillis(url.timeoutMs()).connectionTimeoutMillis(url.connectTimeoutMs())
                             .clientName("hangar-meta").build())
                     .build();
             case CLUSTER -> RedisClusterClient.builder().nodes(new HashSet<>(url.nodes()))
                     .clientConfig(cfg.build()).poolConfig(pool).build();
         };
+    }
+
+    /** TLS that trusts the URL's truststore and checks the server's name against its certificate. */
+    private static SslOptions tls(RedisUrl url) {
+        return SslOptions.builder()
+                .truststore(new File(url.truststore()),
+                        url.truststorePassword() == null ? null : url.truststorePassword().toCharArray())
+                .sslVerifyMode(SslVerifyMode.FULL).build();
     }
 
     /** Runs a script atomically: EVALSHA, and EVAL (which caches it) when the server does not know it yet. */

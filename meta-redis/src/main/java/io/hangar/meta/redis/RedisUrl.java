@@ -22,13 +22,15 @@ import redis.clients.jedis.HostAndPort;
  * </pre>
  * Options: {@code prefix} (key prefix, written as a {@code {hash tag}}), {@code timeout} (socket timeout
  * in ms), {@code connectTimeout} (ms), {@code pool} (maximum connections), {@code tls=true} (sentinel and
- * cluster forms), {@code sentinelUser}, {@code sentinelPassword}. In cluster mode the volume name is the
+ * cluster forms), {@code truststore} and {@code truststorePassword} (a PKCS#12 or JKS file with the CA that
+ * signed the server's certificate, instead of the JVM's default trust), {@code sentinelUser},
+ * {@code sentinelPassword}. In cluster mode the volume name is the
  * hash tag of every key (default {@code hangar}), so a volume lives in one slot and its scripts stay on one
  * node.
  */
 record RedisUrl(Mode mode, boolean tls, List<HostAndPort> nodes, String user, String password, int db,
         String master, String prefix, int timeoutMs, int connectTimeoutMs, int poolSize, String sentinelUser,
-        String sentinelPassword) {
+        String sentinelPassword, String truststore, String truststorePassword) {
 
     enum Mode { STANDALONE, SENTINEL, CLUSTER }
 
@@ -116,7 +118,7 @@ record RedisUrl(Mode mode, boolean tls, List<HostAndPort> nodes, String user, St
         return new RedisUrl(mode, tls || Boolean.parseBoolean(q.getOrDefault("tls", "false")), List.copyOf(nodes),
                 user, password, db, master, prefix, intOption(url, q, "timeout", 10_000),
                 intOption(url, q, "connectTimeout", 2_000), intOption(url, q, "pool", 16),
-                q.get("sentinelUser"), q.get("sentinelPassword"));
+                q.get("sentinelUser"), q.get("sentinelPassword"), q.get("truststore"), q.get("truststorePassword"));
     }
 
     /** Where the engine talks to, for error messages: never carries the password. */

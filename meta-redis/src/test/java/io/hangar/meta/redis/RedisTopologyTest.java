@@ -18,10 +18,42 @@ import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.RedisClient;
 
-/** Sentinel failover and a three-master Redis Cluster, with real servers on loopback. */
+/** TLS, Sentinel failover and a three-master Redis Cluster, with real servers on loopback. */
 class RedisTopologyTest {
     @TempDir
     Path tmp;
+
+    @Test
+    void tlsConnectsWithTheGivenTrustAndRefusesWithout() throws Exception {
+        Path pki = tmp.resolve("pki");
+        java.nio.file.Files.createDirectories(pki);
+        run(pki, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", "server.key", "-out", "server.crt");
+        run(pki, "keytool", "-importcert", "-noprompt", "-alias", "redis", "-file", "server.crt", "-keystore",
+                "trust.p12", "-storetype", "PKCS12", "-storepass", "changeit");
+        int tlsPort = RedisServer.freePort();
+        try (RedisServer server = RedisServer.start(tmp.resolve("tls"), "--tls-port", Integer.toString(tlsPort),
+                "--tls-cert-file", pki.resolve("server.crt").toString(), "--tls-key-file",
+                pki.resolve("server.key").toString(), "--tls-ca-cert-file", pki.resolve("server.crt").toString(),
+                "--tls-auth-clients", "no")) {
+            String base = "rediss://127.0.0.1:" + tlsPort + "/0?prefix=tls";
+            try (MetadataEngine m = new RedisMetadataEngineProvider().open(URI.create(base
+                    + "&truststore=" + pki.resolve("trust.p12") + "&truststorePassword=changeit"))) {
+                m.format(RedisTestSupport.format("tls"));
+                m.mknod(MetadataEngine.ROOT, "f", FileType.FILE, 0644, 0, 0, 0, null);
+                assertEquals(List.of(), NamespaceCheck.run(m, server.port(), "{tls}"));
+            }
+            FsException e = org.junit.jupiter.api.Assertions.assertThrows(FsException.class,
+                    () -> new RedisMetadataEngineProvider().open(URI.create(base)));
+            assertTrue(e.transientFailure() && e.getMessage().contains("unreachable"), e.getMessage());
+        }
+    }
+
+    private static void run(Path dir, String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, String.join(" ", cmd) + ":\n" + out);
+    }
 
     @Test
     void sentinelFailoverKeepsTheReplicatedNamespace() throws Exception {
