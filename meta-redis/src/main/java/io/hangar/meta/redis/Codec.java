@@ -106,11 +106,6 @@ final class Codec {
         }
     }
 
-    /** A directory member "name NUL type ino". */
-    static byte[] member(String name, FileType t, long inode) {
-        return (name + '\0' + typeChar(t) + inode).getBytes(StandardCharsets.UTF_8);
-    }
-
     /** Index of the NUL that ends the name in a member. */
     static int nameEnd(byte[] member) throws FsException {
         for (int i = 0; i < member.length; i++) {

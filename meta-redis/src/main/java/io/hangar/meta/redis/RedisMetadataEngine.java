@@ -215,23 +215,23 @@ public final class RedisMetadataEngine implements MetadataEngine {
         byte[] dirKey = bytes(prefix + "d" + inode);
         // Members are "name NUL type ino": "(after \1" starts just past every member of the name `after`.
         byte[] min = after == null ? bytes("-") : concat(bytes("(" + after), new byte[] {1});
-        List<byte[]> members = backend.call(j -> {
+        // One round trip for both: the directory's type (to tell ENOENT and ENOTDIR from an empty listing)
+        // and the page of members.
+        Page page = backend.call(j -> {
             try (AbstractPipeline p = j.pipelined()) {
                 Response<String> type = p.hget(prefix + "i" + inode, "t");
                 Response<List<byte[]>> m = p.zrangeByLex(dirKey, min, bytes("+"), 0, limit);
                 p.sync();
-                if (type.get() == null) {
-                    return null;
-                }
-                return type.get().equals("d") ? m.get() : List.of();
+                return new Page(type.get(), m.get());
             }
         });
-        if (members == null) {
+        if (page.type() == null) {
             throw new FsException(Errno.ENOENT, "no inode " + inode);
         }
-        if (members.isEmpty() && !getattr(inode).isDirectory()) {
+        if (!page.type().equals("d")) {
             throw new FsException(Errno.ENOTDIR, "inode " + inode + " is not a directory");
         }
+        List<byte[]> members = page.members();
         List<DirEntry> out = new ArrayList<>(members.size());
         for (byte[] m : members) {
             int z = Codec.nameEnd(m);
@@ -266,6 +266,9 @@ public final class RedisMetadataEngine implements MetadataEngine {
             }
         }
         return full;
+    }
+
+    private record Page(String type, List<byte[]> members) {
     }
 
     // ---- extended attributes ----

@@ -150,14 +150,6 @@ public final class RedisServer implements AutoCloseable {
         return port;
     }
 
-    public Path dir() {
-        return dir;
-    }
-
-    public long pid() {
-        return process.pid();
-    }
-
     public String url(int db) {
         return "redis://127.0.0.1:" + port + "/" + db;
     }
@@ -174,10 +166,6 @@ public final class RedisServer implements AutoCloseable {
             throw new IllegalStateException("redis-server on port " + port + " is still running");
         }
         launch();
-    }
-
-    public boolean alive() {
-        return process != null && process.isAlive();
     }
 
     /** Stops the server by pid (SIGTERM, then SIGKILL if it lingers). */
