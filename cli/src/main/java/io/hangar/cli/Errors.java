@@ -1,0 +1,71 @@
+package io.hangar.cli;
+
+import io.hangar.fs.FsException;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+
+/**
+ * Turns the errors of the VFS and of the local file system into {@link CliException}s with the exit code of
+ * their kind. The VFS reports "unformatted", "wrong store" and "unknown scheme" with errnos that also
+ * mean other things (ENOENT, EINVAL), so while a volume is being opened the one-line message decides;
+ * once it is open, the errno alone does.
+ */
+public final class Errors {
+    private Errors() {
+    }
+
+    /** A failure of format, status or open: the volume itself is the problem, not a path in it. */
+    public static CliException opening(FsException e) {
+        String m = e.getMessage();
+        int code = switch (e.errno()) {
+            case ENOENT -> ExitCodes.UNKNOWN_VOLUME;
+            case EIO, EAGAIN, ETIMEDOUT, EACCES, EPERM -> ExitCodes.UNREACHABLE;
+            case ENOSPC -> ExitCodes.NO_SPACE;
+            case EEXIST -> ExitCodes.REFUSED;
+            case EINVAL -> m.contains("wrong store") ? ExitCodes.WRONG_STORE
+                    : m.contains("no metadata engine") || m.contains("no chunk store") ? ExitCodes.UNKNOWN_VOLUME
+                    : ExitCodes.USAGE;
+            default -> ExitCodes.FAILURE;
+        };
+        return new CliException(code, m, e);
+    }
+
+    /** A failure of an operation on an open volume. */
+    public static CliException operating(FsException e) {
+        int code = switch (e.errno()) {
+            case ENOENT -> ExitCodes.NOT_FOUND;
+            case ENOSPC, EFBIG -> ExitCodes.NO_SPACE;
+            case EIO, EAGAIN, ETIMEDOUT -> ExitCodes.UNREACHABLE;
+            default -> ExitCodes.REFUSED;
+        };
+        return new CliException(code, e.getMessage(), e);
+    }
+
+    /** A failure reading or writing a local file. */
+    public static CliException local(IOException e, Path file) {
+        if (e instanceof FsException fs) {
+            return operating(fs);
+        }
+        if (e instanceof NoSuchFileException) {
+            return new CliException(ExitCodes.NOT_FOUND, file + ": no such file or directory", e);
+        }
+        if (e instanceof AccessDeniedException) {
+            return new CliException(ExitCodes.REFUSED, file + ": permission denied", e);
+        }
+        if (e instanceof FileAlreadyExistsException || e instanceof DirectoryNotEmptyException
+                || e instanceof NotDirectoryException) {
+            return new CliException(ExitCodes.REFUSED, file + ": " + e.getClass().getSimpleName()
+                    .replace("Exception", "").replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase(), e);
+        }
+        String m = String.valueOf(e.getMessage());
+        if (m.contains("No space left on device")) {
+            return new CliException(ExitCodes.NO_SPACE, file + ": no space left on the local disk", e);
+        }
+        return new CliException(ExitCodes.FAILURE, file + ": " + m, e);
+    }
+}

@@ -1,0 +1,170 @@
+package io.hangar.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts the Felix runtime (cnf/target/hangar.jar) as a child JVM on an etc/ folder and a home folder, and
+ * watches it: {@code <home>/run/<volume>.ready} appears once platform-core serves a volume, a FUSE mount
+ * shows in /proc/mounts.
+ */
+final class RuntimeLauncher {
+    /** Set by ./hangar: the runnable jar built from cnf/hangar.bndrun. */
+    static final String JAR_PROPERTY = "hangar.runtime.jar";
+    /** Extra JVM options for the runtime, e.g. -Xmx4g. */
+    static final String OPTS_ENV = "HANGAR_RUNTIME_OPTS";
+    private static final long POLL_MS = 200;
+
+    private final Path home;
+    private final Path etc;
+    private final List<String> extraProperties = new ArrayList<>();
+
+    RuntimeLauncher(Path home, Path etc) {
+        this.home = home;
+        this.etc = etc;
+    }
+
+    /** Adds a -Dkey=value for the runtime (framework properties fall back to system properties). */
+    RuntimeLauncher property(String key, String value) {
+        extraProperties.add("-D" + key + "=" + value);
+        return this;
+    }
+
+    Path readyFile(String volume) {
+        return home.resolve("run").resolve(volume + ".ready");
+    }
+
+    /** Removes ready markers a killed runtime left behind, so that waiting means waiting for this one. */
+    void clearReadyMarkers() throws IOException {
+        Path run = home.resolve("run");
+        if (Files.isDirectory(run)) {
+            try (var s = Files.newDirectoryStream(run, "*.ready")) {
+                for (Path p : s) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    List<String> command(boolean interactiveShell) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        String opts = System.getenv(OPTS_ENV);
+        if (opts != null && !opts.isBlank()) {
+            cmd.addAll(Arrays.asList(opts.trim().split("\\s+")));
+        }
+        cmd.add("-Dfelix.fileinstall.dir=" + etc);
+        cmd.add("-Dhangar.home=" + home);
+        if (!interactiveShell) {
+            // Without a terminal the shell must not read stdin: at its end the launcher would stop (117).
+            cmd.add("-Dgosh.args=--nointeractive");
+        }
+        cmd.addAll(extraProperties);
+        cmd.add("-jar");
+        cmd.add(runtimeJar().toString());
+        return cmd;
+    }
+
+    static Path runtimeJar() {
+        String p = System.getProperty(JAR_PROPERTY);
+        if (p == null || p.isBlank()) {
+            throw new CliException(ExitCodes.RUNTIME_FAILED, "no runtime jar: -D" + JAR_PROPERTY
+                    + " is not set (run the runtime through ./hangar, which builds cnf/target/hangar.jar)");
+        }
+        Path jar = Path.of(p);
+        if (!Files.isRegularFile(jar)) {
+            throw new CliException(ExitCodes.RUNTIME_FAILED, "runtime jar " + jar + " is missing (rebuild: "
+                    + "mvn -q -B install -DskipTests -pl cli,cnf)");
+        }
+        return jar;
+    }
+
+    /**
+     * Waits until every volume in {@code volumes} is served and every path in {@code mounts} is mounted.
+     * Returns false as soon as the runtime exits, or when {@code timeoutMs} (0 = none) runs out.
+     */
+    boolean awaitServing(Process runtime, List<String> volumes, List<Path> mounts, long timeoutMs,
+            PrintStream out) throws InterruptedException {
+        long start = System.nanoTime();
+        long nextNote = 15_000;
+        while (runtime.isAlive()) {
+            List<String> waiting = new ArrayList<>();
+            volumes.stream().filter(v -> !Files.exists(readyFile(v))).forEach(v -> waiting.add("volume " + v));
+            mounts.stream().filter(m -> !Fuse.mounted(m)).forEach(m -> waiting.add("mount " + m));
+            if (waiting.isEmpty()) {
+                return true;
+            }
+            long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            if (timeoutMs > 0 && elapsed > timeoutMs) {
+                return false;
+            }
+            if (elapsed > nextNote) {
+                out.println("still waiting for " + String.join(", ", waiting));
+                nextNote += 15_000;
+            }
+            Thread.sleep(POLL_MS);
+        }
+        return false;
+    }
+
+    /** Stops the runtime as Ctrl-C would (SIGTERM: the framework stops its bundles), then forcibly. */
+    static int stop(Process runtime) {
+        if (runtime.isAlive()) {
+            runtime.destroy();
+        }
+        try {
+            if (!runtime.waitFor(60, TimeUnit.SECONDS)) {
+                runtime.destroyForcibly();
+                runtime.waitFor();
+            }
+            return runtime.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            runtime.destroyForcibly();
+            return ExitCodes.INTERRUPTED;
+        }
+    }
+
+    /** A runtime already started on {@code marker} (a -D argument this launcher passed), if any. */
+    static Optional<ProcessHandle> running(String marker) {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().arguments().map(a -> Arrays.asList(a).contains(marker)).orElse(false))
+                .findFirst();
+    }
+
+    static String tail(Path log, int lines) {
+        try {
+            List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "(no log at " + log + ")";
+        }
+    }
+
+    /**
+     * Whether stdin is a terminal this process may read: a terminal, and this process in its foreground
+     * process group (a job started with & would be stopped by SIGTTIN on its first read).
+     */
+    static boolean foregroundTerminal() {
+        try {
+            String fd0 = Files.readSymbolicLink(Path.of("/proc/self/fd/0")).toString();
+            if (!fd0.startsWith("/dev/pts/") && !fd0.startsWith("/dev/tty")) {
+                return false;
+            }
+            String stat = Files.readString(Path.of("/proc/self/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // After "pid (comm) ": state ppid pgrp session tty_nr tpgid …
+            return f[2].equals(f[5]);
+        } catch (IOException | RuntimeException e) {
+            return System.console() != null;
+        }
+    }
+}

@@ -1,0 +1,169 @@
+package io.hangar.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code hangar up}: the runtime on a data folder. On first start it writes the etc/ folder (a volume
+ * "default" on SQLite + local chunks, the web console's port and a random password, a FUSE mount when this
+ * machine can mount); then it runs the runtime as a child, says where everything is and prints "ready" once
+ * the volumes are served and the mounts are up.
+ */
+@Command(name = "up", mixinStandardHelpOptions = true,
+        description = "Starts the Hangar runtime on a data folder (formats the volume 'default' on first start).")
+final class UpCommand implements Callable<Integer> {
+    static final int DEFAULT_CONSOLE_PORT = 8180;
+    static final String CONSOLE_USER = "admin";
+
+    @Spec
+    CommandSpec spec;
+    @Option(names = "--data", paramLabel = "DIR", defaultValue = "data",
+            description = "Data folder: etc/, meta.db, chunks/, mnt/ (default ./data).")
+    Path data;
+    @Option(names = "--console-port", paramLabel = "PORT",
+            description = "Web console port on 127.0.0.1 (default " + DEFAULT_CONSOLE_PORT + ", or a free one if "
+                    + "that is taken on first start); stored in etc/.")
+    Integer consolePort;
+    @Option(names = "--no-shell", description = "Do not run the interactive Gogo shell even on a terminal.")
+    boolean noShell;
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        PrintStream out = CliContext.of(spec).out();
+        Path dir = data.toAbsolutePath().normalize();
+        String marker = "-Dhangar.home=" + dir;
+        Optional<ProcessHandle> other = RuntimeLauncher.running(marker);
+        if (other.isPresent()) {
+            throw new CliException(ExitCodes.REFUSED, "a runtime already serves " + dir + " (pid "
+                    + other.get().pid() + ")");
+        }
+        ConfigFiles etc = new ConfigFiles(dir.resolve("etc"));
+        boolean first = !Files.isDirectory(etc.dir());
+        String password = null;
+        if (first) {
+            password = firstStart(dir, etc, out);
+        } else if (consolePort != null) {
+            writeHttp(etc, consolePort);
+        }
+
+        List<String> volumes = new ArrayList<>();
+        for (String f : etc.factoryFiles(ConfigFiles.VOLUME_PID)) {
+            Map<String, String> v = etc.read(f);
+            volumes.add(v.get("name"));
+            out.println("volume:   " + v.get("name") + "  meta " + v.get("meta")
+                    + (v.containsKey("storage") ? "  storage " + v.get("storage") : "") + "  (" + etc.dir().resolve(f)
+                    + ")");
+        }
+        List<Path> mounts = new ArrayList<>();
+        Optional<String> noFuse = Fuse.unusableReason();
+        for (String f : etc.factoryFiles(ConfigFiles.FUSE_PID)) {
+            Path mp = Path.of(etc.read(f).get("mountpoint")).toAbsolutePath().normalize();
+            if (noFuse.isPresent()) {
+                out.println("mount:    " + mp + " is configured but cannot mount: " + noFuse.get());
+                continue;
+            }
+            if (Fuse.mounted(mp)) {
+                throw new CliException(ExitCodes.REFUSED, mp + " is still mounted (a runtime that died?): "
+                        + "fusermount -u " + mp);
+            }
+            Files.createDirectories(mp);
+            mounts.add(mp);
+            out.println("mount:    " + mp);
+        }
+        out.println("data:     " + dir);
+        out.println("etc:      " + etc.dir() + "  (configuration, read live by FileInstall)");
+        if (etc.exists(ConfigFiles.HTTP_PID + ".cfg")) {
+            String port = etc.read(ConfigFiles.HTTP_PID + ".cfg").get("org.osgi.service.http.port");
+            String user = etc.read(ConfigFiles.CONSOLE_PID + ".cfg").getOrDefault("username", CONSOLE_USER);
+            out.println("console:  http://127.0.0.1:" + port + "/system/console  user " + user + ", password "
+                    + (password != null ? password : "in " + etc.dir().resolve(ConfigFiles.CONSOLE_PID + ".cfg")));
+        }
+        boolean shell = !noShell && RuntimeLauncher.foregroundTerminal();
+        out.println(shell ? "shell:    Gogo below: try 'hangar:ls default /', 'help', 'stop 0' to stop"
+                : "shell:    none (stdin is not a terminal in the foreground); stop with Ctrl-C or SIGTERM");
+
+        RuntimeLauncher launcher = new RuntimeLauncher(dir, etc.dir());
+        launcher.clearReadyMarkers();
+        Process runtime = new ProcessBuilder(launcher.command(shell)).inheritIO().start();
+        Thread stopper = new Thread(() -> RuntimeLauncher.stop(runtime), "hangar-stop-runtime");
+        Runtime.getRuntime().addShutdownHook(stopper);
+        if (launcher.awaitServing(runtime, volumes, mounts, 0, out)) {
+            out.println("ready");
+        }
+        int code = runtime.waitFor();
+        try {
+            Runtime.getRuntime().removeShutdownHook(stopper);
+        } catch (IllegalStateException shuttingDown) {
+            // Ctrl-C: the hook is running already and the runtime has stopped.
+        }
+        // 117 is the launcher's "stopped" after 'stop 0' or the end of the shell's input.
+        return code == 0 || code == 117 ? ExitCodes.OK : ExitCodes.RUNTIME_FAILED;
+    }
+
+    /** Writes the default etc/ folder; returns the generated console password to show once. */
+    private String firstStart(Path dir, ConfigFiles etc, PrintStream out) throws IOException {
+        Files.createDirectories(etc.dir());
+        Map<String, String> volume = new LinkedHashMap<>();
+        volume.put("name", "default");
+        volume.put("meta", "sqlite://" + dir.resolve("meta.db"));
+        volume.put("storage", "file://" + dir.resolve("chunks"));
+        etc.write(ConfigFiles.factoryFile(ConfigFiles.VOLUME_PID, "default"),
+                "The volume 'default' (platform-core formats it on first open because 'storage' is set).", volume,
+                false);
+
+        writeHttp(etc, consolePort != null ? consolePort : freeOr(DEFAULT_CONSOLE_PORT));
+        byte[] secret = new byte[18];
+        new SecureRandom().nextBytes(secret);
+        String password = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+        etc.write(ConfigFiles.CONSOLE_PID + ".cfg", "Felix Web Console login (generated on first start).",
+                Map.of("username", CONSOLE_USER, "password", password), true);
+
+        Optional<String> noFuse = Fuse.unusableReason();
+        if (noFuse.isEmpty()) {
+            Map<String, String> fuse = new LinkedHashMap<>();
+            fuse.put("volume", "default");
+            fuse.put("mountpoint", dir.resolve("mnt").toString());
+            fuse.put("readOnly", "false");
+            etc.write(ConfigFiles.factoryFile(ConfigFiles.FUSE_PID, "default"),
+                    "FUSE mount of the volume 'default'. Delete this file to unmount.", fuse, false);
+        } else {
+            out.println("note:     no FUSE mount: " + noFuse.get());
+        }
+        out.println("created:  " + etc.dir() + " (first start)");
+        return password;
+    }
+
+    private static void writeHttp(ConfigFiles etc, int port) throws IOException {
+        Map<String, String> http = new LinkedHashMap<>();
+        http.put("org.apache.felix.http.enable", "true");
+        http.put("org.apache.felix.http.host", "127.0.0.1");
+        http.put("org.osgi.service.http.port", Integer.toString(port));
+        etc.write(ConfigFiles.HTTP_PID + ".cfg", "HTTP for the web console: loopback only.", http, false);
+    }
+
+    private static int freeOr(int preferred) throws IOException {
+        try (ServerSocket s = new ServerSocket(preferred, 1, InetAddress.getLoopbackAddress())) {
+            return preferred;
+        } catch (IOException taken) {
+            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                return s.getLocalPort();
+            }
+        }
+    }
+}
