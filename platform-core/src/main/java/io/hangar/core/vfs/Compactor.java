@@ -55,7 +55,7 @@ final class Compactor {
                 worker.execute(() -> {
                     queued.remove(job);
                     try {
-                        compact(inode, chunk);
+                        compact(inode, chunk, false);
                     } catch (FsException e) {
                         LOG.log(Level.FINE, "compaction of inode " + inode + " chunk " + chunk + " skipped", e);
                     }
@@ -66,10 +66,13 @@ final class Compactor {
         }
     }
 
-    /** Compacts one chunk now; returns true if its records were replaced. */
-    boolean compact(long inode, int chunk) throws FsException {
+    /**
+     * Compacts one chunk now; returns true if its records were replaced. Unless forced, a chunk with fewer
+     * records than the threshold is left alone.
+     */
+    boolean compact(long inode, int chunk, boolean force) throws FsException {
         List<Slice> slices = meta.readChunk(inode, chunk);
-        if (slices.size() < threshold) {
+        if (slices.size() < (force ? 2 : threshold)) {
             return false;
         }
         long length = meta.getattr(inode).length();

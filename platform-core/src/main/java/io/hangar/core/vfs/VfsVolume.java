@@ -518,7 +518,7 @@ public final class VfsVolume implements OpenVolume {
 
     /** Compacts one chunk now, whatever its fragmentation (for tests and the gc command). */
     public boolean compactNow(long inode, int chunk) throws FsException {
-        return compactor.compact(inode, chunk);
+        return compactor.compact(inode, chunk, true);
     }
 
     /** Deletes unreferenced blocks now; returns how many slices were freed. */
