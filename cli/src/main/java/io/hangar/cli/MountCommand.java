@@ -79,6 +79,7 @@ final class MountCommand implements Callable<Integer> {
         writeConfig(etc, meta, f.name(), mp);
 
         RuntimeLauncher launcher = new RuntimeLauncher(home, etc.dir()).property(MOUNTPOINT_PROPERTY, mp.toString());
+        launcher.writeLoggingDefaults();
         launcher.clearReadyMarkers();
         ProcessBuilder pb = new ProcessBuilder(launcher.command(false));
         Path log = home.resolve("runtime.log");

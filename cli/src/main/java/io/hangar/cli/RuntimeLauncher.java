@@ -1,6 +1,7 @@
 package io.hangar.cli;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -9,7 +10,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 
 /**
  * Starts the Felix runtime (cnf/target/hangar.jar) as a child JVM on an etc/ folder and a home folder, and
@@ -22,6 +26,18 @@ final class RuntimeLauncher {
     /** Extra JVM options for the runtime, e.g. -Xmx4g. */
     static final String OPTS_ENV = "HANGAR_RUNTIME_OPTS";
     private static final long POLL_MS = 200;
+    static final String LOGGING = "logging.properties";
+    private static final String LOGGING_DEFAULTS = """
+            # java.util.logging for the runtime: platform-core, the engines and (through slf4j) Jetty, the web
+            # console and Jedis log here. FileInstall ignores this file (it reads *.cfg and *.config only).
+            handlers = java.util.logging.ConsoleHandler
+            .level = INFO
+            java.util.logging.ConsoleHandler.level = ALL
+            java.util.logging.SimpleFormatter.format = %1$tF %1$tT %4$s [%3$s] %5$s%6$s%n
+            # Chatty at INFO about every service provider they register.
+            org.apache.aries.spifly.level = WARNING
+            org.eclipse.jetty.level = WARNING
+            """;
 
     private final Path home;
     private final Path etc;
@@ -40,6 +56,15 @@ final class RuntimeLauncher {
 
     Path readyFile(String volume) {
         return home.resolve("run").resolve(volume + ".ready");
+    }
+
+    /** Writes etc/logging.properties unless the user has one. */
+    void writeLoggingDefaults() throws IOException {
+        Path file = etc.resolve(LOGGING);
+        if (!Files.exists(file)) {
+            Files.createDirectories(etc);
+            Files.writeString(file, LOGGING_DEFAULTS, StandardCharsets.UTF_8);
+        }
     }
 
     /** Removes ready markers a killed runtime left behind, so that waiting means waiting for this one. */
@@ -63,6 +88,12 @@ final class RuntimeLauncher {
         }
         cmd.add("-Dfelix.fileinstall.dir=" + etc);
         cmd.add("-Dhangar.home=" + home);
+        // A cache per runtime: two runtimes (up and a mount) must not share the launcher's default one.
+        cmd.add("-Dorg.osgi.framework.storage=" + home.resolve("felix-cache"));
+        Path logging = etc.resolve(LOGGING);
+        if (Files.isRegularFile(logging)) {
+            cmd.add("-Djava.util.logging.config.file=" + logging);
+        }
         if (!interactiveShell) {
             // Without a terminal the shell must not read stdin: at its end the launcher would stop (117).
             cmd.add("-Dgosh.args=--nointeractive");
@@ -85,6 +116,24 @@ final class RuntimeLauncher {
                     + "mvn -q -B install -DskipTests -pl cli,cnf)");
         }
         return jar;
+    }
+
+    /** Whether the runtime jar embeds the bundle built from {@code artifactId} (its launcher's bundle list). */
+    static boolean runtimeHas(String artifactId) {
+        try (JarFile jar = new JarFile(runtimeJar().toFile())) {
+            JarEntry e = jar.getJarEntry("launcher.properties");
+            if (e == null) {
+                return false;
+            }
+            Properties p = new Properties();
+            try (InputStream in = jar.getInputStream(e)) {
+                p.load(in);
+            }
+            return Arrays.stream(p.getProperty("launch.bundles", "").split(","))
+                    .anyMatch(b -> b.startsWith("jar/" + artifactId + "-"));
+        } catch (IOException ex) {
+            return false;
+        }
     }
 
     /**

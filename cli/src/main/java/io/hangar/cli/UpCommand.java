@@ -30,6 +30,7 @@ import picocli.CommandLine.Spec;
 final class UpCommand implements Callable<Integer> {
     static final int DEFAULT_CONSOLE_PORT = 8180;
     static final String CONSOLE_USER = "admin";
+    static final String FUSE_ARTIFACT = "frontend-fuse";
 
     @Spec
     CommandSpec spec;
@@ -71,7 +72,7 @@ final class UpCommand implements Callable<Integer> {
                     + ")");
         }
         List<Path> mounts = new ArrayList<>();
-        Optional<String> noFuse = Fuse.unusableReason();
+        Optional<String> noFuse = fuseUnusable();
         for (String f : etc.factoryFiles(ConfigFiles.FUSE_PID)) {
             Path mp = Path.of(etc.read(f).get("mountpoint")).toAbsolutePath().normalize();
             if (noFuse.isPresent()) {
@@ -99,6 +100,7 @@ final class UpCommand implements Callable<Integer> {
                 : "shell:    none (stdin is not a terminal in the foreground); stop with Ctrl-C or SIGTERM");
 
         RuntimeLauncher launcher = new RuntimeLauncher(dir, etc.dir());
+        launcher.writeLoggingDefaults();
         launcher.clearReadyMarkers();
         Process runtime = new ProcessBuilder(launcher.command(shell)).inheritIO().start();
         Thread stopper = new Thread(() -> RuntimeLauncher.stop(runtime), "hangar-stop-runtime");
@@ -134,7 +136,7 @@ final class UpCommand implements Callable<Integer> {
         etc.write(ConfigFiles.CONSOLE_PID + ".cfg", "Felix Web Console login (generated on first start).",
                 Map.of("username", CONSOLE_USER, "password", password), true);
 
-        Optional<String> noFuse = Fuse.unusableReason();
+        Optional<String> noFuse = fuseUnusable();
         if (noFuse.isEmpty()) {
             Map<String, String> fuse = new LinkedHashMap<>();
             fuse.put("volume", "default");
@@ -147,6 +149,15 @@ final class UpCommand implements Callable<Integer> {
         }
         out.println("created:  " + etc.dir() + " (first start)");
         return password;
+    }
+
+    /** Why this runtime cannot mount here: no usable FUSE, or no FUSE frontend bundle in the runtime. */
+    private static Optional<String> fuseUnusable() {
+        Optional<String> why = Fuse.unusableReason();
+        if (why.isEmpty() && !RuntimeLauncher.runtimeHas(FUSE_ARTIFACT)) {
+            return Optional.of("the runtime has no " + FUSE_ARTIFACT + " bundle");
+        }
+        return why;
     }
 
     private static void writeHttp(ConfigFiles etc, int port) throws IOException {
