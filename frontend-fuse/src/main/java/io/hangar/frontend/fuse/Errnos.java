@@ -1,0 +1,31 @@
+package io.hangar.frontend.fuse;
+
+import io.hangar.fs.Errno;
+import io.hangar.fs.FsException;
+
+/** Linux errno values FUSE callbacks return negated; the ones {@link Errno} has no constant for are here. */
+final class Errnos {
+    static final int EINTR = 4;
+    static final int E2BIG = 7;
+    static final int EAGAIN = Errno.EAGAIN.value();
+    static final int EDEADLK = 35;
+    static final int ENOSYS = 38;
+
+    private Errnos() {
+    }
+
+    /** A lock request that cannot be granted; carries the errno, since {@link Errno} lacks EINTR and EDEADLK. */
+    static final class LockFailure extends Exception {
+        private static final long serialVersionUID = 1L;
+        final int errno;
+
+        LockFailure(int errno, String message) {
+            super(message, null, false, false);
+            this.errno = errno;
+        }
+    }
+
+    static int negative(FsException e) {
+        return -e.errno().value();
+    }
+}
