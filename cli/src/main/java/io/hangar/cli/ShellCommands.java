@@ -30,17 +30,19 @@ import picocli.CommandLine.Command;
     "osgi.command.function=get", "osgi.command.function=ls", "osgi.command.function=stat",
     "osgi.command.function=cat", "osgi.command.function=rm", "osgi.command.function=mkdir",
     "osgi.command.function=volumes"})
-public class ShellCommands implements VolumeAccess {
+public class ShellCommands {
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{1,62}");
     private static final long FORMAT_WAIT_MS = 60_000;
 
-    private final VolumeService volumeService;
-    private final String etcDir;
+    private final RuntimeVolumes volumes;
 
     @Activate
     public ShellCommands(@Reference VolumeService volumeService, BundleContext context) {
-        this.volumeService = volumeService;
-        this.etcDir = context.getProperty("felix.fileinstall.dir");
+        this(volumeService, context.getProperty("felix.fileinstall.dir"));
+    }
+
+    ShellCommands(VolumeService volumeService, String etcDir) {
+        this.volumes = new RuntimeVolumes(volumeService, etcDir);
     }
 
     public void format(String... args) {
@@ -81,107 +83,118 @@ public class ShellCommands implements VolumeAccess {
 
     /** The volumes this runtime serves, one per line with their state. */
     public void volumes() {
-        for (Volume v : volumeService.volumes()) {
+        for (Volume v : volumes.volumeService.volumes()) {
             System.out.println(v.name() + "  " + v.format().storage() + "  " + v.state());
         }
     }
 
     private void run(String command, String[] args) {
-        ShellRoot root = new ShellRoot(this);
+        ShellRoot root = new ShellRoot(volumes);
         String[] full = new String[args.length + 1];
         full[0] = command;
         System.arraycopy(args, 0, full, 1, args.length);
         Main.execute(new CommandLine(root), full, root);
     }
 
-    @Override
-    public String argumentLabel() {
-        return "volume";
-    }
+    /** The volumes of this runtime by name; formatting adds a volume to etc/. */
+    static final class RuntimeVolumes implements VolumeAccess {
+        final VolumeService volumeService;
+        private final String etcDir;
 
-    /** Without a volume argument, the one volume this runtime serves, if it serves exactly one. */
-    @Override
-    public Optional<String> defaultVolume() {
-        var all = volumeService.volumes();
-        return all.size() == 1 ? Optional.of(all.iterator().next().name()) : Optional.empty();
-    }
-
-    @Override
-    public OpenedVolume open(String name) {
-        Volume v = served(name);
-        return new OpenedVolume() {
-            @Override
-            public Volume volume() {
-                return v;
-            }
-
-            @Override
-            public void close() {
-                // The runtime owns the volume: nothing to release.
-            }
-        };
-    }
-
-    @Override
-    public VolumeFormat status(String name) {
-        return served(name).format();
-    }
-
-    /**
-     * Formatting in the runtime adds a volume to etc/ (io.hangar.volume-NAME.cfg with 'storage' set), so
-     * that it is formatted on first open and served from then on, across restarts; returns once it serves.
-     */
-    @Override
-    public VolumeFormat format(String metaUrl, String name, String storageUrl, Map<String, String> options) {
-        if (!options.isEmpty()) {
-            throw CliException.usage("the runtime formats with default settings; for " + String.join(", ",
-                    options.keySet()) + " use ./hangar format, then add the volume to etc/");
+        RuntimeVolumes(VolumeService volumeService, String etcDir) {
+            this.volumeService = volumeService;
+            this.etcDir = etcDir;
         }
-        if (!NAME.matcher(name).matches()) {
-            throw CliException.usage("volume name must be 2-63 of [a-z0-9-]: " + name);
+
+        @Override
+        public String argumentLabel() {
+            return "volume";
         }
-        if (etcDir == null || etcDir.isBlank()) {
-            throw new CliException(ExitCodes.FAILURE, "this runtime has no etc/ folder (felix.fileinstall.dir)");
+
+        /** Without a volume argument, the one volume this runtime serves, if it serves exactly one. */
+        @Override
+        public Optional<String> defaultVolume() {
+            var all = volumeService.volumes();
+            return all.size() == 1 ? Optional.of(all.iterator().next().name()) : Optional.empty();
         }
-        ConfigFiles etc = new ConfigFiles(Path.of(etcDir));
-        String file = ConfigFiles.factoryFile(ConfigFiles.VOLUME_PID, name);
-        try {
-            if (etc.exists(file)) {
-                String configured = etc.read(file).get("meta");
-                if (!metaUrl.equals(configured)) {
-                    throw new CliException(ExitCodes.REFUSED, "volume '" + name + "' is configured on " + configured);
+
+        @Override
+        public OpenedVolume open(String name) {
+            Volume v = served(name);
+            return new OpenedVolume() {
+                @Override
+                public Volume volume() {
+                    return v;
                 }
-            } else {
-                Map<String, String> props = new LinkedHashMap<>();
-                props.put("name", name);
-                props.put("meta", metaUrl);
-                props.put("storage", storageUrl);
-                etc.write(file, "Added by hangar:format.", props, false);
-            }
-        } catch (IOException e) {
-            throw Errors.local(e, etc.dir().resolve(file));
-        }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(FORMAT_WAIT_MS);
-        while (System.nanoTime() < deadline) {
-            Optional<Volume> v = volumeService.volume(name);
-            if (v.isPresent()) {
-                return v.get().format();
-            }
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new CliException(ExitCodes.INTERRUPTED, "interrupted");
-            }
-        }
-        throw new CliException(ExitCodes.RUNTIME_FAILED, "volume '" + name + "' was added to " + etc.dir().resolve(file)
-                + " but is not served after " + FORMAT_WAIT_MS / 1000 + " s: see the runtime's log");
-    }
 
-    private Volume served(String name) {
-        return volumeService.volume(name).orElseThrow(() -> new CliException(ExitCodes.UNKNOWN_VOLUME,
-                "no volume '" + name + "' is served here (served: " + volumeService.volumes().stream()
-                        .map(Volume::name).sorted().collect(Collectors.joining(", ")) + ")"));
+                @Override
+                public void close() {
+                    // The runtime owns the volume: nothing to release.
+                }
+            };
+        }
+
+        @Override
+        public VolumeFormat status(String name) {
+            return served(name).format();
+        }
+
+        /**
+         * Formatting in the runtime adds a volume to etc/ (io.hangar.volume-NAME.cfg with 'storage' set), so
+         * that it is formatted on first open and served from then on, across restarts; returns once it serves.
+         */
+        @Override
+        public VolumeFormat format(String metaUrl, String name, String storageUrl, Map<String, String> options) {
+            if (!options.isEmpty()) {
+                throw CliException.usage("the runtime formats with default settings; for " + String.join(", ",
+                        options.keySet()) + " use ./hangar format, then add the volume to etc/");
+            }
+            if (!NAME.matcher(name).matches()) {
+                throw CliException.usage("volume name must be 2-63 of [a-z0-9-]: " + name);
+            }
+            if (etcDir == null || etcDir.isBlank()) {
+                throw new CliException(ExitCodes.FAILURE, "this runtime has no etc/ folder (felix.fileinstall.dir)");
+            }
+            ConfigFiles etc = new ConfigFiles(Path.of(etcDir));
+            String file = ConfigFiles.factoryFile(ConfigFiles.VOLUME_PID, name);
+            try {
+                if (etc.exists(file)) {
+                    String configured = etc.read(file).get("meta");
+                    if (!metaUrl.equals(configured)) {
+                        throw new CliException(ExitCodes.REFUSED, "volume '" + name + "' is configured on " + configured);
+                    }
+                } else {
+                    Map<String, String> props = new LinkedHashMap<>();
+                    props.put("name", name);
+                    props.put("meta", metaUrl);
+                    props.put("storage", storageUrl);
+                    etc.write(file, "Added by hangar:format.", props, false);
+                }
+            } catch (IOException e) {
+                throw Errors.local(e, etc.dir().resolve(file));
+            }
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(FORMAT_WAIT_MS);
+            while (System.nanoTime() < deadline) {
+                Optional<Volume> v = volumeService.volume(name);
+                if (v.isPresent()) {
+                    return v.get().format();
+                }
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new CliException(ExitCodes.INTERRUPTED, "interrupted");
+                }
+            }
+            throw new CliException(ExitCodes.RUNTIME_FAILED, "volume '" + name + "' was added to " + etc.dir().resolve(file)
+                    + " but is not served after " + FORMAT_WAIT_MS / 1000 + " s: see the runtime's log");
+        }
+
+        private Volume served(String name) {
+            return volumeService.volume(name).orElseThrow(() -> new CliException(ExitCodes.UNKNOWN_VOLUME,
+                    "no volume '" + name + "' is served here (served: " + volumeService.volumes().stream()
+                            .map(Volume::name).sorted().collect(Collectors.joining(", ")) + ")"));
+        }
     }
 
     /** The root of the Gogo command tree: the volume commands only, on the runtime's volumes. */
