@@ -98,7 +98,7 @@ final class MountCommand implements Callable<Integer> {
         if (!background) {
             Runtime.getRuntime().addShutdownHook(stopper);
         }
-        boolean mounted = launcher.awaitServing(runtime, List.of(), List.of(mp), background ? MOUNT_TIMEOUT_MS : 0,
+        boolean mounted = launcher.awaitServing(runtime, List.of(), List.of(mp), List.of(), background ? MOUNT_TIMEOUT_MS : 0,
                 out);
         if (!mounted) {
             if (runtime.isAlive()) {

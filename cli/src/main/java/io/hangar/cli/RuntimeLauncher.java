@@ -3,6 +3,9 @@ package io.hangar.cli;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -137,17 +140,19 @@ final class RuntimeLauncher {
     }
 
     /**
-     * Waits until every volume in {@code volumes} is served and every path in {@code mounts} is mounted.
-     * Returns false as soon as the runtime exits, or when {@code timeoutMs} (0 = none) runs out.
+     * Waits until every volume in {@code volumes} is served, every path in {@code mounts} is mounted and
+     * every loopback port in {@code ports} accepts connections. Returns false as soon as the runtime exits,
+     * or when {@code timeoutMs} (0 = none) runs out.
      */
-    boolean awaitServing(Process runtime, List<String> volumes, List<Path> mounts, long timeoutMs,
-            PrintStream out) throws InterruptedException {
+    boolean awaitServing(Process runtime, List<String> volumes, List<Path> mounts, List<Integer> ports,
+            long timeoutMs, PrintStream out) throws InterruptedException {
         long start = System.nanoTime();
         long nextNote = 15_000;
         while (runtime.isAlive()) {
             List<String> waiting = new ArrayList<>();
             volumes.stream().filter(v -> !Files.exists(readyFile(v))).forEach(v -> waiting.add("volume " + v));
             mounts.stream().filter(m -> !Fuse.mounted(m)).forEach(m -> waiting.add("mount " + m));
+            ports.stream().filter(p -> !listening(p)).forEach(p -> waiting.add("port " + p));
             if (waiting.isEmpty()) {
                 return true;
             }
@@ -162,6 +167,15 @@ final class RuntimeLauncher {
             Thread.sleep(POLL_MS);
         }
         return false;
+    }
+
+    private static boolean listening(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** Stops the runtime as Ctrl-C would (SIGTERM: the framework stops its bundles), then forcibly. */

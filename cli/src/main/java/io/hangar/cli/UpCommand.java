@@ -89,8 +89,10 @@ final class UpCommand implements Callable<Integer> {
         }
         out.println("data:     " + dir);
         out.println("etc:      " + etc.dir() + "  (configuration, read live by FileInstall)");
+        List<Integer> ports = new ArrayList<>();
         if (etc.exists(ConfigFiles.HTTP_PID + ".cfg")) {
             String port = etc.read(ConfigFiles.HTTP_PID + ".cfg").get("org.osgi.service.http.port");
+            ports.add(Integer.parseInt(port));
             String user = etc.read(ConfigFiles.CONSOLE_PID + ".cfg").getOrDefault("username", CONSOLE_USER);
             out.println("console:  http://127.0.0.1:" + port + "/system/console  user " + user + ", password "
                     + (password != null ? password : "in " + etc.dir().resolve(ConfigFiles.CONSOLE_PID + ".cfg")));
@@ -105,7 +107,7 @@ final class UpCommand implements Callable<Integer> {
         Process runtime = new ProcessBuilder(launcher.command(shell)).inheritIO().start();
         Thread stopper = new Thread(() -> RuntimeLauncher.stop(runtime), "hangar-stop-runtime");
         Runtime.getRuntime().addShutdownHook(stopper);
-        if (launcher.awaitServing(runtime, volumes, mounts, 0, out)) {
+        if (launcher.awaitServing(runtime, volumes, mounts, ports, 0, out)) {
             out.println("ready");
         }
         int code = runtime.waitFor();

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Smoke test of the runtime as a user runs it: ./hangar up on a fresh data folder.
+#  1. without a terminal (stdin at its end): prints "ready", keeps running, the web console answers 401
+#     without and 200 with the generated password, SIGTERM stops it and the volume closes;
+#  2. restarted in a terminal (a pty from script(1)): the Gogo shell runs hangar:* commands on the
+#     volume (and hangar:format adds one), a FUSE mount (when configured) serves the volume, and 'stop 0'
+#     ends it; what was written is still there afterwards.
+# Writes JUnit XML to cnf/target/smoke-reports/ and ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+reports="$top/cnf/target/smoke-reports"
+mkdir -p "$reports"
+work=$(mktemp -d /tmp/hangar-smoke.XXXXXX)
+data="$work/data"
+pids=()
+passed=0
+failed=0
+skipped=0
+cases=""
+
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  if grep -qs " $data/mnt " /proc/mounts; then fusermount -u "$data/mnt" 2>/dev/null; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+xml_escape() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g'; }
+
+# result NAME ok|fail|skip [MESSAGE]
+result() {
+  local name=$1 verdict=$2 msg=${3:-}
+  case $verdict in
+    ok) passed=$((passed + 1)); echo "PASS $name"
+        cases+="  <testcase classname=\"cnf.smoke-up\" name=\"$name\"/>"$'\n' ;;
+    skip) skipped=$((skipped + 1)); echo "SKIP $name: $msg"
+        cases+="  <testcase classname=\"cnf.smoke-up\" name=\"$name\"><skipped message=\"$(echo "$msg" | xml_escape)\"/></testcase>"$'\n' ;;
+    *) failed=$((failed + 1)); echo "FAIL $name: $msg"
+        cases+="  <testcase classname=\"cnf.smoke-up\" name=\"$name\"><failure message=\"$(echo "$msg" | xml_escape)\"/></testcase>"$'\n' ;;
+  esac
+}
+
+# wait_for FILE PATTERN SECONDS PID: until PATTERN is in FILE; fails early if PID exits.
+wait_for() {
+  local file=$1 pattern=$2 secs=$3 pid=$4 i
+  for ((i = 0; i < secs * 5; i++)); do
+    grep -q -- "$pattern" "$file" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || { grep -q -- "$pattern" "$file" 2>/dev/null; return; }
+    sleep 0.2
+  done
+  return 1
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# Build once up front, so that the waits below measure the runtime, not Maven.
+./hangar --version >/dev/null || { result build fail "./hangar could not build the CLI and the runtime"; }
+
+port=$(free_port)
+log1="$work/up1.log"
+./hangar up --data "$data" --console-port "$port" </dev/null >"$log1" 2>&1 &
+up=$!
+pids+=("$up")
+
+if wait_for "$log1" '^ready' 180 "$up"; then
+  result up-prints-ready ok
+else
+  result up-prints-ready fail "no 'ready' line; log tail: $(tail -5 "$log1" | tr '\n' ' ')"
+fi
+
+password=$(grep -o 'password [^ ]*$' "$log1" | head -1 | cut -d' ' -f2)
+url="http://127.0.0.1:$port/system/console/bundles"
+without=$(curl -s -o /dev/null -w '%{http_code}' "$url")
+with=$(curl -s -o /dev/null -w '%{http_code}' -u "admin:$password" "$url")
+if [ "$without" = 401 ] && [ "$with" = 200 ]; then
+  result web-console-needs-the-password ok
+else
+  result web-console-needs-the-password fail "expected 401/200, got $without/$with (password '${password}')"
+fi
+
+# stdin ended at start: the runtime must still be serving (the launcher's 117 would have ended it).
+sleep 2
+if kill -0 "$up" 2>/dev/null && [ -f "$data/run/default.ready" ]; then
+  result runs-without-stdin ok
+else
+  result runs-without-stdin fail "the runtime stopped when stdin ended"
+fi
+
+kill -TERM "$up"
+stopped=no
+for ((i = 0; i < 300; i++)); do kill -0 "$up" 2>/dev/null || { stopped=yes; break; }; sleep 0.2; done
+if [ $stopped = yes ] && [ ! -e "$data/run/default.ready" ]; then
+  result sigterm-closes-the-volume ok
+else
+  result sigterm-closes-the-volume fail "stopped=$stopped, ready marker left: $(ls "$data/run" 2>&1)"
+fi
+
+# 2. In a terminal: Gogo reads the commands written to the fifo.
+log2="$work/up2.log"
+fifo="$work/stdin"
+mkfifo "$fifo"
+printf 'smoke payload %s\n' "$(date +%s%N)" >"$work/payload"
+script -qfec "$top/hangar up --data $data" /dev/null <"$fifo" >"$log2" 2>&1 &
+term=$!
+pids+=("$term")
+exec 3>"$fifo"
+if wait_for "$log2" '^ready' 180 "$term"; then
+  gogo() { echo "$*" >&3; }
+  gogo "hangar:mkdir -p default /smoke"
+  gogo "hangar:put default $work/payload /smoke/payload"
+  gogo "hangar:ls -l default /smoke"
+  gogo "hangar:cat default /smoke/payload"
+  gogo "hangar:ls default /nope"
+  if wait_for "$log2" "smoke payload" 30 "$term" && wait_for "$log2" "/nope: no such file" 30 "$term"; then
+    result gogo-hangar-commands ok
+  else
+    result gogo-hangar-commands fail "log tail: $(tail -8 "$log2" | tr '\r\n' '  ')"
+  fi
+  # Formatting in the runtime adds the volume to etc/; the runtime formats and serves it.
+  gogo "hangar:format sqlite://$work/second.db second --storage file://$work/second-chunks"
+  gogo "hangar:volumes"
+  if wait_for "$log2" "^second  file://$work/second-chunks  ok" 60 "$term" \
+      && [ -f "$data/etc/io.hangar.volume-second.cfg" ]; then
+    result gogo-format-adds-a-volume ok
+  else
+    result gogo-format-adds-a-volume fail "log tail: $(tail -8 "$log2" | tr '\r\n' '  ')"
+  fi
+  if grep -qs " $data/mnt " /proc/mounts; then
+    if cmp -s "$work/payload" "$data/mnt/smoke/payload"; then
+      result fuse-mount-serves-the-volume ok
+    else
+      result fuse-mount-serves-the-volume fail "$data/mnt/smoke/payload differs or is missing"
+    fi
+  else
+    result fuse-mount-serves-the-volume skip "no FUSE mount configured: $(grep -o 'no FUSE mount: .*' "$log1" | head -1)"
+  fi
+  gogo "stop 0"
+  exec 3>&-
+  ended=no
+  for ((i = 0; i < 300; i++)); do kill -0 "$term" 2>/dev/null || { ended=yes; break; }; sleep 0.2; done
+  if [ $ended = yes ]; then result gogo-stop-ends-the-runtime ok; else result gogo-stop-ends-the-runtime fail "still running"; fi
+else
+  exec 3>&-
+  result gogo-hangar-commands fail "no 'ready' in a terminal; log tail: $(tail -5 "$log2" | tr '\r\n' '  ')"
+fi
+
+# The data written through Gogo survives: the CLI reads it in-process once the runtime is gone.
+if ./hangar cat "sqlite://$data/meta.db" /smoke/payload 2>&1 | cmp -s - "$work/payload"; then
+  result data-survives-the-runtime ok
+else
+  result data-survives-the-runtime fail "./hangar cat of /smoke/payload differs"
+fi
+
+total=$((passed + failed + skipped))
+{
+  echo '<?xml version="1.0" encoding="UTF-8"?>'
+  echo "<testsuite name=\"cnf.smoke-up\" tests=\"$total\" failures=\"$failed\" errors=\"0\" skipped=\"$skipped\">"
+  printf '%s' "$cases"
+  echo '</testsuite>'
+} >"$reports/TEST-cnf.smoke-up.xml"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
