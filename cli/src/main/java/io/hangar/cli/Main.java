@@ -35,6 +35,7 @@ import picocli.CommandLine.ScopeType;
             UpCommand.class,
             MountCommand.class,
             UmountCommand.class,
+            BenchCommand.class,
         })
 public final class Main implements Callable<Integer>, CliContext {
     private final PrintStream out;

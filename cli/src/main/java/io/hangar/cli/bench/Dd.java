@@ -17,15 +17,24 @@ final class Dd {
         return (bytes / (double) (1 << 20)) / ((System.nanoTime() - t0) / 1e9);
     }
 
-    /** {@code dd of=/dev/null bs=1M} after dropping the page cache, then removes the file. */
+    /** {@code dd of=/dev/null bs=1M} after dropping the page cache. */
     static double coldReadMiBs(Path dir, long bytes) throws IOException, InterruptedException {
-        Path f = dir.resolve("dd.bin");
         dropCaches();
-        long t0 = System.nanoTime();
-        run("dd", "if=" + f, "of=/dev/null", "bs=1M");
-        double r = (bytes / (double) (1 << 20)) / ((System.nanoTime() - t0) / 1e9);
-        Files.deleteIfExists(f);
+        return readMiBs(dir, bytes);
+    }
+
+    /** {@code dd of=/dev/null bs=1M} again, from the page cache; then removes the file. */
+    static double cachedReadMiBs(Path dir, long bytes) throws IOException, InterruptedException {
+        readMiBs(dir, bytes);
+        double r = readMiBs(dir, bytes);
+        Files.deleteIfExists(dir.resolve("dd.bin"));
         return r;
+    }
+
+    private static double readMiBs(Path dir, long bytes) throws IOException, InterruptedException {
+        long t0 = System.nanoTime();
+        run("dd", "if=" + dir.resolve("dd.bin"), "of=/dev/null", "bs=1M");
+        return (bytes / (double) (1 << 20)) / ((System.nanoTime() - t0) / 1e9);
     }
 
     /** Drops the kernel page cache (root only; elsewhere reads may be warm, and the output says so). */
