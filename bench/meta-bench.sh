@@ -7,9 +7,11 @@ cd "$(dirname "$0")/.."
 ENTRIES=${1:-10000}
 THREADS=${2:-"1 8"}
 
-mvn -o -q -B test-compile -pl meta-redis
-mvn -o -q -B dependency:build-classpath -pl meta-redis -Dmdep.includeScope=test \
-  -Dmdep.outputFile=target/meta-bench.cp >/dev/null
+# Maven's output (colour resets even with -q) is shown only if a step fails.
+build() { local out; out=$("$@" 2>&1) || { echo "$out"; exit 1; }; }
+build mvn -o -q -B test-compile -pl meta-redis
+build mvn -o -q -B dependency:build-classpath -pl meta-redis -Dmdep.includeScope=test \
+  -Dmdep.outputFile=target/meta-bench.cp
 CP="meta-redis/target/test-classes:meta-redis/target/classes:$(cat meta-redis/target/meta-bench.cp)"
 
 DIR=$(mktemp -d /tmp/meta-bench.XXXXXX)
