@@ -37,9 +37,10 @@ final class RuntimeLauncher {
             .level = INFO
             java.util.logging.ConsoleHandler.level = ALL
             java.util.logging.SimpleFormatter.format = %1$tF %1$tT %4$s [%3$s] %5$s%6$s%n
-            # Chatty at INFO about every service provider they register.
+            # Chatty at INFO about every service provider, connector and optional plugin.
             org.apache.aries.spifly.level = WARNING
             org.eclipse.jetty.level = WARNING
+            org.apache.felix.webconsole.level = WARNING
             """;
 
     private final Path home;

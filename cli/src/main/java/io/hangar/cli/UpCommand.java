@@ -63,6 +63,8 @@ final class UpCommand implements Callable<Integer> {
             writeHttp(etc, consolePort);
         }
 
+        out.println("data:     " + dir);
+        out.println("etc:      " + etc.dir() + "  (configuration, read live by FileInstall)");
         List<String> volumes = new ArrayList<>();
         for (String f : etc.factoryFiles(ConfigFiles.VOLUME_PID)) {
             Map<String, String> v = etc.read(f);
@@ -87,8 +89,6 @@ final class UpCommand implements Callable<Integer> {
             mounts.add(mp);
             out.println("mount:    " + mp);
         }
-        out.println("data:     " + dir);
-        out.println("etc:      " + etc.dir() + "  (configuration, read live by FileInstall)");
         List<Integer> ports = new ArrayList<>();
         if (etc.exists(ConfigFiles.HTTP_PID + ".cfg")) {
             String port = etc.read(ConfigFiles.HTTP_PID + ".cfg").get("org.osgi.service.http.port");
