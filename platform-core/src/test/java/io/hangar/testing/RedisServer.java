@@ -1,4 +1,4 @@
-package io.hangar.meta.redis;
+package io.hangar.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -85,12 +85,12 @@ public final class RedisServer implements AutoCloseable {
     }
 
     /** The redis-server binary: {@code REDIS_SERVER} if set, else the one on PATH. */
-    static String binary() {
+    public static String binary() {
         String env = System.getenv("REDIS_SERVER");
         return env != null && !env.isEmpty() ? env : "redis-server";
     }
 
-    static void awaitPing(int port, Process process, Path log) throws IOException {
+    public static void awaitPing(int port, Process process, Path log) throws IOException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
@@ -107,7 +107,7 @@ public final class RedisServer implements AutoCloseable {
     }
 
     /** Sends one inline command and returns the first reply line, or null if the server cannot be reached. */
-    static String command(int port, String inline) {
+    public static String command(int port, String inline) {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 500);
             s.setSoTimeout(2000);

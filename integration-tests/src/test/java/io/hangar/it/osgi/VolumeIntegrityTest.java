@@ -23,8 +23,10 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import io.hangar.testing.RedisServer;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.Configuration;
@@ -36,7 +38,8 @@ import org.osgi.util.tracker.ServiceTracker;
 /**
  * In a real framework with the assembled bundles: a volume configured through Configuration Admin takes a
  * 512 MiB file with random overwrites and truncates, survives its chunk store bundle being stopped and
- * started in the middle, and reads back byte-exact (SHA-256 against a reference file on local disk).
+ * started in the middle, and reads back byte-exact (SHA-256 against a reference file on local disk). Runs on
+ * the embedded SQLite engine and on a real redis-server the test starts itself.
  */
 public class VolumeIntegrityTest {
     private static final long SIZE = 512L << 20;
@@ -48,19 +51,39 @@ public class VolumeIntegrityTest {
     ConfigurationAdmin configAdmin;
 
     private Configuration config;
+    private RedisServer redis;
 
     @AfterEach
     void removeVolume() throws Exception {
         if (config != null) {
             config.delete();
+            awaitUnregistered();
+        }
+        if (redis != null) {
+            redis.close();
         }
     }
 
-    private Volume openVolume(String name, Path work) throws Exception {
+    private void awaitUnregistered() throws Exception {
+        for (int i = 0; i < 600 && context.getServiceReferences(Volume.class, "(volume.name=integrity)").size() > 0;
+                i++) {
+            Thread.sleep(100);
+        }
+    }
+
+    private String metaUrl(String engine, Path work) throws Exception {
+        if (engine.equals("redis")) {
+            redis = RedisServer.start(Files.createDirectories(work.resolve("redis")));
+            return redis.url(1);
+        }
+        return "sqlite://" + work.resolve("meta.db");
+    }
+
+    private Volume openVolume(String name, String metaUrl, Path work) throws Exception {
         config = configAdmin.createFactoryConfiguration("io.hangar.volume", "?");
         Dictionary<String, Object> p = new Hashtable<>();
         p.put("name", name);
-        p.put("meta", "sqlite://" + work.resolve("meta.db"));
+        p.put("meta", metaUrl);
         p.put("storage", "file://" + work.resolve("chunks"));
         p.put("bufferSize", "128M");
         config.update(p);
@@ -78,11 +101,12 @@ public class VolumeIntegrityTest {
                 .orElseThrow(() -> new AssertionError("bundle " + bsn + " is not installed"));
     }
 
-    @Test
-    public void bigFileWithOverwritesAndTruncatesSurvivesAStoreBundleRestart() throws Exception {
-        Path work = Path.of(context.getProperty("hangar.it.work"), "integrity-" + System.nanoTime());
+    @ParameterizedTest(name = "on {0}")
+    @ValueSource(strings = {"sqlite", "redis"})
+    public void bigFileWithOverwritesAndTruncatesSurvivesAStoreBundleRestart(String engine) throws Exception {
+        Path work = Path.of(context.getProperty("hangar.it.work"), engine + "-" + System.nanoTime());
         Files.createDirectories(work);
-        Volume v = openVolume("integrity", work);
+        Volume v = openVolume("integrity", metaUrl(engine, work), work);
         Path refPath = work.resolve("reference.bin");
         SplittableRandom rnd = new SplittableRandom(2026);
         byte[] buf = new byte[8 << 20];

@@ -1,5 +1,6 @@
 package io.hangar.meta.redis;
 
+import io.hangar.testing.RedisServer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,5 +1,6 @@
 package io.hangar.meta.redis;
 
+import io.hangar.testing.RedisServer;
 import io.hangar.spi.meta.MetadataEngine;
 import io.hangar.tck.meta.MetadataEngineTck;
 import java.nio.file.Files;
