@@ -5,9 +5,11 @@ import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * Turns the errors of the VFS and of the local file system into {@link CliException}s with the exit code of
@@ -57,15 +59,25 @@ public final class Errors {
         if (e instanceof AccessDeniedException) {
             return new CliException(ExitCodes.REFUSED, file + ": permission denied", e);
         }
-        if (e instanceof FileAlreadyExistsException || e instanceof DirectoryNotEmptyException
-                || e instanceof NotDirectoryException) {
-            return new CliException(ExitCodes.REFUSED, file + ": " + e.getClass().getSimpleName()
-                    .replace("Exception", "").replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase(), e);
+        if (e instanceof FileAlreadyExistsException) {
+            return new CliException(ExitCodes.REFUSED, file + ": exists", e);
         }
-        String m = String.valueOf(e.getMessage());
-        if (m.contains("No space left on device")) {
+        if (e instanceof DirectoryNotEmptyException) {
+            return new CliException(ExitCodes.REFUSED, file + ": directory not empty", e);
+        }
+        if (e instanceof NotDirectoryException) {
+            return new CliException(ExitCodes.REFUSED, file + ": not a directory", e);
+        }
+        // The reason alone: the exception's message names the temporary file a copy was writing.
+        String reason = e instanceof FileSystemException f && f.getReason() != null ? f.getReason()
+                : String.valueOf(e.getMessage());
+        if (reason.contains("No space left on device")) {
             return new CliException(ExitCodes.NO_SPACE, file + ": no space left on the local disk", e);
         }
-        return new CliException(ExitCodes.FAILURE, file + ": " + m, e);
+        if (reason.contains("Not a directory") || reason.contains("Is a directory")
+                || reason.contains("Read-only file system")) {
+            return new CliException(ExitCodes.REFUSED, file + ": " + reason.toLowerCase(Locale.ROOT), e);
+        }
+        return new CliException(ExitCodes.FAILURE, file + ": " + reason, e);
     }
 }
