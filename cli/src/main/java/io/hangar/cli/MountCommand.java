@@ -118,7 +118,7 @@ final class MountCommand implements Callable<Integer> {
         } catch (IllegalStateException shuttingDown) {
             // Ctrl-C: the hook is stopping the runtime already.
         }
-        return code == 0 || code == 117 ? ExitCodes.OK : ExitCodes.RUNTIME_FAILED;
+        return RuntimeLauncher.exitCode(code);
     }
 
     private void writeConfig(ConfigFiles etc, String meta, String name, Path mp) throws IOException {

@@ -179,6 +179,18 @@ final class RuntimeLauncher {
         }
     }
 
+    /**
+     * The CLI's exit code for the runtime's: 117 is the launcher's "stopped" ('stop 0', end of the shell's
+     * input), 130 and 143 a stop by SIGINT or SIGTERM; anything else is a failure, reported in one line.
+     */
+    static int exitCode(int runtimeCode) {
+        return switch (runtimeCode) {
+            case 0, 117, 130, 143 -> ExitCodes.OK;
+            default -> throw new CliException(ExitCodes.RUNTIME_FAILED, "the runtime exited with code "
+                    + runtimeCode + " (its log is above)");
+        };
+    }
+
     /** Stops the runtime as Ctrl-C would (SIGTERM: the framework stops its bundles), then forcibly. */
     static int stop(Process runtime) {
         if (runtime.isAlive()) {

@@ -116,8 +116,7 @@ final class UpCommand implements Callable<Integer> {
         } catch (IllegalStateException shuttingDown) {
             // Ctrl-C: the hook is running already and the runtime has stopped.
         }
-        // 117 is the launcher's "stopped" after 'stop 0' or the end of the shell's input.
-        return code == 0 || code == 117 ? ExitCodes.OK : ExitCodes.RUNTIME_FAILED;
+        return RuntimeLauncher.exitCode(code);
     }
 
     /** Writes the default etc/ folder; returns the generated console password to show once. */
