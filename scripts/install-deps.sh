@@ -2,7 +2,7 @@
 # Installs the Debian packages Hangar's tests need (as root), only those that are missing.
 # Real parts: a Redis server, FUSE (libfuse2 for jnr-fuse, fuse3 for fusermount), Python with torch.
 set -euo pipefail
-want=(redis-server redis-tools fuse3 libfuse2 python3-torch python3-numpy)
+want=(redis-server redis-tools fuse3 libfuse2 python3-torch python3-numpy curl util-linux)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

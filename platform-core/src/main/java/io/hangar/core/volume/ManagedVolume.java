@@ -171,12 +171,19 @@ public class ManagedVolume {
                 }
                 meta.close();
                 meta = null;
-                opener.format(config.meta(), config.name(), config.storage(), Map.of());
+                opener.format(config.meta(), config.name(), config.storage(), Map.of("block-size",
+                        config.blockSize(), "capacity", config.capacity(), "inodes", Long.toString(config.inodes())));
                 LOG.info("volume " + config.name() + ": formatted on " + config.storage());
                 meta = opener.engine(config.meta());
                 f = meta.load();
             }
             VolumeFormat format = f.orElseThrow();
+            if (!format.name().equals(config.name())) {
+                LOG.severe("volume " + config.name() + ": " + config.meta() + " holds volume '" + format.name()
+                        + "', not '" + config.name() + "'; fix 'name' in its configuration");
+                meta.close();
+                return;
+            }
             storeScheme = schemeOf(format.storage());
             Optional<ChunkStoreProvider> sp = providerFor(storeProviders, storeScheme);
             if (sp.isEmpty()) {

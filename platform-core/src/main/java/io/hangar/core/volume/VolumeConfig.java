@@ -18,6 +18,15 @@ public @interface VolumeConfig {
             + "metadata is still empty (first start). Ignored once formatted.")
     String storage() default "";
 
+    @AttributeDefinition(required = false, description = "Block size to format with, e.g. 4M (64K-16M).")
+    String blockSize() default "4M";
+
+    @AttributeDefinition(required = false, description = "Capacity to format with, e.g. 10T; 0 = unlimited.")
+    String capacity() default "0";
+
+    @AttributeDefinition(required = false, description = "Inode limit to format with; 0 = unlimited.")
+    long inodes() default 0;
+
     @AttributeDefinition(required = false, description = "Memory for write buffers, e.g. 256M")
     String bufferSize() default "256M";
 
