@@ -1,6 +1,7 @@
 package io.hangar.cli;
 
 import io.hangar.fs.FsException;
+import io.hangar.vfs.standalone.VolumeOpenException;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -13,9 +14,8 @@ import java.util.Locale;
 
 /**
  * Turns the errors of the VFS and of the local file system into {@link CliException}s with the exit code of
- * their kind. The VFS reports "unformatted", "wrong store" and "unknown scheme" with errnos that also
- * mean other things (ENOENT, EINVAL), so while a volume is being opened the one-line message decides;
- * once it is open, the errno alone does.
+ * their kind. While a volume is being formatted or opened, the {@link VolumeOpenException} reason decides;
+ * otherwise (and once it is open) the errno alone does.
  */
 public final class Errors {
     private Errors() {
@@ -23,18 +23,25 @@ public final class Errors {
 
     /** A failure of format, status or open: the volume itself is the problem, not a path in it. */
     public static CliException opening(FsException e) {
-        String m = e.getMessage();
-        int code = switch (e.errno()) {
-            case ENOENT -> ExitCodes.UNKNOWN_VOLUME;
-            case EIO, EAGAIN, ETIMEDOUT, EACCES, EPERM -> ExitCodes.UNREACHABLE;
-            case ENOSPC -> ExitCodes.NO_SPACE;
-            case EEXIST -> ExitCodes.REFUSED;
-            case EINVAL -> m.contains("wrong store") ? ExitCodes.WRONG_STORE
-                    : m.contains("no metadata engine") || m.contains("no chunk store") ? ExitCodes.UNKNOWN_VOLUME
-                    : ExitCodes.USAGE;
-            default -> ExitCodes.FAILURE;
-        };
-        return new CliException(code, m, e);
+        int code;
+        if (e instanceof VolumeOpenException v) {
+            code = switch (v.reason()) {
+                case NOT_FORMATTED, NO_PROVIDER -> ExitCodes.UNKNOWN_VOLUME;
+                case WRONG_STORE -> ExitCodes.WRONG_STORE;
+                case ALREADY_FORMATTED -> ExitCodes.REFUSED;
+                case BAD_ARGUMENT -> ExitCodes.USAGE;
+            };
+        } else {
+            code = switch (e.errno()) {
+                case ENOENT -> ExitCodes.UNKNOWN_VOLUME;
+                case EIO, EAGAIN, ETIMEDOUT, EACCES, EPERM -> ExitCodes.UNREACHABLE;
+                case ENOSPC -> ExitCodes.NO_SPACE;
+                case EEXIST -> ExitCodes.REFUSED;
+                case EINVAL -> ExitCodes.USAGE;
+                default -> ExitCodes.FAILURE;
+            };
+        }
+        return new CliException(code, e.getMessage(), e);
     }
 
     /** A failure of an operation on an open volume. */

@@ -12,6 +12,8 @@ import io.hangar.spi.meta.VolumeFormat;
 import io.hangar.spi.store.ChunkStore;
 import io.hangar.spi.store.ChunkStoreProvider;
 import io.hangar.spi.store.StoreException;
+import io.hangar.vfs.standalone.VolumeOpenException;
+import io.hangar.vfs.standalone.VolumeOpenException.Reason;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -66,11 +68,11 @@ public final class VolumeOpener {
         try {
             URI u = new URI(url);
             if (u.getScheme() == null) {
-                throw new FsException(Errno.EINVAL, what + " URL has no scheme: " + url);
+                throw new VolumeOpenException(Reason.BAD_ARGUMENT, what + " URL has no scheme: " + url);
             }
             return u;
         } catch (URISyntaxException e) {
-            throw new FsException(Errno.EINVAL, "bad " + what + " URL " + url + ": " + e.getReason());
+            throw new VolumeOpenException(Reason.BAD_ARGUMENT, "bad " + what + " URL " + url + ": " + e.getReason());
         }
     }
 
@@ -78,7 +80,7 @@ public final class VolumeOpener {
         URI u = parse(metaUrl, "metadata");
         String scheme = u.getScheme().toLowerCase(Locale.ROOT);
         MetadataEngineProvider p = providers.meta(scheme)
-                .orElseThrow(() -> new FsException(Errno.EINVAL, "no metadata engine for scheme '" + scheme
+                .orElseThrow(() -> new VolumeOpenException(Reason.NO_PROVIDER, "no metadata engine for scheme '" + scheme
                         + "' (is its bundle installed and started?)"));
         return p.open(u);
     }
@@ -87,7 +89,7 @@ public final class VolumeOpener {
         URI u = parse(storageUrl, "storage");
         String scheme = u.getScheme().toLowerCase(Locale.ROOT);
         ChunkStoreProvider p = providers.store(scheme)
-                .orElseThrow(() -> new FsException(Errno.EINVAL, "no chunk store for scheme '" + scheme
+                .orElseThrow(() -> new VolumeOpenException(Reason.NO_PROVIDER, "no chunk store for scheme '" + scheme
                         + "' (is its bundle installed and started?)"));
         try {
             return p.open(u);
@@ -101,12 +103,12 @@ public final class VolumeOpener {
     public VolumeFormat format(String metaUrl, String name, String storageUrl, Map<String, String> options)
             throws FsException {
         if (name == null || !NAME.matcher(name).matches()) {
-            throw new FsException(Errno.EINVAL, "volume name must be 2-63 of [a-z0-9-], starting with a letter "
+            throw new VolumeOpenException(Reason.BAD_ARGUMENT, "volume name must be 2-63 of [a-z0-9-], starting with a letter "
                     + "or digit: " + name);
         }
         int blockSize = (int) size(options, "block-size", VolumeFormat.DEFAULT_BLOCK_SIZE);
         if (blockSize < (64 << 10) || blockSize > (16 << 20) || Integer.bitCount(blockSize) != 1) {
-            throw new FsException(Errno.EINVAL, "block size must be a power of two from 64K to 16M: " + blockSize);
+            throw new VolumeOpenException(Reason.BAD_ARGUMENT, "block size must be a power of two from 64K to 16M: " + blockSize);
         }
         long capacity = size(options, "capacity", 0);
         long inodes = size(options, "inodes", 0);
@@ -117,7 +119,7 @@ public final class VolumeOpener {
                 if (f.name().equals(name) && f.storage().equals(storageUrl)) {
                     return f;
                 }
-                throw new FsException(Errno.EEXIST, metaUrl + " already holds volume '" + f.name() + "' on "
+                throw new VolumeOpenException(Reason.ALREADY_FORMATTED, metaUrl + " already holds volume '" + f.name() + "' on "
                         + f.storage());
             }
             VolumeFormat f = new VolumeFormat(name, UUID.randomUUID().toString(), storageUrl, blockSize,
@@ -125,7 +127,7 @@ public final class VolumeOpener {
             try (ChunkStore store = store(storageUrl)) {
                 String held = readMarker(store, name);
                 if (held != null) {
-                    throw new FsException(Errno.EEXIST, "chunk store " + store.describe()
+                    throw new VolumeOpenException(Reason.ALREADY_FORMATTED, "chunk store " + store.describe()
                             + " already holds a volume '" + name + "' (" + held.strip() + ")");
                 }
                 // Marker first: a crash before the metadata is written leaves a store that says whose it is.
@@ -149,7 +151,7 @@ public final class VolumeOpener {
         try {
             opts = VfsOptions.parse(options);
         } catch (IllegalArgumentException e) {
-            throw new FsException(Errno.EINVAL, e.getMessage());
+            throw new VolumeOpenException(Reason.BAD_ARGUMENT, e.getMessage());
         }
         MetadataEngine meta = engine(metaUrl);
         ChunkStore store = null;
@@ -175,11 +177,11 @@ public final class VolumeOpener {
     public static void verifyMarker(ChunkStore store, VolumeFormat f) throws FsException {
         String held = readMarker(store, f.name());
         if (held == null) {
-            throw new FsException(Errno.EINVAL, "wrong store for this volume: " + store.describe()
+            throw new VolumeOpenException(Reason.WRONG_STORE, "wrong store for this volume: " + store.describe()
                     + " holds no volume '" + f.name() + "'");
         }
         if (!held.contains("uuid=" + f.uuid())) {
-            throw new FsException(Errno.EINVAL, "wrong store for this volume: " + store.describe()
+            throw new VolumeOpenException(Reason.WRONG_STORE, "wrong store for this volume: " + store.describe()
                     + " holds another volume named '" + f.name() + "' (" + held.strip().replace('\n', ' ') + ")");
         }
     }
@@ -209,7 +211,7 @@ public final class VolumeOpener {
     }
 
     private static FsException notFormatted(String metaUrl) {
-        return new FsException(Errno.ENOENT, "no volume at " + metaUrl + " (not formatted; run 'hangar format')");
+        return new VolumeOpenException(Reason.NOT_FORMATTED, "no volume at " + metaUrl + " (not formatted; run 'hangar format')");
     }
 
     private static long size(Map<String, String> options, String key, long dflt) throws FsException {
@@ -220,7 +222,7 @@ public final class VolumeOpener {
         try {
             return VfsOptions.parseSize(v);
         } catch (IllegalArgumentException e) {
-            throw new FsException(Errno.EINVAL, key + ": " + e.getMessage());
+            throw new VolumeOpenException(Reason.BAD_ARGUMENT, key + ": " + e.getMessage());
         }
     }
 }
