@@ -115,7 +115,8 @@ def main():
         def random_writes_truncates_reads(d):
             random_ops(d, a.ref, a.ops, seed)
         tests = [random_writes_truncates_reads]
-    sys.exit(1 if fusetest.run("integrity", a.dir, tests, a.report) else 0)
+    suite = "integrity-remount" if a.verify else "integrity"
+    sys.exit(1 if fusetest.run(suite, a.dir, tests, a.report) else 0)
 
 
 if __name__ == "__main__":

@@ -106,9 +106,7 @@ def subdir_tests(sub, full):
         parent = os.path.dirname(os.path.realpath(sub))
         eq(os.stat(os.path.join(sub, "..")).st_ino, os.stat(parent).st_ino,
            ".. of the mount root is the host directory holding the mount point")
-        check("secret" not in os.listdir(os.path.join(sub, "..")) or parent == os.path.dirname(full),
-              "the volume's sibling is not reachable through ..")
-        expect_errno(errno.ENOENT, os.stat, os.path.join(sub, "..", "secret", "x"))
+        expect_errno(errno.ENOENT, os.stat, os.path.join(sub, "..", "secret"))
 
     def symlinks_do_not_escape(_):
         name = "escape-" + str(os.getpid())

@@ -118,8 +118,8 @@ final class FuseMount implements Endpoint {
             return;
         }
         if (!closing) {
-            LOG.warning(spec.mountpoint() + " was unmounted outside Hangar; volume " + volume.name()
-                    + " is no longer served there");
+            LOG.info(spec.mountpoint() + " was unmounted from outside (fusermount -u, umount); volume "
+                    + volume.name() + " is no longer served there");
         } else {
             LOG.info("unmounted " + spec.mountpoint());
         }

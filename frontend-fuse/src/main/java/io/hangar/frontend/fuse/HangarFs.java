@@ -46,8 +46,8 @@ import ru.serce.jnrfuse.struct.Timespec;
 /**
  * The FUSE callbacks of one mount: libfuse 2's high-level (path) API translated onto a {@link Volume}.
  * Errors are the volume's errnos, negated. Operations on open files and directories go by file handle and
- * never by path, so an unlinked file stays usable until closed ({@code hard_remove} with
- * {@code flag_nopath}).
+ * never by path ({@code flag_nopath}), so an unlinked file stays usable until closed; the volume keeps its
+ * data until then.
  *
  * <p>Permissions are the kernel's ({@code default_permissions}): it checks every access against the
  * attributes reported here, including the chmod/chown/utimens rules, before a request arrives.
@@ -210,6 +210,15 @@ final class HangarFs extends FuseStubFS {
 
     private boolean interrupted() {
         return stopping || extras.fuse_interrupted() != 0;
+    }
+
+    private boolean isOpen(long inode) {
+        for (OpenFile f : files.values()) {
+            if (f.inode == inode) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private OpenFile file(FuseFileInfo fi) throws FsException {
@@ -457,6 +466,21 @@ final class HangarFs extends FuseStubFS {
     public int rename(String from, String to) {
         return call("rename", () -> {
             writable();
+            String toName = PathResolver.name(to);
+            if (PathResolver.hiddenName(toName)) {
+                // libfuse hiding a file it believes open, instead of unlinking or replacing it: unlink it
+                // for real, so no .fuse_hidden file ever shows in the volume, and keep the name for fstat and
+                // friends while it is open. If its release raced ahead of this rename, libfuse will not
+                // unlink the hidden name later: the plain unlink is then all that was wanted.
+                long inode = paths.inode(from);
+                volume.unlink(caller(), paths.parent(from), PathResolver.name(from));
+                synchronized (files) {
+                    if (isOpen(inode)) {
+                        paths.hide(toName, inode);
+                    }
+                }
+                return 0;
+            }
             // libfuse 2's high-level API carries no renameat2 flags; the kernel refuses them before we
             // would see them (see docs/frontend-fuse.md).
             volume.rename(caller(), paths.parent(from), PathResolver.name(from), paths.parent(to),
@@ -579,9 +603,16 @@ final class HangarFs extends FuseStubFS {
     public int release(String path, FuseFileInfo fi) {
         return call("release", () -> {
             long fh = fi.fh.get();
-            OpenFile f = files.remove(fh);
-            if (f == null) {
-                return 0;
+            OpenFile f;
+            // Under the lock a rename that hides the file sees it open, or its hidden name is dropped here.
+            synchronized (files) {
+                f = files.remove(fh);
+                if (f == null) {
+                    return 0;
+                }
+                if (paths.hasHidden() && !isOpen(f.inode)) {
+                    paths.unhide(f.inode);
+                }
             }
             // BSD locks belong to the open file (its handle): its release drops them.
             locks.funlock(f.inode, fh);

@@ -93,10 +93,9 @@ record MountSpec(Path mountpoint, boolean readOnly, String subdir, double attrTi
         if (root) {
             o.add("allow_other");
         }
-        // Our inode numbers are st_ino (hard links show as one file); unlink of an open file goes to the
-        // volume, which keeps the data until the last close, instead of libfuse's .fuse_hidden renames.
+        // Our inode numbers are st_ino: hard links show as one file. (No hard_remove: libfuse's hiding of
+        // unlinked open files is what keeps fstat working on them; HangarFs turns it into a real unlink.)
         o.add("use_ino");
-        o.add("hard_remove");
         o.add("big_writes");
         o.add("max_write=" + MAX_WRITE);
         // open(O_TRUNC) arrives as one open instead of a truncate followed by an open.

@@ -14,6 +14,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * refused rather than handed to the engine, which would resolve it. Symlinks are never followed here; their
  * targets are strings the kernel interprets.
  *
+ * <p>Files libfuse hides (an open file unlinked here is renamed to {@code .fuse_hidden<16 hex>} so that
+ * fstat and friends keep a path) are really unlinked in the volume; their hidden names resolve to the inode
+ * from a table of this mount's until the last close (after which libfuse's unlink of the hidden name finds
+ * nothing, as it should).
+ *
  * <p>Directory inodes are remembered for the entry timeout, the same time the kernel trusts a name, so a
  * deep path costs one lookup instead of one per component. This mount's own renames and removals drop the
  * affected paths at once; another client's take effect within the timeout, as in the kernel's own cache.
@@ -28,6 +33,7 @@ final class PathResolver {
     private final long root;
     private final long ttlNs;
     private final ConcurrentHashMap<String, Cached> dirs = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Long> hidden = new ConcurrentHashMap<>();
 
     PathResolver(Volume volume, long root, double entryTimeoutSeconds) {
         this.volume = volume;
@@ -46,11 +52,37 @@ final class PathResolver {
             return new Entry(a.parent(), "/", a);
         }
         int slash = path.lastIndexOf('/');
-        Entry e = volume.lookup(directory(path.substring(0, slash)), name(path.substring(slash + 1)));
+        String name = name(path.substring(slash + 1));
+        Long h = hidden.isEmpty() ? null : hidden.get(name);
+        if (h != null) {
+            Attr a = volume.getattr(h);
+            return new Entry(a.parent(), name, a);
+        }
+        Entry e = volume.lookup(directory(path.substring(0, slash)), name);
         if (e.attr().isDirectory()) {
             remember(path, e.inode());
         }
         return e;
+    }
+
+    /** Whether {@code name} is one libfuse gives a file it hides: .fuse_hidden and 16 hex digits. */
+    static boolean hiddenName(String name) {
+        return name.length() == 28 && name.startsWith(".fuse_hidden")
+                && name.substring(12).chars().allMatch(c -> Character.digit(c, 16) >= 0);
+    }
+
+    /** Lets {@code name} stand for the unlinked, still open {@code inode}. */
+    void hide(String name, long inode) {
+        hidden.put(name, inode);
+    }
+
+    boolean hasHidden() {
+        return !hidden.isEmpty();
+    }
+
+    /** Forgets the hidden names of {@code inode}: its last handle in this mount is closed. */
+    void unhide(long inode) {
+        hidden.values().removeIf(i -> i == inode);
     }
 
     long inode(String path) throws FsException {
