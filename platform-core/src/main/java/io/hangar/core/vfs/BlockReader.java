@@ -32,6 +32,7 @@ final class BlockReader {
     private final Executor readPool;
     private final AsyncCache<String, byte[]> blocks;
     private final Cache<ChunkKey, List<Segment>> segments;
+    private final Cache<Long, Long> lengths;
     private final Compactor compactor;
     private final int compactThreshold;
 
@@ -49,14 +50,30 @@ final class BlockReader {
                 .executor(readPool)
                 .buildAsync();
         this.segments = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofSeconds(1)).build();
+        this.lengths = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofSeconds(1)).build();
     }
 
     void invalidate(long inode) {
         segments.asMap().keySet().removeIf(k -> k.inode == inode);
+        lengths.invalidate(inode);
     }
 
     void invalidate(long inode, int chunk) {
         segments.invalidate(new ChunkKey(inode, chunk));
+        lengths.invalidate(inode);
+    }
+
+    /**
+     * The committed length of a file, cached like the segments: this volume's own commits and truncates
+     * drop it, and opening a file drops it, so other clients' changes are seen from the next open on.
+     */
+    long length(long inode) throws FsException {
+        Long len = lengths.getIfPresent(inode);
+        if (len == null) {
+            len = meta.getattr(inode).length();
+            lengths.put(inode, len);
+        }
+        return len;
     }
 
     List<Segment> segments(long inode, int chunk) throws FsException {

@@ -47,10 +47,13 @@ final class VfsHandle implements FileHandle {
         return n;
     }
 
-    /** Advances the read-ahead window; returns the range to prefetch as {from, length}, or null. */
-    synchronized long[] nextPrefetch(long readEnd, long readAhead) {
-        long from = Math.max(prefetchedTo, readEnd);
-        long to = readEnd + readAhead;
+    /**
+     * Advances the read-ahead window of a sequential reader now at {@code position}; returns the range to
+     * prefetch as {from, length}, or null while the window is still mostly ahead of the reader.
+     */
+    synchronized long[] nextPrefetch(long position, long readAhead) {
+        long from = Math.max(prefetchedTo, position);
+        long to = position + readAhead;
         // Prefetch in steps of a quarter window so the store sees large, overlapping requests.
         if (to - from < readAhead / 4) {
             return null;

@@ -433,18 +433,19 @@ public final class VfsVolume implements OpenVolume {
         if (w != null && w.dirty()) {
             w.flush();
         }
-        long length = meta.getattr(inode).length();
+        long length = reader.length(inode);
         if (position >= length || len == 0) {
             return 0;
         }
         int n = (int) Math.min(len, length - position);
-        reader.read(inode, position, buf, off, n);
+        // Ask for the blocks ahead before waiting for this one, so a cold sequential read overlaps them.
         if (sequential != null && options.readAhead() > 0) {
-            long[] window = sequential.nextPrefetch(position + n, options.readAhead());
+            long[] window = sequential.nextPrefetch(position, options.readAhead());
             if (window != null) {
                 reader.prefetch(inode, window[0], window[1], length);
             }
         }
+        reader.read(inode, position, buf, off, n);
         return n;
     }
 
