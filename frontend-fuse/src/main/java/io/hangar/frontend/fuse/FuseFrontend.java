@@ -41,7 +41,8 @@ public final class FuseFrontend implements Frontend {
 
     @Override
     public List<Endpoint> endpoints() {
-        return List.copyOf(mounts);
+        // An ended mount leaves the list from its loop thread, possibly just after its close() returned.
+        return mounts.stream().filter(Endpoint::active).toList();
     }
 
     /** Unmounts everything still mounted through this frontend. */

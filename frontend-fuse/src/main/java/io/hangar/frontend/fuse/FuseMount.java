@@ -17,6 +17,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -46,9 +47,12 @@ final class FuseMount implements Endpoint {
         loop.setDaemon(true);
     }
 
-    /** Mounts and returns once the kernel talks to the file system; EBUSY/ENOENT/ENOTDIR/EIO otherwise. */
+    /**
+     * Mounts and returns once the kernel talks to the file system; ENOENT/ENOTDIR/ENOTEMPTY/EBUSY for an
+     * unusable mount point or subdir, EIO when libfuse or the kernel refuse.
+     */
     static FuseMount start(Volume volume, MountSpec spec) throws FsException {
-        Path mp = checkMountpoint(spec.mountpoint());
+        Path mp = checkMountpoint(spec.mountpoint(), spec.extraOptions());
         Entry root = volume.resolve(spec.subdir());
         if (!root.attr().isDirectory()) {
             throw new FsException(Errno.ENOTDIR, "subdir " + spec.subdir() + " is not a directory");
@@ -83,7 +87,7 @@ final class FuseMount implements Endpoint {
         return m;
     }
 
-    private static Path checkMountpoint(Path mp) throws FsException {
+    private static Path checkMountpoint(Path mp, List<String> extraOptions) throws FsException {
         Path real;
         try {
             real = mp.toRealPath();
@@ -99,6 +103,19 @@ final class FuseMount implements Endpoint {
         }
         if (Mounts.isMountPoint(real)) {
             throw new FsException(Errno.EBUSY, real + " is already a mount point");
+        }
+        if (!extraOptions.contains("nonempty")) {
+            // libfuse refuses too, but only says so on stderr.
+            boolean empty;
+            try (Stream<Path> entries = Files.list(real)) {
+                empty = entries.findAny().isEmpty();
+            } catch (IOException e) {
+                throw new FsException(Errno.EACCES, "cannot list mount point " + real + ": " + e.getMessage());
+            }
+            if (!empty) {
+                throw new FsException(Errno.ENOTEMPTY, "mount point " + real + " is not empty (the 'nonempty' "
+                        + "option mounts over it anyway)");
+            }
         }
         return real;
     }
