@@ -24,7 +24,6 @@ import io.hangar.spi.meta.SliceRef;
 import io.hangar.spi.meta.VolumeFormat;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -750,8 +749,7 @@ public abstract class MetadataEngineTck {
             }
         }
         List<String> expected = new ArrayList<>(names);
-        expected.sort((x, y) -> Arrays.compareUnsigned(x.getBytes(StandardCharsets.UTF_8),
-                y.getBytes(StandardCharsets.UTF_8)));
+        expected.sort(TreeSnapshot::compareBytes);
         List<DirEntry> listed = meta.readdir(d, null, 100, false);
         assertEquals(expected, listed.stream().map(DirEntry::name).collect(Collectors.toList()));
         for (DirEntry e : listed) {
@@ -850,7 +848,9 @@ public abstract class MetadataEngineTck {
                 for (DirEntry e : page) {
                     seen.add(e.name());
                 }
-                after = page.get(page.size() - 1).name();
+                String last = page.get(page.size() - 1).name();
+                assertTrue(after == null || TreeSnapshot.compareBytes(last, after) > 0, "the cursor must move");
+                after = last;
             }
         } finally {
             done.set(true);

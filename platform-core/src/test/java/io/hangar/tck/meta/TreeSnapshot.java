@@ -6,7 +6,9 @@ import io.hangar.fs.FileType;
 import io.hangar.fs.FsException;
 import io.hangar.spi.meta.MetadataEngine;
 import io.hangar.spi.meta.Slice;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -55,7 +57,7 @@ public record TreeSnapshot(SortedMap<String, Node> nodes) {
         }
     }
 
-    /** Every entry of a directory, page by page. */
+    /** Every entry of a directory, page by page; fails if a page does not move past its cursor. */
     public static List<DirEntry> list(MetadataEngine meta, long dir) throws FsException {
         List<DirEntry> all = new ArrayList<>();
         String after = null;
@@ -64,9 +66,18 @@ public record TreeSnapshot(SortedMap<String, Node> nodes) {
             if (page.isEmpty()) {
                 return all;
             }
+            String last = page.get(page.size() - 1).name();
+            if (after != null && compareBytes(last, after) <= 0) {
+                throw new AssertionError("readdir after '" + after + "' returned '" + last + "': the cursor did not move");
+            }
             all.addAll(page);
-            after = page.get(page.size() - 1).name();
+            after = last;
         }
+    }
+
+    /** Name order as engines list it: UTF-8 bytes, unsigned. */
+    public static int compareBytes(String a, String b) {
+        return Arrays.compareUnsigned(a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
     }
 
     private static Node node(MetadataEngine meta, Attr a, int chunkSize) throws FsException {
