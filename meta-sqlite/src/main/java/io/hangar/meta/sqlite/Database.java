@@ -1,0 +1,225 @@
+package io.hangar.meta.sqlite;
+
+import io.hangar.fs.Errno;
+import io.hangar.fs.FsException;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The connections of one engine to its SQLite file: one writer, used under a lock so that this process's
+ * writers queue in Java instead of spinning in SQLite's busy handler, and a few readers, which WAL lets run
+ * beside the writer. Runs transaction bodies with bounded retries while another process holds the lock.
+ */
+final class Database implements AutoCloseable {
+    /** How long one statement waits, by default, for another process's lock before SQLite reports SQLITE_BUSY. */
+    static final int BUSY_TIMEOUT_MS = 5_000;
+    /** Attempts per transaction: with the default busy timeout, a writer gives up after about 20 s. */
+    private static final int ATTEMPTS = 4;
+    private static final int READERS = 4;
+
+    // SQLite primary result codes (the low byte of extended codes).
+    private static final int SQLITE_PERM = 3;
+    private static final int SQLITE_BUSY = 5;
+    private static final int SQLITE_LOCKED = 6;
+    private static final int SQLITE_READONLY = 8;
+    private static final int SQLITE_FULL = 13;
+
+    /** A transaction body; it may run more than once, so it must not change state outside the database. */
+    interface Body<T> {
+        T run(Conn c) throws SQLException, FsException;
+    }
+
+    private final Path file;
+    private final int busyTimeoutMs;
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final Conn writer;
+    private final BlockingQueue<Conn> idleReaders = new ArrayBlockingQueue<>(READERS);
+    private int readers;
+    private volatile boolean closed;
+
+    private Database(Path file, int busyTimeoutMs, Conn writer) {
+        this.file = file;
+        this.busyTimeoutMs = busyTimeoutMs;
+        this.writer = writer;
+    }
+
+    /**
+     * Opens (creating if needed) the file, switches it to WAL and creates or checks the schema. Statements
+     * wait up to {@code busyTimeoutMs} for another process's lock.
+     */
+    static Database open(Path file, int busyTimeoutMs) throws FsException {
+        Conn writer;
+        try {
+            writer = Conn.open(file, busyTimeoutMs);
+        } catch (SQLException e) {
+            throw new FsException(Errno.EIO, "cannot open metadata database " + file + ": " + e.getMessage(), e);
+        }
+        Database db = new Database(file, busyTimeoutMs, writer);
+        try {
+            // Persistent in the file; readers in other processes then never block the writer.
+            db.withRetries(() -> {
+                writer.exec("PRAGMA journal_mode=WAL");
+                return null;
+            });
+            // Only a new file needs the write lock: opening must not wait for another process's writes.
+            if (db.read(Schema::version) != Schema.VERSION) {
+                db.write(Schema::ensure);
+            }
+        } catch (FsException | RuntimeException e) {
+            db.close();
+            throw e;
+        }
+        return db;
+    }
+
+    Path file() {
+        return file;
+    }
+
+    /** Runs {@code body} in one {@code BEGIN IMMEDIATE} transaction, committed (durably) when it returns. */
+    <T> T write(Body<T> body) throws FsException {
+        writeLock.lock();
+        try {
+            checkOpen();
+            return withRetries(() -> inTransaction(writer, "BEGIN IMMEDIATE", body));
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Runs {@code body} in one read transaction: it sees a single committed state. */
+    <T> T read(Body<T> body) throws FsException {
+        Conn c = borrowReader();
+        try {
+            return withRetries(() -> inTransaction(c, "BEGIN", body));
+        } finally {
+            giveBack(c);
+        }
+    }
+
+    private static <T> T inTransaction(Conn c, String begin, Body<T> body) throws SQLException, FsException {
+        c.exec(begin);
+        try {
+            T result = body.run(c);
+            c.exec("COMMIT");
+            return result;
+        } catch (SQLException | FsException | RuntimeException | Error e) {
+            c.rollbackQuietly();
+            throw e;
+        }
+    }
+
+    private interface Attempt<T> {
+        T run() throws SQLException, FsException;
+    }
+
+    private <T> T withRetries(Attempt<T> attempt) throws FsException {
+        for (int n = 1;; n++) {
+            try {
+                return attempt.run();
+            } catch (SQLException e) {
+                if (!busy(e) || n == ATTEMPTS) {
+                    throw failure(e);
+                }
+                // SQLite already waited busyTimeoutMs; a short pause lets a checkpoint or recovery finish.
+                pause(n * 50L);
+            }
+        }
+    }
+
+    private static boolean busy(SQLException e) {
+        int code = e.getErrorCode() & 0xff;
+        return code == SQLITE_BUSY || code == SQLITE_LOCKED;
+    }
+
+    /** Maps a database error to the errno a file system would report. */
+    private FsException failure(SQLException e) {
+        int code = e.getErrorCode() & 0xff;
+        String where = "metadata database " + file + ": ";
+        return switch (code) {
+            case SQLITE_BUSY, SQLITE_LOCKED -> new FsException(Errno.EAGAIN, where + "locked by another process for over "
+                    + ATTEMPTS * busyTimeoutMs + " ms", e);
+            case SQLITE_FULL -> new FsException(Errno.ENOSPC, where + "disk full", e);
+            case SQLITE_READONLY, SQLITE_PERM -> new FsException(Errno.EROFS, where + "not writable: " + e.getMessage(), e);
+            default -> new FsException(Errno.EIO, where + e.getMessage(), e);
+        };
+    }
+
+    private static void pause(long ms) throws FsException {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            throw new FsException(Errno.EIO, "interrupted while waiting for the metadata database");
+        }
+    }
+
+    private Conn borrowReader() throws FsException {
+        Conn c = idleReaders.poll();
+        if (c != null) {
+            return c;
+        }
+        synchronized (this) {
+            checkOpen();
+            if (readers < READERS) {
+                try {
+                    c = Conn.open(file, busyTimeoutMs);
+                } catch (SQLException e) {
+                    throw failure(e);
+                }
+                readers++;
+                return c;
+            }
+        }
+        try {
+            while (c == null) {
+                checkOpen();
+                c = idleReaders.poll(100, TimeUnit.MILLISECONDS);
+            }
+            return c;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FsException(Errno.EIO, "interrupted while waiting for a metadata connection");
+        }
+    }
+
+    private void giveBack(Conn c) {
+        if (closed || !idleReaders.offer(c)) {
+            c.close();
+        }
+        if (closed) {
+            // close() may have drained the queue before this offer.
+            closeIdleReaders();
+        }
+    }
+
+    private void checkOpen() throws FsException {
+        if (closed) {
+            throw new FsException(Errno.EIO, "metadata database " + file + " is closed");
+        }
+    }
+
+    private void closeIdleReaders() {
+        Conn c;
+        while ((c = idleReaders.poll()) != null) {
+            c.close();
+        }
+    }
+
+    /** Closes every connection; the last one to close checkpoints the WAL into the main file. */
+    @Override
+    public void close() {
+        closed = true;
+        closeIdleReaders();
+        writeLock.lock();
+        try {
+            writer.close();
+        } finally {
+            writeLock.unlock();
+        }
+    }
+}
