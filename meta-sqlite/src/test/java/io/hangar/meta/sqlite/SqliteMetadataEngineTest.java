@@ -1,0 +1,304 @@
+package io.hangar.meta.sqlite;
+
+import static io.hangar.spi.meta.MetadataEngine.ROOT;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.hangar.fs.DirEntry;
+import io.hangar.fs.Errno;
+import io.hangar.fs.FileType;
+import io.hangar.fs.FsException;
+import io.hangar.spi.meta.MetadataEngine;
+import io.hangar.spi.meta.MetadataEngineProvider;
+import io.hangar.spi.meta.Slice;
+import io.hangar.spi.meta.VolumeFormat;
+import io.hangar.tck.meta.MetadataEngineTck;
+import io.hangar.tck.meta.TreeSnapshot;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sqlite.SQLiteConfig;
+
+/** The conformance kit on a fresh file per test, plus what only a SQLite file can show. */
+class SqliteMetadataEngineTest extends MetadataEngineTck {
+    @TempDir
+    Path dir;
+
+    private URI url() {
+        return URI.create("sqlite://" + dir.resolve("meta.db"));
+    }
+
+    @Override
+    protected MetadataEngine newEngine() throws Exception {
+        return new SqliteMetadataEngineProvider().open(url());
+    }
+
+    @Override
+    protected MetadataEngine reopen() throws Exception {
+        return new SqliteMetadataEngineProvider().open(url());
+    }
+
+    private VolumeFormat limited(long capacity, long inodes) {
+        return new VolumeFormat("limited", UUID.randomUUID().toString(), "file:///tmp/x", 1 << 16, 1 << 20, capacity,
+                inodes, 1L);
+    }
+
+    /** Another process's connection holding the write lock until closed. */
+    private Connection holdWriteLock() throws Exception {
+        Connection c = new SQLiteConfig().createConnection("jdbc:sqlite:" + dir.resolve("meta.db"));
+        try (Statement s = c.createStatement()) {
+            s.execute("BEGIN IMMEDIATE");
+        }
+        return c;
+    }
+
+    // ---- files and URLs ----
+
+    @Test
+    void urlsNameAbsoluteAndRelativeFiles() throws Exception {
+        Path cwd = Path.of("").toAbsolutePath();
+        assertEquals(Path.of("/var/lib/h/meta.db"), SqliteUrl.path(URI.create("sqlite:///var/lib/h/meta.db")));
+        assertEquals(Path.of("/var/lib/h/meta.db"), SqliteUrl.path(URI.create("sqlite:/var/lib/h/meta.db")));
+        assertEquals(Path.of("/a b/m.db"), SqliteUrl.path(URI.create("sqlite:///a%20b/m.db")));
+        assertEquals(cwd.resolve("meta.db"), SqliteUrl.path(URI.create("sqlite:meta.db")));
+        assertEquals(cwd.resolve("meta.db"), SqliteUrl.path(URI.create("sqlite://meta.db")));
+        assertEquals(cwd.resolve("vols/meta.db"), SqliteUrl.path(URI.create("sqlite://vols/meta.db")));
+        for (String bad : List.of("sqlite:///x/meta.db?cache=1", "sqlite:///x/", "sqlite://user@h/x.db",
+                "sqlite://h:99/x.db", "redis://h/1", "sqlite:///")) {
+            assertEquals(Errno.EINVAL, assertThrowsFs(() -> SqliteUrl.path(URI.create(bad))).errno(), bad);
+        }
+    }
+
+    @Test
+    void providerIsFoundByServiceLoader() {
+        List<MetadataEngineProvider> found = ServiceLoader.load(MetadataEngineProvider.class).stream()
+                .map(ServiceLoader.Provider::get).filter(p -> p.schemes().contains("sqlite")).toList();
+        assertEquals(1, found.size());
+        assertTrue(found.get(0) instanceof SqliteMetadataEngineProvider);
+    }
+
+    @Test
+    void missingDirectoriesAreCreated() throws Exception {
+        Path nested = dir.resolve("a/b/meta.db");
+        try (MetadataEngine m = SqliteMetadataEngine.open(nested)) {
+            assertTrue(m.load().isEmpty());
+        }
+        assertTrue(Files.isRegularFile(nested));
+    }
+
+    @Test
+    void aFileOfAnotherApplicationIsRefused() throws Exception {
+        Path other = dir.resolve("other.db");
+        try (Connection c = new SQLiteConfig().createConnection("jdbc:sqlite:" + other);
+                Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE users (id INTEGER PRIMARY KEY)");
+        }
+        FsException e = assertThrowsFs(() -> SqliteMetadataEngine.open(other));
+        assertEquals(Errno.EIO, e.errno());
+        assertTrue(e.getMessage().contains("other than a Hangar volume"), e.getMessage());
+    }
+
+    @Test
+    void aNewerSchemaIsRefused() throws Exception {
+        meta.close();
+        try (Connection c = new SQLiteConfig().createConnection("jdbc:sqlite:" + dir.resolve("meta.db"));
+                Statement s = c.createStatement()) {
+            s.execute("PRAGMA user_version = " + (Schema.VERSION + 1));
+        }
+        FsException e = assertThrowsFs(this::reopen);
+        assertEquals(Errno.EIO, e.errno());
+        assertTrue(e.getMessage().contains("newer"), e.getMessage());
+    }
+
+    @Test
+    void aFileThatCannotBeOpenedIsEio() throws Exception {
+        Path notADir = dir.resolve("plain");
+        Files.writeString(notADir, "x");
+        assertEquals(Errno.EIO, assertThrowsFs(() -> SqliteMetadataEngine.open(notADir.resolve("meta.db"))).errno());
+        Path garbage = dir.resolve("garbage.db");
+        Files.write(garbage, new byte[8192]);
+        Files.writeString(garbage, "definitely not a database file, just text");
+        assertEquals(Errno.EIO, assertThrowsFs(() -> SqliteMetadataEngine.open(garbage)).errno());
+    }
+
+    @Test
+    void aClosedEngineFailsWithEio() throws Exception {
+        meta.close();
+        assertEquals(Errno.EIO, assertThrowsFs(() -> meta.getattr(ROOT)).errno());
+        assertEquals(Errno.EIO, assertThrowsFs(() -> meta.mknod(ROOT, "x", FileType.FILE, 0644, 0, 0, 0, null)).errno());
+        meta.close();
+    }
+
+    // ---- transactions ----
+
+    @Test
+    void aTransactionThatThrowsMidwayRollsBack() throws Exception {
+        meta.close();
+        try (Database db = Database.open(dir.resolve("meta.db"), 1000)) {
+            long before = db.read(c -> c.longValue("SELECT value FROM counters WHERE name = 'used_inodes'", -1));
+            assertThrowsFs(() -> db.write(c -> {
+                c.update("UPDATE counters SET value = value + 100 WHERE name = 'used_inodes'");
+                c.update("INSERT INTO edges (parent, name, inode, type) VALUES (1, 'half', 99, 8)");
+                throw new FsException(Errno.EIO, "failure half way");
+            }));
+            IllegalStateException bug = new IllegalStateException("a bug half way");
+            try {
+                db.write(c -> {
+                    c.update("INSERT INTO edges (parent, name, inode, type) VALUES (1, 'half', 99, 8)");
+                    throw bug;
+                });
+            } catch (IllegalStateException e) {
+                assertEquals(bug, e);
+            }
+            long after = db.read(c -> c.longValue("SELECT value FROM counters WHERE name = 'used_inodes'", -1));
+            boolean half = db.read(c -> c.exists("SELECT 1 FROM edges WHERE name = 'half'"));
+            assertEquals(before, after);
+            assertFalse(half);
+        }
+        meta = reopen();
+        assertEquals(List.of(), meta.readdir(ROOT, null, 10, false));
+    }
+
+    @Test
+    void aCloneOverTheInodeLimitLeavesNoHalfCopy() throws Exception {
+        Path file = dir.resolve("limited.db");
+        try (MetadataEngine m = SqliteMetadataEngine.open(file)) {
+            m.format(limited(0, 8));
+            long src = m.mknod(ROOT, "src", FileType.DIRECTORY, 0755, 0, 0, 0, null).inode();
+            for (int i = 0; i < 4; i++) {
+                long f = m.mknod(src, "f" + i, FileType.FILE, 0644, 0, 0, 0, null).inode();
+                m.writeSlice(f, 0, new Slice(m.newSliceIds(1), 100, 0, 100, 0), 1L);
+            }
+            TreeSnapshot before = TreeSnapshot.of(m, ROOT, 1 << 20);
+            var usage = m.statfs();
+            // The copy would bring the volume to 11 inodes: the limit is only seen after copying most of it.
+            assertEquals(Errno.ENOSPC, assertThrowsFs(() -> m.clone(src, ROOT, "copy", 0, 0)).errno());
+            assertEquals(before, TreeSnapshot.of(m, ROOT, 1 << 20));
+            assertEquals(usage, m.statfs());
+            m.unlink(src, "f0");
+            assertEquals(1, m.pendingSliceDeletes(10).size(), "no reference was left behind by the failed copy");
+        }
+    }
+
+    @Test
+    void limitsOfTheFormatAreEnforced() throws Exception {
+        Path file = dir.resolve("limited.db");
+        try (MetadataEngine m = SqliteMetadataEngine.open(file)) {
+            m.format(limited(3 * 4096, 3));
+            long f = m.mknod(ROOT, "f", FileType.FILE, 0644, 0, 0, 0, null).inode();
+            m.mknod(ROOT, "g", FileType.FILE, 0644, 0, 0, 0, null);
+            assertEquals(Errno.ENOSPC, assertThrowsFs(() -> m.mknod(ROOT, "h", FileType.FILE, 0644, 0, 0, 0, null))
+                    .errno());
+            m.writeSlice(f, 0, new Slice(m.newSliceIds(1), 8192, 0, 8192, 0), 1L);
+            assertEquals(Errno.ENOSPC, assertThrowsFs(() -> m.writeSlice(f, 0,
+                    new Slice(m.newSliceIds(1), 8192, 0, 8192, 8192), 1L)).errno());
+            assertEquals(Errno.ENOSPC, assertThrowsFs(() -> m.truncate(f, 5 * 4096)).errno());
+            assertEquals(8192, m.getattr(f).length());
+            m.truncate(f, 3 * 4096);
+            assertEquals(3 * 4096, m.statfs().usedBytes());
+        }
+    }
+
+    @Test
+    void aFileWithSeveralNamesReportsNoSingleParent() throws Exception {
+        long a = meta.mknod(ROOT, "a", FileType.DIRECTORY, 0755, 0, 0, 0, null).inode();
+        long f = meta.mknod(a, "f", FileType.FILE, 0644, 0, 0, 0, null).inode();
+        assertEquals(a, meta.getattr(f).parent());
+        assertEquals(0, meta.link(f, ROOT, "g").attr().parent());
+        meta.rename(ROOT, "g", a, "h", 0);
+        assertEquals(0, meta.getattr(f).parent());
+        meta.unlink(a, "f");
+        assertEquals(a, meta.getattr(f).parent());
+    }
+
+    // ---- several processes on one file ----
+
+    @Test
+    void aWriterWaitsForAnotherProcessesLock() throws Exception {
+        CompletableFuture<Long> created;
+        try (Connection lock = holdWriteLock()) {
+            created = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return meta.mknod(ROOT, "waited", FileType.FILE, 0644, 0, 0, 0, null).inode();
+                } catch (FsException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            // Readers are not blocked by a writer in WAL mode.
+            assertEquals(List.of(), meta.readdir(ROOT, null, 10, false));
+            assertFalse(created.isDone(), "the write must wait while another connection holds the lock");
+            try (Statement s = lock.createStatement()) {
+                s.execute("COMMIT");
+            }
+        }
+        long inode = created.get(30, TimeUnit.SECONDS);
+        assertEquals(inode, meta.lookup(ROOT, "waited").inode());
+    }
+
+    @Test
+    void contentionBeyondTheRetriesIsEagain() throws Exception {
+        try (MetadataEngine impatient = SqliteMetadataEngine.open(dir.resolve("meta.db"), 20);
+                Connection lock = holdWriteLock()) {
+            FsException e = assertThrowsFs(() -> impatient.mknod(ROOT, "x", FileType.FILE, 0644, 0, 0, 0, null));
+            assertEquals(Errno.EAGAIN, e.errno());
+            assertTrue(e.transientFailure());
+            assertTrue(e.getMessage().contains("locked by another process"), e.getMessage());
+            assertEquals(ROOT, impatient.getattr(ROOT).inode(), "reads go on while the lock is held");
+        }
+        assertEquals(List.of(), meta.readdir(ROOT, null, 10, false));
+    }
+
+    @Test
+    void aKilledWriterLosesNothingItReportedCommitted() throws Exception {
+        Path file = dir.resolve("meta.db");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                CrashWriter.class.getName(), file.toString()).redirectErrorStream(true).start();
+        List<String> reported = new ArrayList<>();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            String line;
+            while (reported.size() < 300 && (line = out.readLine()) != null) {
+                assertTrue(line.matches("f\\d+"), "unexpected output of the writer: " + line);
+                reported.add(line);
+            }
+            // SIGKILL: no shutdown hook, no close, in the middle of whatever transaction is running.
+            child.destroyForcibly();
+            assertTrue(child.waitFor(30, TimeUnit.SECONDS));
+        }
+        assertEquals(300, reported.size());
+        MetadataEngine after = other();
+        List<DirEntry> files = TreeSnapshot.list(after, ROOT);
+        List<String> names = files.stream().map(DirEntry::name).toList();
+        assertTrue(names.containsAll(reported), "every reported commit survives");
+        // Whatever the last, unreported transaction did, it was all or nothing: the counters match the tree.
+        assertEquals(1 + files.size(), after.statfs().usedInodes());
+        long bytes = 0;
+        for (DirEntry e : files) {
+            long length = after.getattr(e.inode()).length();
+            List<Slice> chunk = after.readChunk(e.inode(), 0);
+            assertTrue(length == 0 && chunk.isEmpty() || length == 4096 && chunk.size() == 1, e.name());
+            bytes += length;
+        }
+        assertEquals(bytes, after.statfs().usedBytes());
+        after.mknod(ROOT, "after-crash", FileType.FILE, 0644, 0, 0, 0, null);
+    }
+
+    private static FsException assertThrowsFs(org.junit.jupiter.api.function.Executable op) {
+        return org.junit.jupiter.api.Assertions.assertThrows(FsException.class, op);
+    }
+}
