@@ -17,6 +17,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 reports=${HANGAR_FUSE_REPORTS:-$here/target/reports}
 py=/usr/bin/python3
+# Java's default charset must be UTF-8 for the mount (names); the runtime inherits the locale.
+export LC_ALL=C.UTF-8
 attr_timeout=1.0
 export HANGAR_ATTR_TIMEOUT=$attr_timeout
 status=0
@@ -80,7 +82,7 @@ else
   if [ "$mounter" = cli ]; then
     "$top/hangar" format "$meta" fusetest --storage "file://$work/chunks" >"$work/format.log" 2>&1
   else
-    java -cp "$harness_cp" io.hangar.frontend.fuse.MountMain format "$meta" fusetest "file://$work/chunks" \
+    java -Dfile.encoding=UTF-8 -cp "$harness_cp" io.hangar.frontend.fuse.MountMain format "$meta" fusetest "file://$work/chunks" \
       >"$work/format.log" 2>&1
   fi || { cat "$work/format.log" >&2; echo "fuse: cannot format a volume" >&2; exit 1; }
 fi
@@ -99,7 +101,7 @@ mount_volume() {
     # The runtime's pid, from the launcher's line "mounted ... (runtime pid N, log ...)".
     sed -n 's/.*runtime pid \([0-9]*\).*/\1/p' "$work/$name.log" >"$work/pids/$name"
   else
-    java -cp "$harness_cp" io.hangar.frontend.fuse.MountMain mount "$meta" "$mp" "$@" >"$work/$name.log" 2>&1 &
+    java -Dfile.encoding=UTF-8 -cp "$harness_cp" io.hangar.frontend.fuse.MountMain mount "$meta" "$mp" "$@" >"$work/$name.log" 2>&1 &
     echo $! >"$work/pids/$name"
     local i
     for i in $(seq 1 240); do

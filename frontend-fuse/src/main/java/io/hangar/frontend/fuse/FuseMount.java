@@ -6,6 +6,7 @@ import io.hangar.fs.FsException;
 import io.hangar.spi.frontend.Endpoint;
 import io.hangar.vfs.Volume;
 import java.io.IOException;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -52,6 +53,12 @@ final class FuseMount implements Endpoint {
      * unusable mount point or subdir, EIO when libfuse or the kernel refuse.
      */
     static FuseMount start(Volume volume, MountSpec spec) throws FsException {
+        if (!StandardCharsets.UTF_8.equals(Charset.defaultCharset())) {
+            // jnr-fuse decodes the paths libfuse hands over with the JVM's default charset: under any other
+            // (a C locale) every non-ASCII name would be stored mangled.
+            throw new FsException(Errno.EINVAL, "the JVM's default charset is " + Charset.defaultCharset()
+                    + ", not UTF-8: names would be mangled; start Java with -Dfile.encoding=UTF-8 (or a UTF-8 locale)");
+        }
         Path mp = checkMountpoint(spec.mountpoint(), spec.extraOptions());
         Entry root = volume.resolve(spec.subdir());
         if (!root.attr().isDirectory()) {

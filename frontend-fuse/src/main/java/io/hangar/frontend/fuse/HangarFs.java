@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -68,12 +69,12 @@ final class HangarFs extends FuseStubFS {
     private static final int LOCK_UN = 8;
     private static final int SET_ID = 06000;
     /**
-     * jnr-fuse maps C bit-fields as one byte each, which is wrong: these are the real bits and offsets.
-     * struct fuse_file_info {int flags; unsigned long fh_old; unsigned direct_io:1, keep_cache:1, ...};
-     * struct fuse_operations has 38 function pointers, then flag_nullpath_ok:1, flag_nopath:1,
-     * flag_utime_omit_ok:1.
+     * jnr-fuse maps C bit-fields as one byte each and leaves out fuse_file_info's writepage, which is wrong:
+     * these are the real bits and offsets of libfuse 2.9. struct fuse_file_info {int flags; unsigned long
+     * fh_old; int writepage; unsigned direct_io:1, keep_cache:1, ...; uint64_t fh; ...}; struct
+     * fuse_operations has 38 function pointers, then flag_nullpath_ok:1, flag_nopath:1, flag_utime_omit_ok:1.
      */
-    private static final long FI_BITS_OFFSET = 2L * Runtime.getSystemRuntime().addressSize();
+    private static final long FI_BITS_OFFSET = 2L * Runtime.getSystemRuntime().addressSize() + 4;
     private static final int FI_KEEP_CACHE = 1 << 1;
     private static final long OPERATION_FLAGS_OFFSET = 38L * Runtime.getSystemRuntime().addressSize();
     private static final byte OPERATION_FLAGS = 0b111;
@@ -102,12 +103,13 @@ final class HangarFs extends FuseStubFS {
     private final Map<Long, long[]> cachedAt = new ConcurrentHashMap<>();
     private final Set<Long> lockOwners = ConcurrentHashMap.newKeySet();
     private final CompletableFuture<Void> initialized = new CompletableFuture<>();
-    private final ThreadLocal<byte[]> buffers = ThreadLocal.withInitial(() -> new byte[MountSpec.MAX_WRITE]);
-    private final ThreadLocal<ByteBuffer> names = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(4097));
-    private final ThreadLocal<FileStat> dirStats = ThreadLocal.withInitial(() -> {
-        Runtime rt = Runtime.getSystemRuntime();
-        return FileStat.of(Memory.allocateDirect(rt, Struct.size(new FileStat(rt)), true));
-    });
+    /**
+     * Transfer buffers for read and write, pooled rather than per thread: jffi attaches libfuse's threads to
+     * the JVM anew for most callbacks (each is a new Java thread), so thread-locals would be allocated per
+     * request. Requests are at most 128 KiB; the pool holds at most {@value #POOLED} of them.
+     */
+    private static final int POOLED = 32;
+    private final ArrayBlockingQueue<byte[]> buffers = new ArrayBlockingQueue<>(POOLED);
     private volatile boolean stopping;
 
     HangarFs(Volume volume, long root, MountSpec spec) {
@@ -546,17 +548,21 @@ final class HangarFs extends FuseStubFS {
     public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
         return call("read", () -> {
             OpenFile f = file(fi);
-            byte[] b = buffer((int) size);
-            int total = 0;
-            while (total < size) {
-                int n = f.handle.read(offset + total, b, total, (int) size - total);
-                if (n <= 0) {
-                    break;
+            byte[] b = borrow((int) size);
+            try {
+                int total = 0;
+                while (total < size) {
+                    int n = f.handle.read(offset + total, b, total, (int) size - total);
+                    if (n <= 0) {
+                        break;
+                    }
+                    total += n;
                 }
-                total += n;
+                buf.put(0, b, 0, total);
+                return total;
+            } finally {
+                giveBack(b);
             }
-            buf.put(0, b, 0, total);
-            return total;
         });
     }
 
@@ -565,22 +571,27 @@ final class HangarFs extends FuseStubFS {
         return call("write", () -> {
             writable();
             OpenFile f = file(fi);
-            byte[] b = buffer((int) size);
-            buf.get(0, b, 0, (int) size);
-            cachedAt.remove(f.inode);
-            f.handle.write(offset, b, 0, (int) size);
-            return (int) size;
+            byte[] b = borrow((int) size);
+            try {
+                buf.get(0, b, 0, (int) size);
+                cachedAt.remove(f.inode);
+                f.handle.write(offset, b, 0, (int) size);
+                return (int) size;
+            } finally {
+                giveBack(b);
+            }
         });
     }
 
-    /** A per-thread transfer buffer: FUSE threads are few, requests at most 128 KiB. */
-    private byte[] buffer(int size) {
-        byte[] b = buffers.get();
-        if (b.length < size) {
-            b = new byte[size];
-            buffers.set(b);
+    private byte[] borrow(int size) {
+        byte[] b = size <= MountSpec.MAX_WRITE ? buffers.poll() : null;
+        return b != null ? b : new byte[Math.max(size, MountSpec.MAX_WRITE)];
+    }
+
+    private void giveBack(byte[] b) {
+        if (b.length == MountSpec.MAX_WRITE) {
+            buffers.offer(b);
         }
-        return b;
     }
 
     @Override
@@ -648,8 +659,9 @@ final class HangarFs extends FuseStubFS {
             if (d == null) {
                 throw new FsException(Errno.EBADF, "unknown directory handle " + fi.fh.get());
             }
-            FileStat st = dirStats.get();
-            ByteBuffer name = names.get();
+            Runtime rt = Runtime.getSystemRuntime();
+            FileStat st = FileStat.of(Memory.allocateDirect(rt, Struct.size(new FileStat(rt)), true));
+            ByteBuffer name = ByteBuffer.allocateDirect(4 * 1024 + 1);
             for (long pos = offset;; pos++) {
                 String n;
                 long inode;
