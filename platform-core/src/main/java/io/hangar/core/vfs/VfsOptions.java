@@ -10,7 +10,7 @@ import java.util.Map;
 public record VfsOptions(long bufferSize, long cacheSize, long readAhead, int uploadThreads, int readThreads,
         long storeWaitMs, int compactThreshold, long sessionTimeoutMs) {
 
-    public static final VfsOptions DEFAULTS = new VfsOptions(256L << 20, 512L << 20, 64L << 20, 8, 8, 300_000, 24,
+    public static final VfsOptions DEFAULTS = new VfsOptions(256L << 20, 512L << 20, 64L << 20, 16, 8, 300_000, 24,
             300_000);
 
     /** Reads the option names documented on {@code Volumes.open}; absent names keep their defaults. */

@@ -37,7 +37,7 @@ public @interface VolumeConfig {
     String readAhead() default "64M";
 
     @AttributeDefinition(required = false, description = "Parallel block uploads")
-    int uploadThreads() default 8;
+    int uploadThreads() default 16;
 
     @AttributeDefinition(required = false, description = "How long I/O waits for an absent chunk store (ms)")
     long storeWaitMs() default 300_000;
