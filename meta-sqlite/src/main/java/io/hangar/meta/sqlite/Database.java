@@ -2,17 +2,20 @@ package io.hangar.meta.sqlite;
 
 import io.hangar.fs.Errno;
 import io.hangar.fs.FsException;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The connections of one engine to its SQLite file: one writer, used under a lock so that this process's
- * writers queue in Java instead of spinning in SQLite's busy handler, and a few readers, which WAL lets run
- * beside the writer. Runs transaction bodies with bounded retries while another process holds the lock.
+ * The connections of one engine to its SQLite file: one writer, used under a lock shared by every engine on
+ * the same file in this JVM, so that this process's writers queue in Java instead of sleeping in SQLite's
+ * busy handler; and a few readers, which WAL lets run beside the writer. Runs transaction bodies with
+ * bounded retries while another process holds the lock.
  */
 final class Database implements AutoCloseable {
     /** How long one statement waits, by default, for another process's lock before SQLite reports SQLITE_BUSY. */
@@ -28,6 +31,9 @@ final class Database implements AutoCloseable {
     private static final int SQLITE_READONLY = 8;
     private static final int SQLITE_FULL = 13;
 
+    /** One write lock per database file in this JVM; a handful of files per process, kept for its life. */
+    private static final ConcurrentHashMap<Path, ReentrantLock> WRITE_LOCKS = new ConcurrentHashMap<>();
+
     /** A transaction body; it may run more than once, so it must not change state outside the database. */
     interface Body<T> {
         T run(Conn c) throws SQLException, FsException;
@@ -35,7 +41,7 @@ final class Database implements AutoCloseable {
 
     private final Path file;
     private final int busyTimeoutMs;
-    private final ReentrantLock writeLock = new ReentrantLock();
+    private final ReentrantLock writeLock;
     private final Conn writer;
     private final BlockingQueue<Conn> idleReaders = new ArrayBlockingQueue<>(READERS);
     private int readers;
@@ -45,6 +51,16 @@ final class Database implements AutoCloseable {
         this.file = file;
         this.busyTimeoutMs = busyTimeoutMs;
         this.writer = writer;
+        this.writeLock = WRITE_LOCKS.computeIfAbsent(identity(file), k -> new ReentrantLock());
+    }
+
+    /** The file's real path (it exists once connected), so that links and relative names share one lock. */
+    private static Path identity(Path file) {
+        try {
+            return file.toRealPath();
+        } catch (IOException e) {
+            return file.toAbsolutePath().normalize();
+        }
     }
 
     /**

@@ -38,6 +38,10 @@ final class SqliteUrl {
         if (path == null || path.isEmpty() || path.endsWith("/")) {
             throw bad(url, "it names no file");
         }
+        if (path.indexOf('?') >= 0) {
+            // sqlite-jdbc would read everything after '?' in the file name as connection options.
+            throw bad(url, "the path may not contain '?'");
+        }
         try {
             return Path.of(path).toAbsolutePath().normalize();
         } catch (InvalidPathException e) {

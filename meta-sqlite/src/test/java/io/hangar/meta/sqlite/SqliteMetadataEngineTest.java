@@ -78,7 +78,7 @@ class SqliteMetadataEngineTest extends MetadataEngineTck {
         assertEquals(cwd.resolve("meta.db"), SqliteUrl.path(URI.create("sqlite://meta.db")));
         assertEquals(cwd.resolve("vols/meta.db"), SqliteUrl.path(URI.create("sqlite://vols/meta.db")));
         for (String bad : List.of("sqlite:///x/meta.db?cache=1", "sqlite:///x/", "sqlite://user@h/x.db",
-                "sqlite://h:99/x.db", "redis://h/1", "sqlite:///")) {
+                "sqlite://h:99/x.db", "redis://h/1", "sqlite:///", "sqlite:///x%3Fmode=ro/meta.db")) {
             assertEquals(Errno.EINVAL, assertThrowsFs(() -> SqliteUrl.path(URI.create(bad))).errno(), bad);
         }
     }
