@@ -22,6 +22,18 @@ import org.osgi.annotation.versioning.ConsumerType;
  * {@code default_permissions}); the engine enforces the namespace rules.
  *
  * <p>Implementations are thread-safe; several engines (processes) may share one backend.
+ *
+ * <p>Conventions every engine follows (the conformance kit checks them):
+ * <ul>
+ * <li>Names sort in UTF-8 byte order; {@code readdir} cursors compare the same way.</li>
+ * <li>{@code Attr.parent} is the directory of a node with exactly one name; 0 for a file with several names
+ * or none (open after its last unlink).</li>
+ * <li>Used space is the sum of regular-file lengths, each rounded up to 4 KiB; used inodes count every node
+ * except the root. Engines enforce the format's capacity and inode limit with ENOSPC.</li>
+ * <li>Opens are counted per session: two {@link #open} calls need two {@link #release} calls.</li>
+ * <li>{@link #newSliceIds} returns ids that increase across every client of the backend.</li>
+ * <li>{@link #close} is idempotent.</li>
+ * </ul>
  */
 @ConsumerType
 public interface MetadataEngine extends AutoCloseable {
@@ -63,7 +75,7 @@ public interface MetadataEngine extends AutoCloseable {
      */
     void unlink(long parent, String name) throws FsException;
 
-    /** Removes an empty directory: ENOTEMPTY, ENOTDIR, EBUSY for the root. */
+    /** Removes an empty directory: ENOTEMPTY, ENOTDIR; EBUSY for the root (named as ROOT "." or ".."). */
     void rmdir(long parent, String name) throws FsException;
 
     /**
@@ -108,7 +120,8 @@ public interface MetadataEngine extends AutoCloseable {
 
     /**
      * Appends a slice record to a chunk whose blocks are already stored, extends the file length to cover
-     * it, updates mtime/ctime and the usage counters, and takes the slice's first reference.
+     * it, sets mtime and ctime to {@code mtimeNs}, updates the usage counters, and takes the slice's first
+     * reference.
      */
     void writeSlice(long inode, int chunkIndex, Slice slice, long mtimeNs) throws FsException;
 
@@ -127,8 +140,10 @@ public interface MetadataEngine extends AutoCloseable {
             throws FsException;
 
     /**
-     * Copies a file or a directory tree to a new name without copying data: attributes, xattrs and slice
-     * lists are copied and every slice gains a reference. The copy becomes visible only when complete.
+     * Copies a file or a directory tree to a new name without copying data: attributes (mode, times) and
+     * xattrs are kept, every copied node is owned by {@code uid}/{@code gid}, slice lists are copied and
+     * every slice gains a reference. Hard links inside a tree become separate files. The copy becomes
+     * visible only when complete.
      */
     Entry clone(long srcInode, long dstParent, String dstName, int uid, int gid) throws FsException;
 
@@ -155,7 +170,10 @@ public interface MetadataEngine extends AutoCloseable {
     /** Notes that a session closed an inode; the last close of an unlinked file reclaims it. */
     void release(long session, long inode) throws FsException;
 
-    /** Ends sessions whose last heartbeat is older than {@code timeoutMs}; returns how many. */
+    /**
+     * Ends sessions whose last heartbeat is more than {@code timeoutMs} old by the backend's clock (the
+     * server's where there is one); returns how many.
+     */
     int cleanStaleSessions(long timeoutMs) throws FsException;
 
     /** Frees connections. Does not throw for a backend that is already gone. */
