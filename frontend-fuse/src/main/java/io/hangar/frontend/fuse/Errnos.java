@@ -6,10 +6,8 @@ import io.hangar.fs.FsException;
 /** Linux errno values FUSE callbacks return negated; the ones {@link Errno} has no constant for are here. */
 final class Errnos {
     static final int EINTR = 4;
-    static final int E2BIG = 7;
     static final int EAGAIN = Errno.EAGAIN.value();
     static final int EDEADLK = 35;
-    static final int ENOSYS = 38;
 
     private Errnos() {
     }

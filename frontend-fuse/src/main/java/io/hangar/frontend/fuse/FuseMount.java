@@ -80,14 +80,16 @@ final class FuseMount implements Endpoint {
             m.close();
             throw new FsException(Errno.EIO, "interrupted while mounting " + mp);
         } catch (ExecutionException e) {
+            // The loop ended before INIT: libfuse refused (its reason is on stderr).
             throw new FsException(Errno.EIO, "libfuse could not mount " + mp + ": " + e.getCause().getMessage());
         } catch (TimeoutException e) {
-            m.close();
+            try {
+                m.close();
+            } catch (FsException stuck) {
+                LOG.warning("giving up on the mount of " + mp + ": " + stuck.getMessage());
+            }
             throw new FsException(Errno.EIO, "the kernel did not initialise the mount of " + mp + " within "
                     + MOUNT_TIMEOUT_S + " s");
-        }
-        if (!fs.initialized().isDone()) {
-            throw new FsException(Errno.EIO, "libfuse could not mount " + mp + " (its reason is on stderr)");
         }
         LOG.info("mounted volume " + volume.name() + (spec.subdir().equals("/") ? "" : " " + spec.subdir()) + " at "
                 + mp + (spec.readOnly() ? " read-only" : ""));

@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -57,6 +58,9 @@ final class HangarFs extends FuseStubFS {
     private static final Logger LOG = Logger.getLogger(HangarFs.class.getName());
     /** File handles are unique across every mount in this JVM: BSD locks are keyed by them. */
     private static final AtomicLong NEXT_HANDLE = new AtomicLong(1);
+    private static final AtomicInteger NEXT_MOUNT = new AtomicInteger(1);
+    private static final int POOLED = 32;
+    private static final int MAX_CACHED_AT = 100_000;
     private static final int[] NO_GROUPS = new int[0];
 
     private static final long UTIME_NOW = (1L << 30) - 1;
@@ -98,18 +102,19 @@ final class HangarFs extends FuseStubFS {
     private final Map<Long, Directory> dirs = new ConcurrentHashMap<>();
     /**
      * inode -> {mtime, length} when this mount last opened it: the kernel may keep its cached pages on the
-     * next open only if neither changed since (and nothing was written here, which drops the entry).
+     * next open only if neither changed since (and nothing was written here, which drops the entry). At
+     * most {@value #MAX_CACHED_AT} inodes are remembered; forgetting only costs a page cache refill.
      */
     private final Map<Long, long[]> cachedAt = new ConcurrentHashMap<>();
-    private final Set<Long> lockOwners = ConcurrentHashMap.newKeySet();
     private final CompletableFuture<Void> initialized = new CompletableFuture<>();
     /**
      * Transfer buffers for read and write, pooled rather than per thread: jffi attaches libfuse's threads to
      * the JVM anew for most callbacks (each is a new Java thread), so thread-locals would be allocated per
      * request. Requests are at most 128 KiB; the pool holds at most {@value #POOLED} of them.
      */
-    private static final int POOLED = 32;
     private final ArrayBlockingQueue<byte[]> buffers = new ArrayBlockingQueue<>(POOLED);
+    /** Tags this mount's POSIX locks in the volume's shared table, so that its end drops exactly them. */
+    private final int mountId = NEXT_MOUNT.getAndIncrement();
     private volatile boolean stopping;
 
     HangarFs(Volume volume, long root, MountSpec spec) {
@@ -156,7 +161,7 @@ final class HangarFs extends FuseStubFS {
                 first = first == null ? e : first;
             }
         }
-        locks.releaseAll(handles, Set.copyOf(lockOwners));
+        locks.releaseAll(mountId, handles);
         dirs.clear();
         return first;
     }
@@ -182,6 +187,7 @@ final class HangarFs extends FuseStubFS {
             Thread.currentThread().interrupt();
             return -Errnos.EINTR;
         } catch (RuntimeException | Error e) {
+            // Anything escaping a callback would be cleared by jffi and read by libfuse as success.
             LOG.log(Level.SEVERE, "volume " + volume.name() + ": " + what + " failed unexpectedly", e);
             return -Errno.EIO.value();
         }
@@ -531,6 +537,9 @@ final class HangarFs extends FuseStubFS {
             try {
                 Attr a = volume.getattr(inode);
                 long[] now = {a.mtimeNs(), a.length()};
+                if (cachedAt.size() >= MAX_CACHED_AT) {
+                    cachedAt.clear();
+                }
                 long[] before = cachedAt.put(inode, now);
                 if (before != null && before[0] == now[0] && before[1] == now[1]) {
                     setBits(fi, FI_BITS_OFFSET, FI_KEEP_CACHE);
@@ -784,8 +793,7 @@ final class HangarFs extends FuseStubFS {
                     if (type == Flock.F_UNLCK) {
                         locks.unlock(f.inode, owner, start, end);
                     } else {
-                        lockOwners.add(owner);
-                        locks.lock(f.inode, owner, flock.l_pid.get(), write, start, end, cmd == F_SETLKW,
+                        locks.lock(mountId, f.inode, owner, flock.l_pid.get(), write, start, end, cmd == F_SETLKW,
                                 this::interrupted);
                     }
                 }

@@ -28,8 +28,8 @@ final class LockTable {
     private static final long POLL_MS = 50;
     private static final Map<Volume, LockTable> TABLES = new WeakHashMap<>();
 
-    /** A held POSIX lock; {@code end} is inclusive. */
-    record Held(long owner, long pid, boolean write, long start, long end) {
+    /** A held POSIX lock; {@code end} is inclusive; {@code mount} tags who took it, for its cleanup. */
+    record Held(long owner, long pid, boolean write, long start, long end, int mount) {
         boolean overlaps(long s, long e) {
             return start <= e && s <= end;
         }
@@ -61,8 +61,8 @@ final class LockTable {
     }
 
     /** F_SETLK / F_SETLKW with a read or write lock. */
-    synchronized void lock(long inode, long owner, long pid, boolean write, long start, long end, boolean wait,
-            BooleanSupplier interrupted) throws Errnos.LockFailure, InterruptedException {
+    synchronized void lock(int mount, long inode, long owner, long pid, boolean write, long start, long end,
+            boolean wait, BooleanSupplier interrupted) throws Errnos.LockFailure, InterruptedException {
         Held blocker;
         while ((blocker = conflict(inode, owner, write, start, end)) != null) {
             if (!wait) {
@@ -88,7 +88,7 @@ final class LockTable {
                 keepOutside(kept, h, start, end);
             }
         }
-        kept.add(new Held(owner, pid, write, s, e));
+        kept.add(new Held(owner, pid, write, s, e, mount));
         posix.put(inode, kept);
         notifyAll();
     }
@@ -117,10 +117,10 @@ final class LockTable {
 
     private static void keepOutside(List<Held> kept, Held h, long start, long end) {
         if (h.start < start) {
-            kept.add(new Held(h.owner, h.pid, h.write, h.start, start - 1));
+            kept.add(new Held(h.owner, h.pid, h.write, h.start, start - 1, h.mount));
         }
         if (h.end > end) {
-            kept.add(new Held(h.owner, h.pid, h.write, end + 1, h.end));
+            kept.add(new Held(h.owner, h.pid, h.write, end + 1, h.end, h.mount));
         }
     }
 
@@ -228,8 +228,8 @@ final class LockTable {
         return out;
     }
 
-    /** Forgets every lock of the open files and owners a mount leaves behind when it goes away. */
-    synchronized void releaseAll(Set<Long> files, Set<Long> owners) {
+    /** Forgets every lock a mount took and the BSD locks of the open files it leaves behind. */
+    synchronized void releaseAll(int mount, Set<Long> files) {
         for (Iterator<Map<Long, Boolean>> it = bsd.values().iterator(); it.hasNext();) {
             Map<Long, Boolean> holders = it.next();
             holders.keySet().removeAll(files);
@@ -239,7 +239,7 @@ final class LockTable {
         }
         for (Iterator<List<Held>> it = posix.values().iterator(); it.hasNext();) {
             List<Held> locks = it.next();
-            locks.removeIf(h -> owners.contains(h.owner));
+            locks.removeIf(h -> h.mount == mount);
             if (locks.isEmpty()) {
                 it.remove();
             }

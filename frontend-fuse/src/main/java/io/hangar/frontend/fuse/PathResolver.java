@@ -41,10 +41,6 @@ final class PathResolver {
         this.ttlNs = (long) (entryTimeoutSeconds * 1e9);
     }
 
-    long root() {
-        return root;
-    }
-
     /** The entry a path names; for "/" the root itself. */
     Entry entry(String path) throws FsException {
         if (path.equals("/")) {

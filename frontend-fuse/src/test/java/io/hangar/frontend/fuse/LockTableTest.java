@@ -16,10 +16,11 @@ import org.junit.jupiter.api.Test;
 class LockTableTest {
     private static final long INODE = 7;
     private static final long EOF = LockTable.TO_EOF;
+    private static final int MOUNT = 1;
     private final LockTable table = new LockTable();
 
     private void lock(long owner, boolean write, long start, long end) throws Exception {
-        table.lock(INODE, owner, owner * 100, write, start, end, false, () -> false);
+        table.lock(MOUNT, INODE, owner, owner * 100, write, start, end, false, () -> false);
     }
 
     private String ranges() {
@@ -67,7 +68,7 @@ class LockTableTest {
         lock(1, true, 0, EOF);
         CompletableFuture<Void> waiter = CompletableFuture.runAsync(() -> {
             try {
-                table.lock(INODE, 2, 200, true, 10, 10, true, () -> false);
+                table.lock(MOUNT, INODE, 2, 200, true, 10, 10, true, () -> false);
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -85,7 +86,7 @@ class LockTableTest {
         AtomicBoolean interrupted = new AtomicBoolean();
         CompletableFuture<Integer> waiter = CompletableFuture.supplyAsync(() -> {
             try {
-                table.lock(INODE, 2, 200, true, 0, 0, true, interrupted::get);
+                table.lock(MOUNT, INODE, 2, 200, true, 0, 0, true, interrupted::get);
                 return 0;
             } catch (Errnos.LockFailure e) {
                 return e.errno;
@@ -105,7 +106,7 @@ class LockTableTest {
         lock(2, true, 10, 10);
         CompletableFuture<Void> first = CompletableFuture.runAsync(() -> {
             try {
-                table.lock(INODE, 1, 100, true, 10, 10, true, () -> false);
+                table.lock(MOUNT, INODE, 1, 100, true, 10, 10, true, () -> false);
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -115,7 +116,7 @@ class LockTableTest {
             Thread.sleep(20);
             // Until owner 1 is seen waiting this request waits one poll and gives up (EINTR).
             try {
-                table.lock(INODE, 2, 200, true, 0, 0, true, () -> true);
+                table.lock(MOUNT, INODE, 2, 200, true, 0, 0, true, () -> true);
             } catch (Errnos.LockFailure e) {
                 if (e.errno == Errnos.EDEADLK) {
                     f = e;
@@ -140,15 +141,15 @@ class LockTableTest {
         // Like Linux, the failed conversion dropped file 1's shared lock.
         table.funlock(INODE, 2);
         table.flock(INODE, 3, true, false, () -> false);
-        table.releaseAll(Set.of(3L), Set.of());
+        table.releaseAll(MOUNT, Set.of(3L));
         table.flock(INODE, 4, true, false, () -> false);
     }
 
     @Test
-    void aMountLeavingReleasesItsOwnersOnly() throws Exception {
+    void aMountLeavingReleasesItsLocksOnly() throws Exception {
         lock(1, true, 0, 9);
-        lock(2, true, 10, 19);
-        table.releaseAll(Set.of(), Set.of(1L));
+        table.lock(2, INODE, 2, 200, true, 10, 19, false, () -> false);
+        table.releaseAll(MOUNT, Set.of());
         assertEquals(List.of(2L), table.posixLocks(INODE).stream().map(LockTable.Held::owner).toList());
     }
 }
