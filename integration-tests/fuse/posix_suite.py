@@ -902,7 +902,17 @@ def bsd_flock_semantics(d):
     os.close(a)
     expect_errno(errno.EWOULDBLOCK, fcntl.flock, b, fcntl.LOCK_EX | fcntl.LOCK_NB)
     os.close(dup)
-    fcntl.flock(b, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    # FUSE drops a file's flock with its RELEASE, which the kernel sends asynchronously after the last close:
+    # a blocking request waits for it (bounded by an alarm, so a lock that is never dropped fails the test).
+    def on_alarm(signum, frame):
+        raise TimeoutError("the flock of the closed file was never released")
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(10)
+    try:
+        fcntl.flock(b, fcntl.LOCK_EX)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
     res = result(*child(lambda: fcntl.flock(os.open(p, os.O_RDONLY), fcntl.LOCK_SH | fcntl.LOCK_NB)))
     check("BlockingIOError" in res, f"another process is refused: {res}")
     os.close(b)
