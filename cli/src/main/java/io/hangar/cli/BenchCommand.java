@@ -40,6 +40,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "4", description = "Threads of the parallel runs on a mount.")
     int threads;
 
+    @Option(names = {"-o", "--option"}, description = "VFS option for the in-process run, e.g. -o read-ahead=128M "
+            + "(buffer-size, cache-size, read-ahead, upload-threads, read-threads).")
+    Map<String, String> options = new java.util.HashMap<>();
+
     @Option(names = "--dd-dir", description = "Where dd measures the local disk (default: next to the store, "
             + "or the system temp directory).")
     Path ddDir;
@@ -54,7 +58,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (target.contains("://")) {
             try {
-                new VfsBench(target, big, smallFiles == null ? 100 : smallFiles, small, ddDir, Map.of(), ctx.out())
+                new VfsBench(target, big, smallFiles == null ? 100 : smallFiles, small, ddDir, options, ctx.out())
                         .run();
             } catch (FsException e) {
                 throw Errors.operating(e);

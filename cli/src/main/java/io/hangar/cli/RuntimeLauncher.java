@@ -90,6 +90,8 @@ final class RuntimeLauncher {
         if (opts != null && !opts.isBlank()) {
             cmd.addAll(Arrays.asList(opts.trim().split("\\s+")));
         }
+        // File names are UTF-8 whatever the locale: the FUSE frontend refuses to mount otherwise.
+        cmd.add("-Dfile.encoding=UTF-8");
         cmd.add("-Dfelix.fileinstall.dir=" + etc);
         cmd.add("-Dhangar.home=" + home);
         // A cache per runtime: two runtimes (up and a mount) must not share the launcher's default one.

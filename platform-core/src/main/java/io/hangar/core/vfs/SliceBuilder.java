@@ -77,10 +77,17 @@ final class SliceBuilder {
         if (needed <= have) {
             return;
         }
-        // Small files stay small in memory; sequential writers grow to one full block quickly.
-        int cap = Math.max(MIN_BUFFER, have);
-        while (cap < needed) {
-            cap = Math.min(layout.blockSize(), cap * 2);
+        // Small files stay small in memory. A slice that already filled a block, or a first write of a
+        // quarter block or more, is a sequential writer: give it whole blocks and copy nothing twice.
+        int bs = layout.blockSize();
+        int cap;
+        if (len >= bs || needed >= bs / 4) {
+            cap = bs;
+        } else {
+            cap = Math.max(MIN_BUFFER, have);
+            while (cap < needed) {
+                cap = Math.min(bs, cap * 2);
+            }
         }
         budget.acquire(cap - have);
         block = block == null ? new byte[cap] : Arrays.copyOf(block, cap);
