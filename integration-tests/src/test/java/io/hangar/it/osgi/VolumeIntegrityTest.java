@@ -52,6 +52,7 @@ public class VolumeIntegrityTest {
 
     private Configuration config;
     private RedisServer redis;
+    private Volume volume;
 
     @AfterEach
     void removeVolume() throws Exception {
@@ -64,9 +65,10 @@ public class VolumeIntegrityTest {
         }
     }
 
+    /** Waits until the volume has closed (its session ended) before the test takes its server away. */
     private void awaitUnregistered() throws Exception {
-        for (int i = 0; i < 600 && context.getServiceReferences(Volume.class, "(volume.name=integrity)").size() > 0;
-                i++) {
+        for (int i = 0; i < 600 && (context.getServiceReferences(Volume.class, "(volume.name=integrity)").size() > 0
+                || volume != null && !volume.state().equals("closed")); i++) {
             Thread.sleep(100);
         }
     }
@@ -93,6 +95,7 @@ public class VolumeIntegrityTest {
         t.open();
         Volume v = t.waitForService(60_000);
         assertNotNull(v, "volume " + name + " was not registered");
+        volume = v;
         return v;
     }
 

@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Reads file bytes: merges a chunk's slices into visible segments and copies them out of blocks. Blocks are
@@ -33,6 +34,9 @@ final class BlockReader {
     private final AsyncCache<String, byte[]> blocks;
     private final Cache<ChunkKey, List<Segment>> segments;
     private final Cache<Long, Long> lengths;
+    // Bumped by every invalidation of an inode (striped by inode): a load that raced with a commit must not
+    // put what it read before the commit into the cache after the commit dropped it.
+    private final AtomicLongArray generations = new AtomicLongArray(1024);
     private final Compactor compactor;
     private final int compactThreshold;
 
@@ -53,12 +57,18 @@ final class BlockReader {
         this.lengths = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofSeconds(1)).build();
     }
 
+    private int stripe(long inode) {
+        return (int) (Long.hashCode(inode) & (generations.length() - 1));
+    }
+
     void invalidate(long inode) {
+        generations.incrementAndGet(stripe(inode));
         segments.asMap().keySet().removeIf(k -> k.inode == inode);
         lengths.invalidate(inode);
     }
 
     void invalidate(long inode, int chunk) {
+        generations.incrementAndGet(stripe(inode));
         segments.invalidate(new ChunkKey(inode, chunk));
         lengths.invalidate(inode);
     }
@@ -70,8 +80,11 @@ final class BlockReader {
     long length(long inode) throws FsException {
         Long len = lengths.getIfPresent(inode);
         if (len == null) {
+            long generation = generations.get(stripe(inode));
             len = meta.getattr(inode).length();
-            lengths.put(inode, len);
+            if (generations.get(stripe(inode)) == generation) {
+                lengths.put(inode, len);
+            }
         }
         return len;
     }
@@ -80,12 +93,15 @@ final class BlockReader {
         ChunkKey key = new ChunkKey(inode, chunk);
         List<Segment> s = segments.getIfPresent(key);
         if (s == null) {
+            long generation = generations.get(stripe(inode));
             var slices = meta.readChunk(inode, chunk);
             if (slices.size() >= compactThreshold) {
                 compactor.request(inode, chunk);
             }
             s = SliceMerger.merge(slices);
-            segments.put(key, s);
+            if (generations.get(stripe(inode)) == generation) {
+                segments.put(key, s);
+            }
         }
         return s;
     }

@@ -5,12 +5,17 @@ import io.hangar.fs.FsException;
 import io.hangar.fs.OpenFlags;
 import io.hangar.vfs.FileHandle;
 
-/** An open file of a {@link VfsVolume}; remembers where the last read ended to recognise sequential reads. */
+/**
+ * An open file of a {@link VfsVolume}; remembers where the last read ended to recognise sequential reads.
+ * A read counts as sequential when it starts near that point: frontends such as FUSE answer the kernel's
+ * read-ahead with several requests in flight, which arrive slightly out of order.
+ */
 final class VfsHandle implements FileHandle {
     private final VfsVolume volume;
     private final long inode;
     private final int flags;
     private final FileWriter writer;
+    private static final long SEQUENTIAL_SLACK = 2 << 20;
     private long lastReadEnd = -1;
     private long prefetchedTo;
     private boolean closed;
@@ -38,7 +43,7 @@ final class VfsHandle implements FileHandle {
         }
         boolean sequential;
         synchronized (this) {
-            sequential = position == lastReadEnd || position == 0;
+            sequential = position == 0 || lastReadEnd >= 0 && Math.abs(position - lastReadEnd) <= SEQUENTIAL_SLACK;
         }
         int n = volume.read(inode, position, buf, off, len, sequential ? this : null);
         synchronized (this) {

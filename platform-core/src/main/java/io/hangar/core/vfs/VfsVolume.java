@@ -143,8 +143,7 @@ public final class VfsVolume implements OpenVolume {
 
     @Override
     public Entry lookup(long parent, String name) throws FsException {
-        Entry e = meta.lookup(parent, name);
-        return withPendingLength(e);
+        return withPendingLength(meta.lookup(parent, name));
     }
 
     @Override
@@ -162,13 +161,18 @@ public final class VfsVolume implements OpenVolume {
         return withPendingLength(e);
     }
 
-    private Entry withPendingLength(Entry e) {
-        FileWriter w = writers.get(e.inode());
-        return w == null ? e : new Entry(e.parent(), e.name(), withPending(e.attr(), w));
+    /**
+     * Entries resolved by name: the inode is known only after the lookup, so a commit that lands between the
+     * lookup and reading the writer's pending end is caught by reading the attributes again.
+     */
+    private Entry withPendingLength(Entry e) throws FsException {
+        if (!writers.containsKey(e.inode())) {
+            return e;
+        }
+        return new Entry(e.parent(), e.name(), getattr(e.inode()));
     }
 
-    private static Attr withPending(Attr a, FileWriter w) {
-        long pending = w.pendingEnd();
+    private static Attr withPending(Attr a, long pending) {
         if (pending <= a.length()) {
             return a;
         }
@@ -176,11 +180,16 @@ public final class VfsVolume implements OpenVolume {
                 a.mtimeNs(), a.ctimeNs(), a.rdev(), a.parent());
     }
 
+    /** The end of writes not yet committed, or -1; read before the engine so no commit falls in between. */
+    private long pendingEnd(long inode) {
+        FileWriter w = writers.get(inode);
+        return w == null ? -1 : w.pendingEnd();
+    }
+
     @Override
     public Attr getattr(long inode) throws FsException {
-        Attr a = meta.getattr(inode);
-        FileWriter w = writers.get(inode);
-        return w == null ? a : withPending(a, w);
+        long pending = pendingEnd(inode);
+        return withPending(meta.getattr(inode), pending);
     }
 
     @Override
@@ -300,9 +309,8 @@ public final class VfsVolume implements OpenVolume {
         }
         List<DirEntry> out = new ArrayList<>(list.size());
         for (DirEntry d : list) {
-            FileWriter w = writers.get(d.inode());
-            out.add(w == null || d.attr() == null ? d
-                    : new DirEntry(d.name(), d.inode(), d.type(), withPending(d.attr(), w)));
+            out.add(d.attr() == null || !writers.containsKey(d.inode()) ? d
+                    : new DirEntry(d.name(), d.inode(), d.type(), getattr(d.inode())));
         }
         return out;
     }
