@@ -52,6 +52,9 @@ final class FuseMount implements Endpoint {
      * Mounts and returns once the kernel talks to the file system; ENOENT/ENOTDIR/ENOTEMPTY/EBUSY for an
      * unusable mount point or subdir, EIO when libfuse or the kernel refuse.
      */
+    /** Kernel read-ahead of a mount: enough 128 KiB requests in flight to keep a sequential reader busy. */
+    private static final int READ_AHEAD_KIB = 16 << 10;
+
     static FuseMount start(Volume volume, MountSpec spec) throws FsException {
         if (!StandardCharsets.UTF_8.equals(Charset.defaultCharset())) {
             // jnr-fuse decodes the paths libfuse hands over with the JVM's default charset: under any other
@@ -91,6 +94,7 @@ final class FuseMount implements Endpoint {
             throw new FsException(Errno.EIO, "the kernel did not initialise the mount of " + mp + " within "
                     + MOUNT_TIMEOUT_S + " s");
         }
+        KernelReadAhead.raise(mp, READ_AHEAD_KIB);
         LOG.info("mounted volume " + volume.name() + (spec.subdir().equals("/") ? "" : " " + spec.subdir()) + " at "
                 + mp + (spec.readOnly() ? " read-only" : ""));
         return m;
