@@ -44,6 +44,19 @@ def expect_errno(code, fn, *args, **kwargs):
                          f"{'/'.join(name_of(c) for c in codes)}, but it succeeded")
 
 
+def write(path, data, mode=0o644):
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, mode)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def eq(actual, expected, what=""):
     if actual != expected:
         raise AssertionError(f"{what}: expected {expected!r}, got {actual!r}" if what

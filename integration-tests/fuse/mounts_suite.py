@@ -15,22 +15,9 @@ import sys
 import time
 
 import fusetest
-from fusetest import check, eq, expect_errno
+from fusetest import read, write, check, eq, expect_errno
 
 ATTR_TIMEOUT = float(os.environ.get("HANGAR_ATTR_TIMEOUT", "1.0"))
-
-
-def write(path, data, mode=0o644):
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, mode)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
 
 
 def readonly_tests(ro, rw):

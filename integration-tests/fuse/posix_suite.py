@@ -21,7 +21,7 @@ import threading
 import time
 
 from fusetest import (NOBODY, NOGROUP, OTHER_GID, OTHER_UID, SHARED_GID, as_user, check, eq, expect_errno,
-                      libc, main, test)
+                      libc, main, read, test, write)
 
 AT_FDCWD = -100
 RENAME_NOREPLACE = 1
@@ -30,19 +30,6 @@ UTIME_NOW = (1 << 30) - 1
 UTIME_OMIT = (1 << 30) - 2
 # The mount's attribute timeout (run.sh passes what it mounted with).
 ATTR_TIMEOUT = float(os.environ.get("HANGAR_ATTR_TIMEOUT", "1.0"))
-
-
-def write(path, data, mode=0o644):
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, mode)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
 
 
 def child(fn):
