@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The buffered writes of one inode, shared by all handles of this volume that write it. Contiguous writes
@@ -30,7 +31,7 @@ final class FileWriter {
     private SliceBuilder current;
     private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
     private long pendingEnd = -1;
-    private int users;
+    private final AtomicInteger users = new AtomicInteger();
 
     FileWriter(long inode, MetadataEngine meta, ChunkLayout layout, SliceIds ids, SliceBuilder.Uploader uploader,
             BufferBudget budget, Compactor compactor, BlockReader reader, int compactThreshold) {
@@ -45,13 +46,14 @@ final class FileWriter {
         this.compactThreshold = compactThreshold;
     }
 
-    synchronized void retain() {
-        users++;
+    /** Called under the volume's map lock for this inode, so it must not wait on this writer's monitor. */
+    void retain() {
+        users.incrementAndGet();
     }
 
     /** Returns true when no handle uses this writer any more. */
-    synchronized boolean releaseUser() {
-        return --users <= 0;
+    boolean releaseUser() {
+        return users.decrementAndGet() <= 0;
     }
 
     /** End of the highest byte written but maybe not yet committed, or -1. */

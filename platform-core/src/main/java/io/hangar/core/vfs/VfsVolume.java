@@ -389,10 +389,16 @@ public final class VfsVolume implements OpenVolume {
         reader.invalidate(inode);
         FileWriter w = null;
         if (writable) {
-            w = writers.compute(inode, (k, old) -> old != null ? old
-                    : new FileWriter(inode, meta, layout, ids, this::upload, budget, compactor, reader,
-                            options.compactThreshold()));
-            w.retain();
+            // Joining a writer and leaving it (release) happen under the map's lock for the inode: a handle
+            // never holds a writer the map no longer has, so one inode never has two writers whose commits
+            // could land out of order (FUSE releases a handle asynchronously, racing the next open).
+            w = writers.compute(inode, (k, old) -> {
+                FileWriter x = old != null ? old
+                        : new FileWriter(inode, meta, layout, ids, this::upload, budget, compactor, reader,
+                                options.compactThreshold());
+                x.retain();
+                return x;
+            });
         }
         return new VfsHandle(this, inode, flags, w);
     }
@@ -425,9 +431,8 @@ public final class VfsVolume implements OpenVolume {
                 try {
                     w.flush();
                 } finally {
-                    if (w.releaseUser()) {
-                        writers.remove(h.inode(), w);
-                    }
+                    writers.computeIfPresent(h.inode(), (k, current) -> current == w && w.releaseUser() ? null
+                            : current);
                 }
             }
         } finally {
