@@ -130,15 +130,6 @@ public final class VfsVolume implements OpenVolume {
         return gate;
     }
 
-    public long session() {
-        return session;
-    }
-
-    /** Bytes currently held by write buffers (uploads in flight included). */
-    public long bufferedBytes() {
-        return budget.usedBytes();
-    }
-
     // ---- namespace ----
 
     @Override

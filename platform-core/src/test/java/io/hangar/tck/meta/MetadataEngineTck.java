@@ -819,12 +819,16 @@ public abstract class MetadataEngineTck {
         }
         MetadataEngine churner = other();
         AtomicBoolean done = new AtomicBoolean();
+        CountDownLatch churning = new CountDownLatch(1);
         // Another client keeps adding and removing names all over the listing while it is paged through.
         Future<Integer> churn = pool(1).submit(() -> {
             Random r = new Random(11);
             List<String> live = new ArrayList<>();
             int ops = 0;
-            while (!done.get() && ops < 20_000) {
+            while ((!done.get() || ops < 20) && ops < 20_000) {
+                if (ops == 20) {
+                    churning.countDown();
+                }
                 if (live.size() < 50 && (live.isEmpty() || r.nextBoolean())) {
                     String n = String.format("n%04d-c%d", r.nextInt(1000), ops);
                     churner.mknod(d, n, FileType.FILE, 0644, UID, GID, 0, null);
@@ -836,6 +840,8 @@ public abstract class MetadataEngineTck {
             }
             return ops;
         });
+        // Page only once the churn is under way, so the listing really runs against a changing directory.
+        assertTrue(churning.await(60, TimeUnit.SECONDS), "the churning client did not get going");
         List<String> seen = new ArrayList<>();
         String after = null;
         try {
