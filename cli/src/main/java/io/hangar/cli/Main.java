@@ -21,22 +21,7 @@ import picocli.CommandLine.ScopeType;
  * Every failure is one line on stderr and an exit code of its kind ({@link ExitCodes}).
  */
 @Command(name = "hangar", mixinStandardHelpOptions = true, version = "hangar 0.1.0",
-        description = "A POSIX file system over object storage.",
-        subcommands = {
-            VolumeCommands.Format.class,
-            VolumeCommands.Status.class,
-            VolumeCommands.Put.class,
-            VolumeCommands.Get.class,
-            VolumeCommands.Ls.class,
-            VolumeCommands.Stat.class,
-            VolumeCommands.Cat.class,
-            VolumeCommands.Rm.class,
-            VolumeCommands.Mkdir.class,
-            UpCommand.class,
-            MountCommand.class,
-            UmountCommand.class,
-            BenchCommand.class,
-        })
+        description = "A POSIX file system over object storage.")
 public final class Main implements Callable<Integer>, CliContext {
     private final PrintStream out;
     private final PrintStream err;
@@ -73,7 +58,8 @@ public final class Main implements Callable<Integer>, CliContext {
     /** Runs one command line; returns its exit code. */
     public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
         Main root = new Main(out, err, env);
-        return execute(new CommandLine(root), args, root);
+        return execute(VolumeCommands.commandLine(root, UpCommand.class, MountCommand.class, UmountCommand.class,
+                BenchCommand.class), args, root);
     }
 
     /** Executes with Hangar's error reporting: one line "hangar <command>: <message>", the exit code of its kind. */

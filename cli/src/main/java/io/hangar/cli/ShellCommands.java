@@ -16,7 +16,6 @@ import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
@@ -93,7 +92,7 @@ public class ShellCommands {
         String[] full = new String[args.length + 1];
         full[0] = command;
         System.arraycopy(args, 0, full, 1, args.length);
-        Main.execute(new CommandLine(root), full, root);
+        Main.execute(VolumeCommands.commandLine(root), full, root);
     }
 
     /** The volumes of this runtime by name; formatting adds a volume to etc/. */
@@ -198,17 +197,7 @@ public class ShellCommands {
     }
 
     /** The root of the Gogo command tree: the volume commands only, on the runtime's volumes. */
-    @Command(name = "hangar", subcommands = {
-        VolumeCommands.Format.class,
-        VolumeCommands.Status.class,
-        VolumeCommands.Put.class,
-        VolumeCommands.Get.class,
-        VolumeCommands.Ls.class,
-        VolumeCommands.Stat.class,
-        VolumeCommands.Cat.class,
-        VolumeCommands.Rm.class,
-        VolumeCommands.Mkdir.class,
-    })
+    @Command(name = "hangar")
     static final class ShellRoot implements CliContext {
         private final VolumeAccess volumes;
 

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -20,7 +21,21 @@ import picocli.CommandLine.Spec;
  * (default $HANGAR_META) and a served volume's name in Gogo.
  */
 final class VolumeCommands {
+    /** Every volume command, in the order help lists them; the one list both command trees use. */
+    static final List<Class<?>> ALL = List.of(Format.class, Status.class, Put.class, Get.class, Ls.class,
+            Stat.class, Cat.class, Rm.class, Mkdir.class);
+
     private VolumeCommands() {
+    }
+
+    /** A command tree on {@code root}: the volume commands, then {@code more}, in that order in help. */
+    static CommandLine commandLine(Object root, Class<?>... more) {
+        CommandLine cl = new CommandLine(root);
+        ALL.forEach(cl::addSubcommand);
+        for (Class<?> c : more) {
+            cl.addSubcommand(c);
+        }
+        return cl;
     }
 
     @Command(name = "format", mixinStandardHelpOptions = true,
