@@ -13,9 +13,11 @@ import io.hangar.fs.RenameFlags;
 import io.hangar.fs.SetAttr;
 import io.hangar.fs.StatFs;
 import io.hangar.fs.XattrFlags;
+import io.hangar.spi.meta.MetaProblem;
 import io.hangar.spi.meta.MetadataEngine;
 import io.hangar.spi.meta.Slice;
 import io.hangar.spi.meta.SliceRef;
+import io.hangar.spi.meta.StoredSlice;
 import io.hangar.spi.meta.VolumeFormat;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -25,6 +27,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
 
@@ -41,6 +44,8 @@ public final class RedisMetadataEngine implements MetadataEngine {
     private static final int MAX_XATTR_VALUE = 65536;
     /** Stale sessions ended per script call: bounds how long one cleanup blocks the server. */
     private static final int SESSION_CLEAN_BATCH = 64;
+    /** Key schema version in the settings: 2 added the per-file chunk index and the slice index. */
+    static final String SCHEMA = "2";
 
     private final RedisBackend backend;
     private final String prefix;
@@ -77,6 +82,10 @@ public final class RedisMetadataEngine implements MetadataEngine {
         Map<String, String> s = backend.call(j -> j.hgetAll(prefix + "setting"));
         if (s.isEmpty()) {
             return Optional.empty();
+        }
+        if (!SCHEMA.equals(s.get("schema"))) {
+            throw new FsException(Errno.EIO, "the volume at " + backend.url.describe() + " uses key schema "
+                    + s.get("schema") + "; this Hangar reads schema " + SCHEMA + " (copy its files to a new volume)");
         }
         try {
             VolumeFormat f = new VolumeFormat(s.get("name"), s.get("uuid"), s.get("storage"),
@@ -347,6 +356,9 @@ public final class RedisMetadataEngine implements MetadataEngine {
         if (length < 0) {
             throw new FsException(Errno.EINVAL, "negative length " + length);
         }
+        if (length > MAX_FILE_SIZE) {
+            throw new FsException(Errno.EFBIG, "length " + length + " exceeds the largest file (" + MAX_FILE_SIZE + ")");
+        }
         return Codec.attr(inode, (List<?>) eval(LuaScript.TRUNCATE, inode, length));
     }
 
@@ -387,7 +399,38 @@ public final class RedisMetadataEngine implements MetadataEngine {
             return;
         }
         String[] fields = done.stream().map(Codec::sliceKey).toArray(String[]::new);
-        backend.call(j -> j.zrem(prefix + "delSlices", fields));
+        backend.call(j -> {
+            try (AbstractPipeline p = j.pipelined()) {
+                p.zrem(prefix + "delSlices", fields);
+                p.zrem(prefix + "slices", fields);
+                p.sync();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public List<StoredSlice> scanSlices(long afterId, int limit) throws FsException {
+        if (limit <= 0) {
+            return List.of();
+        }
+        // Ids are below 2^53, so the sorted set's double scores hold them exactly.
+        List<String> fields = backend.call(j -> j.zrangeByScore(prefix + "slices", "(" + afterId, "+inf", 0, limit));
+        if (fields.isEmpty()) {
+            return List.of();
+        }
+        List<String> refs = backend.call(j -> j.hmget(prefix + "sliceRef", fields.toArray(String[]::new)));
+        List<StoredSlice> out = new ArrayList<>(fields.size());
+        for (int i = 0; i < fields.size(); i++) {
+            SliceRef r = Codec.sliceRef(fields.get(i));
+            out.add(new StoredSlice(r.id(), r.size(), refs.get(i) == null ? 0 : Long.parseLong(refs.get(i))));
+        }
+        return out;
+    }
+
+    @Override
+    public void check(boolean repair, Consumer<MetaProblem> report) throws FsException {
+        new RedisCheck(backend, prefix, chunkSize(), repair, report).run();
     }
 
     // ---- sessions and open files ----
@@ -465,6 +508,9 @@ public final class RedisMetadataEngine implements MetadataEngine {
         if (chunkIndex < 0 || s.pos() < 0 || s.len() <= 0 || s.off() < 0 || s.size() <= 0
                 || (long) s.off() + s.len() > s.size() || s.id() < 0 || (long) s.end() > chunkSize()) {
             throw new FsException(Errno.EINVAL, "bad slice " + s + " for chunk " + chunkIndex);
+        }
+        if ((long) chunkIndex * chunkSize() + s.end() > MAX_FILE_SIZE) {
+            throw new FsException(Errno.EFBIG, "slice " + s + " of chunk " + chunkIndex + " ends past the largest file");
         }
     }
 

@@ -17,9 +17,11 @@ import io.hangar.fs.RenameFlags;
 import io.hangar.fs.SetAttr;
 import io.hangar.fs.StatFs;
 import io.hangar.fs.XattrFlags;
+import io.hangar.spi.meta.MetaProblem;
 import io.hangar.spi.meta.MetadataEngine;
 import io.hangar.spi.meta.Slice;
 import io.hangar.spi.meta.SliceRef;
+import io.hangar.spi.meta.StoredSlice;
 import io.hangar.spi.meta.VolumeFormat;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -34,6 +36,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * A {@link MetadataEngine} in one SQLite file: the embedded default. The file is in WAL mode with
@@ -580,6 +583,9 @@ public final class SqliteMetadataEngine implements MetadataEngine {
         if (length < 0) {
             throw new FsException(Errno.EINVAL, "negative length " + length);
         }
+        if (length > MAX_FILE_SIZE) {
+            throw new FsException(Errno.EFBIG, "length " + length + " exceeds the largest file (" + MAX_FILE_SIZE + ")");
+        }
         VolumeFormat f = settings();
         int cs = f.chunkSize();
         return write(t -> {
@@ -702,6 +708,21 @@ public final class SqliteMetadataEngine implements MetadataEngine {
                     inode, a.inode());
         }
         return copy;
+    }
+
+    @Override
+    public List<StoredSlice> scanSlices(long afterId, int limit) throws FsException {
+        if (limit <= 0) {
+            return List.of();
+        }
+        return read(t -> t.c.list("SELECT id, size, refs FROM slice_refs WHERE id > ?"
+                + " UNION ALL SELECT id, size, 0 FROM pending_slices WHERE id > ? ORDER BY 1 LIMIT ?",
+                rs -> new StoredSlice(rs.getLong(1), rs.getInt(2), rs.getLong(3)), afterId, afterId, limit));
+    }
+
+    @Override
+    public void check(boolean repair, Consumer<MetaProblem> report) throws FsException {
+        new SqliteCheck(db, settings().chunkSize(), repair, report).run();
     }
 
     @Override
@@ -834,6 +855,9 @@ public final class SqliteMetadataEngine implements MetadataEngine {
         if (chunkIndex < 0 || s.pos() < 0 || s.len() <= 0 || s.off() < 0 || s.size() <= 0
                 || (long) s.off() + s.len() > s.size() || s.id() < 0 || (long) s.pos() + s.len() > f.chunkSize()) {
             throw new FsException(Errno.EINVAL, "bad slice " + s + " for chunk " + chunkIndex);
+        }
+        if ((long) chunkIndex * f.chunkSize() + s.end() > MAX_FILE_SIZE) {
+            throw new FsException(Errno.EFBIG, "slice " + s + " of chunk " + chunkIndex + " ends past the largest file");
         }
     }
 

@@ -3,12 +3,14 @@ package io.hangar.spi.meta;
 import io.hangar.fs.Attr;
 import io.hangar.fs.DirEntry;
 import io.hangar.fs.Entry;
+import io.hangar.fs.Errno;
 import io.hangar.fs.FileType;
 import io.hangar.fs.FsException;
 import io.hangar.fs.SetAttr;
 import io.hangar.fs.StatFs;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
@@ -28,8 +30,12 @@ import org.osgi.annotation.versioning.ConsumerType;
  * <li>Names sort in UTF-8 byte order; {@code readdir} cursors compare the same way.</li>
  * <li>{@code Attr.parent} is the directory of a node with exactly one name; 0 for a file with several names
  * or none (open after its last unlink).</li>
- * <li>Used space is the sum of regular-file lengths, each rounded up to 4 KiB; used inodes count every node
- * except the root. Engines enforce the format's capacity and inode limit with ENOSPC.</li>
+ * <li>Used space is the sum of regular-file lengths, each rounded up to 4 KiB; used inodes count every node,
+ * the root included (a fresh volume reports 1), as {@code df -i} does. Engines enforce the format's capacity
+ * and inode limit with ENOSPC.</li>
+ * <li>A file is at most {@link #MAX_FILE_SIZE} bytes long: {@link #truncate} and {@link #writeSlice} beyond it
+ * fail with EFBIG and change nothing. Work per call is bounded by the data a file holds, never by its
+ * length: a sparse file of {@code MAX_FILE_SIZE} bytes costs what its stored chunks cost.</li>
  * <li>Opens are counted per session: two {@link #open} calls need two {@link #release} calls.</li>
  * <li>{@link #newSliceIds} returns ids that increase across every client of the backend.</li>
  * <li>{@link #close} is idempotent.</li>
@@ -39,6 +45,11 @@ import org.osgi.annotation.versioning.ConsumerType;
 public interface MetadataEngine extends AutoCloseable {
     long ROOT = 1;
     int MAX_NAME = 255;
+    /**
+     * The largest file length, 2^50 bytes (1 PiB): below 2^53, so every engine (also one that counts in
+     * doubles, as Lua does) represents every offset exactly, and chunk indexes fit an {@code int}.
+     */
+    long MAX_FILE_SIZE = 1L << 50;
 
     // ---- volume ----
 
@@ -152,6 +163,31 @@ public interface MetadataEngine extends AutoCloseable {
 
     /** Forgets slices whose blocks were deleted. */
     void confirmSliceDeletes(List<SliceRef> done) throws FsException;
+
+    // ---- consistency: what fsck and gc read ----
+
+    /**
+     * Slices whose blocks are in the chunk store (referenced, or waiting in {@link #pendingSliceDeletes}) in
+     * id order, starting after {@code afterId}, at most {@code limit}. A page costs what it returns, so fsck
+     * can walk millions of slices in bounded memory. Engines older than SPI 1.1 throw EOPNOTSUPP.
+     */
+    default List<StoredSlice> scanSlices(long afterId, int limit) throws FsException {
+        throw new FsException(Errno.EOPNOTSUPP, getClass().getName() + " cannot list its slices");
+    }
+
+    /**
+     * Checks the engine's own records: every entry names an existing inode of its type; link counts and
+     * parents match the names; every inode is reachable or open after its last unlink; reference counts equal
+     * the records naming each slice and the slice index holds exactly the referenced and pending slices; the
+     * usage counters equal what the files add up to. Each problem goes to {@code report}. With {@code repair},
+     * what can be fixed without guessing (counters, reference counts, the slice index, link counts, parents,
+     * entries naming missing inodes) is fixed and reported as repaired; the rest is only named. Memory stays
+     * bounded on any volume size. Meant for a quiet volume: changes made while it runs may be reported as
+     * problems (and, with {@code repair}, must not be running). Engines older than SPI 1.1 throw EOPNOTSUPP.
+     */
+    default void check(boolean repair, Consumer<MetaProblem> report) throws FsException {
+        throw new FsException(Errno.EOPNOTSUPP, getClass().getName() + " cannot check its records");
+    }
 
     // ---- sessions and open files ----
 

@@ -18,9 +18,11 @@ import io.hangar.fs.RenameFlags;
 import io.hangar.fs.SetAttr;
 import io.hangar.fs.StatFs;
 import io.hangar.fs.XattrFlags;
+import io.hangar.spi.meta.MetaProblem;
 import io.hangar.spi.meta.MetadataEngine;
 import io.hangar.spi.meta.Slice;
 import io.hangar.spi.meta.SliceRef;
+import io.hangar.spi.meta.StoredSlice;
 import io.hangar.spi.meta.VolumeFormat;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -99,13 +101,24 @@ public abstract class MetadataEngineTck {
         meta.format(format);
     }
 
+    /**
+     * After every kit test, the engine's own check (through a fresh client, with nothing running) finds
+     * nothing: every operation the kit drives leaves the records consistent.
+     */
     @AfterEach
-    void closeEngines() {
-        if (pool != null) {
-            pool.shutdownNow();
-        }
-        for (MetadataEngine m : opened) {
-            m.close();
+    void checkThenCloseEngines() throws Exception {
+        try {
+            if (pool != null) {
+                pool.shutdownNow();
+                assertTrue(pool.awaitTermination(60, TimeUnit.SECONDS), "the test's threads did not stop");
+            }
+            List<MetaProblem> problems = new ArrayList<>();
+            other().check(false, problems::add);
+            assertEquals(List.of(), problems, "the engine's check after the test");
+        } finally {
+            for (MetadataEngine m : opened) {
+                m.close();
+            }
         }
     }
 
@@ -1739,5 +1752,113 @@ public abstract class MetadataEngineTck {
         assertEquals(s, TreeSnapshot.of(o, ROOT, format.chunkSize()));
         assertEquals(s.nodes().size(), meta.statfs().usedInodes());
         assertEquals(4 * 7, pending().size());
+    }
+
+    // ---- file size limit, bounded work, slice scans (SPI 1.1) ----
+
+    @Test
+    void aFreshVolumeCountsTheRootAsItsOneUsedInode() throws Exception {
+        assertEquals(1, meta.statfs().usedInodes());
+        assertEquals(0, meta.statfs().usedBytes());
+    }
+
+    @Test
+    void lengthsBeyondTheLargestFileFailWithEfbigAndChangeNothing() throws Exception {
+        long f = file(ROOT, "f").inode();
+        Slice s = write(f, 0, 0, 100);
+        long max = MetadataEngine.MAX_FILE_SIZE;
+        assertErrno(Errno.EFBIG, () -> meta.truncate(f, max + 1));
+        assertErrno(Errno.EFBIG, () -> meta.truncate(f, 999_999_999_999_999_999L));
+        assertErrno(Errno.EFBIG, () -> meta.truncate(f, Long.MAX_VALUE));
+        int lastChunk = (int) (max / format.chunkSize()); // the chunk that starts at the limit
+        assertErrno(Errno.EFBIG, () -> meta.writeSlice(f, lastChunk, new Slice(meta.newSliceIds(1), 1, 0, 1, 0), 1L));
+        assertEquals(100, meta.getattr(f).length());
+        assertEquals(List.of(s), meta.readChunk(f, 0));
+        // Exactly the limit is allowed: a write that ends on it, and a truncate to it.
+        write(f, lastChunk - 1, format.chunkSize() - 10, 10);
+        assertEquals(max, meta.getattr(f).length());
+        meta.truncate(f, 10);
+        meta.truncate(f, max);
+        assertEquals(max, meta.getattr(f).length());
+    }
+
+    @Test
+    void aSparseFileOfTheLargestLengthIsTruncatedAndUnlinkedByItsStoredChunksAlone() throws Exception {
+        // An engine that walked every chunk index up to the length would not finish these calls.
+        long f = file(ROOT, "huge").inode();
+        long max = MetadataEngine.MAX_FILE_SIZE;
+        int cs = format.chunkSize();
+        Slice first = write(f, 0, 0, 100);
+        meta.truncate(f, max);
+        Slice last = write(f, (int) (max / cs) - 1, cs - 4096, 4096);
+        Slice middle = write(f, (int) (max / cs / 2), 0, 10);
+        meta.truncate(f, max / 2 + 5);
+        assertEquals(List.of(first), meta.readChunk(f, 0));
+        assertTrue(meta.readChunk(f, (int) (max / cs) - 1).isEmpty());
+        assertEquals(Set.of(ref(last)), pending());
+        meta.truncate(f, max - 1);
+        long o = meta.openSession("tck");
+        meta.open(o, f);
+        meta.unlink(ROOT, "huge");
+        meta.release(o, f);
+        assertEquals(Set.of(ref(first), ref(middle), ref(last)), pending());
+        assertEquals(1, meta.statfs().usedInodes());
+        assertEquals(0, meta.statfs().usedBytes());
+        meta.closeSession(o);
+    }
+
+    @Test
+    void scanSlicesWalksReferencedAndPendingSlicesInIdOrderPageByPage() throws Exception {
+        long a = file(ROOT, "a").inode();
+        long b = file(ROOT, "b").inode();
+        List<Slice> written = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            written.add(write(i % 2 == 0 ? a : b, 0, i * 100, 100));
+        }
+        meta.clone(a, ROOT, "a2", UID, GID);
+        meta.unlink(ROOT, "b"); // b's slices now wait for deletion
+        List<StoredSlice> all = new ArrayList<>();
+        long after = 0;
+        while (true) {
+            List<StoredSlice> page = meta.scanSlices(after, 3);
+            assertTrue(page.size() <= 3, "a page holds at most the limit");
+            if (page.isEmpty()) {
+                break;
+            }
+            all.addAll(page);
+            after = page.get(page.size() - 1).id();
+        }
+        List<StoredSlice> expected = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            Slice s = written.get(i);
+            expected.add(new StoredSlice(s.id(), s.size(), i % 2 == 0 ? 2 : 0));
+        }
+        assertEquals(expected, all);
+        assertEquals(List.of(), meta.scanSlices(written.get(6).id(), 10));
+        assertEquals(List.of(), meta.scanSlices(0, 0));
+        // Once the blocks are deleted, the slices leave the scan.
+        meta.confirmSliceDeletes(meta.pendingSliceDeletes(100));
+        assertEquals(List.of(2L, 2L, 2L, 2L), meta.scanSlices(0, 100).stream().map(StoredSlice::refs).toList());
+    }
+
+    @Test
+    void checkFindsNothingOnABusyButConsistentVolume() throws Exception {
+        long d = dir(ROOT, "d").inode();
+        long f = file(d, "f").inode();
+        write(f, 0, 0, 100);
+        write(f, 1, 0, 100);
+        meta.link(f, ROOT, "hard");
+        meta.clone(d, ROOT, "d2", UID, GID);
+        meta.mknod(d, "l", FileType.SYMLINK, 0777, UID, GID, 0, "f");
+        long o = meta.openSession("tck");
+        long g = file(ROOT, "open").inode();
+        write(g, 0, 0, 10);
+        meta.open(o, g);
+        meta.unlink(ROOT, "open"); // open after its last unlink: not an orphan
+        List<MetaProblem> problems = new ArrayList<>();
+        meta.check(false, problems::add);
+        assertEquals(List.of(), problems);
+        meta.release(o, g);
+        meta.closeSession(o);
     }
 }

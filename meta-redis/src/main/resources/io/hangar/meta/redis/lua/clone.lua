@@ -24,7 +24,6 @@ end
 check_inodes(inodes)
 check_space(bytes)
 
-local cs = chunk_size()
 local function copy(ino, parent)
   local new = num(redis.call('INCR', P .. 'nextInode'))
   local a = redis.call('HGETALL', ik(ino))
@@ -45,9 +44,10 @@ local function copy(ino, parent)
   if #x > 0 then redis.call('HSET', xk(new), unpack(x)) end
   if t == 'l' then redis.call('SET', sk(new), redis.call('GET', sk(ino))) end
   if t == 'f' then
-    for idx = 0, nchunks(len, cs) - 1 do
+    for _, idx in ipairs(chunks_from(ino, 0)) do
       local recs = redis.call('LRANGE', ck(ino, idx), 0, -1)
       if #recs > 0 then
+        redis.call('ZADD', cik(new), idx, num(idx))
         for _, rec in ipairs(recs) do incref(rec) end
         -- unpack() is bounded by the Lua C stack: push long slice lists in batches.
         for i = 1, #recs, 1000 do

@@ -7,7 +7,7 @@ if existing then
 end
 if redis.call('EXISTS', ik('1')) == 1 then fail('EEXIST', 'keys of an unformatted volume are present') end
 redis.call('HSET', SETTING, 'name', ARGV[3], 'uuid', uuid, 'storage', ARGV[5], 'blockSize', ARGV[6],
-  'chunkSize', ARGV[7], 'capacityBytes', ARGV[8], 'inodeLimit', ARGV[9], 'createdMs', ARGV[10], 'schema', '1')
+  'chunkSize', ARGV[7], 'capacityBytes', ARGV[8], 'inodeLimit', ARGV[9], 'createdMs', ARGV[10], 'schema', '2')
 redis.call('HSET', ik('1'), 't', 'd', 'mo', ARGV[11], 'u', '0', 'g', '0', 'n', '2', 'l', '0',
   'at', NOW, 'mt', NOW, 'ct', NOW, 'rd', '0', 'p', '1')
 redis.call('SET', P .. 'nextInode', '1')

@@ -18,8 +18,13 @@ local function xk(ino) return P .. 'x' .. ino end
 local function sk(ino) return P .. 's' .. ino end
 local function pk(ino) return P .. 'p' .. ino end
 local function ck(ino, idx) return P .. 'c' .. ino .. '_' .. num(idx) end
-local SETTING, SLICEREF, DELSLICES, DELFILES, OPENS =
-  P .. 'setting', P .. 'sliceRef', P .. 'delSlices', P .. 'delFiles', P .. 'opens'
+-- The indexes of the chunks a file holds (sorted set, score = index): unlink, truncate and clone walk only
+-- the chunks that exist, so their work follows the data stored, never the file's length.
+local function cik(ino) return P .. 'C' .. ino end
+local SETTING, SLICEREF, SLICES, DELSLICES, DELFILES, OPENS =
+  P .. 'setting', P .. 'sliceRef', P .. 'slices', P .. 'delSlices', P .. 'delFiles', P .. 'opens'
+-- The largest file length (MetadataEngine.MAX_FILE_SIZE, 2^50): exact in a Lua double.
+local MAX_FILE_SIZE = 1125899906842624
 
 -- Usage is counted in 4 KiB units, as a block device would report it.
 local function space(len)
@@ -98,9 +103,13 @@ end
 
 -- Slice records are 24 bytes: id u64, size u32, off u32, len u32, pos u32, big-endian. Each record of a
 -- stored slice (id > 0) holds one reference in sliceRef; at zero the slice is queued for block deletion.
+-- Every slice with blocks in the store (referenced or waiting for deletion) is also in the sorted set
+-- `slices` (score = id), so fsck can walk slices in id order, page by page.
 local function incref(rec)
   local id, size = struct.unpack('>I8I4', rec)
-  if id ~= 0 then redis.call('HINCRBY', SLICEREF, num(id) .. '_' .. num(size), 1) end
+  if id == 0 then return end
+  local f = num(id) .. '_' .. num(size)
+  if redis.call('HINCRBY', SLICEREF, f, 1) == 1 then redis.call('ZADD', SLICES, id, f) end
 end
 
 local function decref(rec)
@@ -117,6 +126,14 @@ local function drop_chunk(ino, idx)
   local key = ck(ino, idx)
   for _, rec in ipairs(redis.call('LRANGE', key, 0, -1)) do decref(rec) end
   redis.call('DEL', key)
+  redis.call('ZREM', cik(ino), num(idx))
+end
+
+-- The indexes (numbers) of the chunks of ino from index `from` on, in order.
+local function chunks_from(ino, from)
+  local out = {}
+  for i, m in ipairs(redis.call('ZRANGEBYSCORE', cik(ino), num(from), '+inf')) do out[i] = tonumber(m) end
+  return out
 end
 
 local function nchunks(len, cs)
@@ -129,11 +146,10 @@ local function reclaim(ino)
   if not a[1] then return end
   if a[1] == 'f' then
     local len = tonumber(a[2])
-    local cs = chunk_size()
-    for idx = 0, nchunks(len, cs) - 1 do drop_chunk(ino, idx) end
+    for _, idx in ipairs(chunks_from(ino, 0)) do drop_chunk(ino, idx) end
     redis.call('DECRBY', P .. 'usedSpace', num(space(len)))
   end
-  redis.call('DEL', ik(ino), xk(ino), sk(ino), pk(ino), dk(ino))
+  redis.call('DEL', ik(ino), xk(ino), sk(ino), pk(ino), dk(ino), cik(ino))
   redis.call('ZREM', DELFILES, ino)
   redis.call('DECR', P .. 'usedInodes')
 end

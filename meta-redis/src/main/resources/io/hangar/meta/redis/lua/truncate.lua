@@ -3,12 +3,13 @@ local ino, len = ARGV[3], tonumber(ARGV[4])
 local t = need_inode(ino)
 if t == 'd' then fail('EISDIR', 'inode ' .. ino .. ' is a directory') end
 if t ~= 'f' then fail('EINVAL', 'inode ' .. ino .. ' is not a regular file') end
+if len > MAX_FILE_SIZE then fail('EFBIG', 'length ' .. num(len) .. ' exceeds the largest file') end
 local old = tonumber(redis.call('HGET', ik(ino), 'l'))
 local delta = space(len) - space(old)
 check_space(delta)
 if len < old then
   local cs = chunk_size()
-  for idx = nchunks(len, cs), nchunks(old, cs) - 1 do drop_chunk(ino, idx) end
+  for _, idx in ipairs(chunks_from(ino, nchunks(len, cs))) do drop_chunk(ino, idx) end
   local pos = len % cs
   if pos > 0 then
     -- The kept part of the last chunk may hold data past the new end: cover it with a hole so that
