@@ -24,6 +24,10 @@ public final class ExitCodes {
     public static final int REFUSED = 8;
     /** The runtime (up, mount) did not start or stopped before it served. */
     public static final int RUNTIME_FAILED = 9;
+    /** fsck: the metadata and the store agree, but the store holds leaked blocks ({@code gc} removes them). */
+    public static final int LEAKED = 10;
+    /** fsck: problems remain (not repaired, or blocks missing): data may be lost. */
+    public static final int INCONSISTENT = 11;
     /** Interrupted (Ctrl-C). */
     public static final int INTERRUPTED = 130;
 

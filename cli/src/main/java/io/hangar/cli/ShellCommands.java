@@ -1,5 +1,6 @@
 package io.hangar.cli;
 
+import io.hangar.fsck.VolumeCheck;
 import io.hangar.spi.meta.VolumeFormat;
 import io.hangar.vfs.Volume;
 import io.hangar.vfs.VolumeService;
@@ -28,7 +29,7 @@ import picocli.CommandLine.Command;
     "osgi.command.function=format", "osgi.command.function=status", "osgi.command.function=put",
     "osgi.command.function=get", "osgi.command.function=ls", "osgi.command.function=stat",
     "osgi.command.function=cat", "osgi.command.function=rm", "osgi.command.function=mkdir",
-    "osgi.command.function=volumes"})
+    "osgi.command.function=fsck", "osgi.command.function=gc", "osgi.command.function=volumes"})
 public class ShellCommands {
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{1,62}");
     private static final long FORMAT_WAIT_MS = 60_000;
@@ -78,6 +79,14 @@ public class ShellCommands {
 
     public void mkdir(String... args) {
         run("mkdir", args);
+    }
+
+    public void fsck(String... args) {
+        run("fsck", args);
+    }
+
+    public void gc(String... args) {
+        run("gc", args);
     }
 
     /** The volumes this runtime serves, one per line with their state. */
@@ -131,6 +140,11 @@ public class ShellCommands {
                     // The runtime owns the volume: nothing to release.
                 }
             };
+        }
+
+        @Override
+        public VolumeCheck check(String name) {
+            return served(name).check();
         }
 
         @Override

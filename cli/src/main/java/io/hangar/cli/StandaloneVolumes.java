@@ -1,5 +1,6 @@
 package io.hangar.cli;
 
+import io.hangar.fsck.VolumeCheck;
 import io.hangar.fs.FsException;
 import io.hangar.spi.meta.VolumeFormat;
 import io.hangar.vfs.Volume;
@@ -54,6 +55,15 @@ final class StandaloneVolumes implements VolumeAccess {
                 }
             }
         };
+    }
+
+    @Override
+    public VolumeCheck check(String metaUrl) {
+        try {
+            return Volumes.check(metaUrl);
+        } catch (FsException e) {
+            throw Errors.opening(e);
+        }
     }
 
     @Override

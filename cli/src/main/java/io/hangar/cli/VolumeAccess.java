@@ -1,5 +1,6 @@
 package io.hangar.cli;
 
+import io.hangar.fsck.VolumeCheck;
 import io.hangar.spi.meta.VolumeFormat;
 import io.hangar.vfs.Volume;
 import java.util.Map;
@@ -25,6 +26,9 @@ public interface VolumeAccess {
 
     /** Formats the metadata at {@code metaUrl} as volume {@code name} on the store at {@code storageUrl}. */
     VolumeFormat format(String metaUrl, String name, String storageUrl, Map<String, String> options);
+
+    /** fsck and gc of the volume named by {@code ref}; close it when done. */
+    VolumeCheck check(String ref);
 
     /** An open volume; closing releases it if this access opened it. */
     interface OpenedVolume extends AutoCloseable {

@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
 final class VolumeCommands {
     /** Every volume command, in the order help lists them; the one list both command trees use. */
     static final List<Class<?>> ALL = List.of(Format.class, Status.class, Put.class, Get.class, Ls.class,
-            Stat.class, Cat.class, Rm.class, Mkdir.class);
+            Stat.class, Cat.class, Rm.class, Mkdir.class, CheckCommands.Fsck.class, CheckCommands.Gc.class);
 
     private VolumeCommands() {
     }

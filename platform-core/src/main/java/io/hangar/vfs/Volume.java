@@ -79,4 +79,10 @@ public interface Volume {
 
     /** Metadata-only copy of a file or tree (no data copied); buffered writes are committed first. */
     Entry clone(Caller caller, long srcInode, long dstParent, String dstName) throws FsException;
+
+    /**
+     * fsck and gc of this volume, on its engine and store as the volume uses them (gc removes only leaked
+     * blocks older than its grace period, so it is safe while the volume is busy). Closing it is a no-op.
+     */
+    io.hangar.fsck.VolumeCheck check();
 }

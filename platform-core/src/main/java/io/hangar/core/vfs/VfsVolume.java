@@ -327,6 +327,11 @@ public final class VfsVolume implements OpenVolume {
     }
 
     @Override
+    public io.hangar.fsck.VolumeCheck check() {
+        return new io.hangar.core.fsck.VolumeChecker(format, meta, gate::current, java.time.Clock.systemUTC(), () -> { });
+    }
+
+    @Override
     public StatFs statfs() throws FsException {
         StatFs s = meta.statfs();
         usage = s;

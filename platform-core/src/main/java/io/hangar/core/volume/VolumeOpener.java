@@ -1,11 +1,13 @@
 package io.hangar.core.volume;
 
+import io.hangar.core.fsck.VolumeChecker;
 import io.hangar.core.layout.ChunkLayout;
 import io.hangar.core.vfs.StoreGate;
 import io.hangar.core.vfs.VfsOptions;
 import io.hangar.core.vfs.VfsVolume;
 import io.hangar.fs.Errno;
 import io.hangar.fs.FsException;
+import io.hangar.fsck.VolumeCheck;
 import io.hangar.spi.meta.MetadataEngine;
 import io.hangar.spi.meta.MetadataEngineProvider;
 import io.hangar.spi.meta.VolumeFormat;
@@ -17,6 +19,7 @@ import io.hangar.vfs.standalone.VolumeOpenException.Reason;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -161,6 +164,28 @@ public final class VolumeOpener {
             verifyMarker(store, f);
             ChunkStore s = store;
             return new VfsVolume(f, meta, new StoreGate(store, opts.storeWaitMs()), opts, () -> {
+                s.close();
+                meta.close();
+            });
+        } catch (FsException | RuntimeException e) {
+            if (store != null) {
+                store.close();
+            }
+            meta.close();
+            throw e;
+        }
+    }
+
+    /** fsck and gc of the volume at {@code metaUrl} with its recorded chunk store; closing it disconnects both. */
+    public VolumeCheck checker(String metaUrl) throws FsException {
+        MetadataEngine meta = engine(metaUrl);
+        ChunkStore store = null;
+        try {
+            VolumeFormat f = meta.load().orElseThrow(() -> notFormatted(metaUrl));
+            store = store(f.storage());
+            verifyMarker(store, f);
+            ChunkStore s = store;
+            return new VolumeChecker(f, meta, () -> s, Clock.systemUTC(), () -> {
                 s.close();
                 meta.close();
             });

@@ -34,6 +34,14 @@ public final class Volumes {
     }
 
     /**
+     * fsck and gc of the volume at {@code metaUrl} with its recorded chunk store (which must carry the volume's
+     * marker). Close it to disconnect.
+     */
+    public static io.hangar.fsck.VolumeCheck check(String metaUrl) throws FsException {
+        return io.hangar.core.volume.VolumeOpener.standalone().checker(metaUrl);
+    }
+
+    /**
      * Opens the volume at {@code metaUrl} with its recorded chunk store.
      *
      * @param options VFS tuning: {@code buffer-size} (bytes of write buffers + read-ahead, default 256 MiB),
