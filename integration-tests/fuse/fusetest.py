@@ -106,13 +106,58 @@ def fresh_dir(root, name):
     return d
 
 
+def report_names(suite):
+    """(testsuite name, report file name) of a suite: fuse.<engine>.<suite> in TEST-fuse-<engine>-<suite>.xml
+    when run.sh sets HANGAR_FUSE_ENGINE (the same suites run on every metadata engine, each with its own
+    report), else fuse.<suite> in TEST-fuse-<suite>.xml."""
+    engine = os.environ.get("HANGAR_FUSE_ENGINE", "")
+    if engine:
+        return f"fuse.{engine}.{suite}", f"TEST-fuse-{engine}-{suite}.xml"
+    return f"fuse.{suite}", f"TEST-fuse-{suite}.xml"
+
+
+def write_report(suite, report_dir, cases, running=None, broken=None):
+    """Writes TEST-fuse-<engine>-<suite>.xml with the cases so far. While a test runs (`running`), the
+    report also holds a failing case saying so: a suite killed midway (its time limit, a crash, a hung
+    mount) leaves a report of what ran that counts as failed. `broken` is a failure of the suite itself."""
+    name, filename = report_names(suite)
+    rows = list(cases)
+    if running is not None:
+        rows.append(("(unfinished)", 0.0, f"the suite stopped while running {running}: killed (time limit) "
+                                         f"or crashed; the tests after it did not run"))
+    if broken is not None:
+        rows.append(("(suite)", 0.0, broken))
+    failures = sum(1 for _, _, outcome in rows if outcome)
+    ts = ET.Element("testsuite", name=name, tests=str(len(rows)), failures=str(failures),
+                    errors="0", skipped="0")
+    for case, secs, outcome in rows:
+        tc = ET.SubElement(ts, "testcase", classname=name, name=case, time=f"{secs:.3f}")
+        if outcome:
+            f = ET.SubElement(tc, "failure", message=outcome.strip().splitlines()[-1][:500])
+            f.text = outcome
+    os.makedirs(report_dir, exist_ok=True)
+    path = os.path.join(report_dir, filename)
+    tmp = path + ".tmp"
+    ET.ElementTree(ts).write(tmp, encoding="utf-8", xml_declaration=True)
+    os.replace(tmp, path)
+
+
 def run(suite, args_root, tests=None, report_dir=None):
     """Runs the registered tests (each gets a fresh directory under args_root), prints one line per test
-    and a summary, writes TEST-<suite>.xml into report_dir; returns the number of failures."""
+    and a summary, writes TEST-fuse-<engine>-<suite>.xml into report_dir (rewritten before and after
+    every test, so that a suite that dies midway still reports what ran); returns the number of failures."""
     selected = tests if tests is not None else list(_tests)
     cases = []
     failures = 0
+    if not selected:
+        # A suite that selects nothing has tested nothing: that is a failure, not a pass.
+        if report_dir:
+            write_report(suite, report_dir, cases, broken="no test selected")
+        print(f"{suite}: no test selected", flush=True)
+        return 1
     for fn in selected:
+        if report_dir:
+            write_report(suite, report_dir, cases, running=fn.__name__)
         start = time.time()
         try:
             d = fresh_dir(args_root, f"{suite}-{fn.__name__}")
@@ -128,16 +173,7 @@ def run(suite, args_root, tests=None, report_dir=None):
         cases.append((fn.__name__, time.time() - start, outcome))
     print(f"{suite}: {len(cases) - failures} passed, {failures} failed", flush=True)
     if report_dir:
-        os.makedirs(report_dir, exist_ok=True)
-        ts = ET.Element("testsuite", name=f"fuse.{suite}", tests=str(len(cases)), failures=str(failures),
-                        errors="0", skipped="0")
-        for name, secs, outcome in cases:
-            tc = ET.SubElement(ts, "testcase", classname=f"fuse.{suite}", name=name, time=f"{secs:.3f}")
-            if outcome:
-                f = ET.SubElement(tc, "failure", message=outcome.strip().splitlines()[-1][:500])
-                f.text = outcome
-        ET.ElementTree(ts).write(os.path.join(report_dir, f"TEST-fuse-{suite}.xml"), encoding="utf-8",
-                                 xml_declaration=True)
+        write_report(suite, report_dir, cases)
     return failures
 
 

@@ -1,63 +1,130 @@
 #!/usr/bin/env bash
-# The FUSE suites on real mounts (as root): the POSIX behaviour suite, the randomized integrity test (and
-# its check after a remount), the torch checkpoint round trip, two mounts in two processes, a read-only
-# mount and a subdir mount. Each suite writes a JUnit XML report (TEST-fuse-*.xml) that
-# scripts/junit-summary.py counts; the last line says "N passed, N failed".
+# The FUSE suites on real mounts (as root), on every metadata engine: the POSIX behaviour suite, the
+# randomized integrity test (and its check after a remount), the torch checkpoint round trip, two mounts in
+# two processes, a read-only mount and a subdir mount. They run once on SQLite metadata and once on a real
+# redis-server this script starts on a free loopback port (and stops by pid, also on failure), each time
+# on a freshly formatted volume with a file store. Every suite writes a JUnit XML report
+# TEST-fuse-<engine>-<suite>.xml that scripts/junit-summary.py counts; the last line says
+# "fuse: N passed, N failed".
 #
 #   run.sh [META-URL MOUNTPOINT]
 #
-# Without arguments a fresh volume (sqlite metadata, file store) is formatted in a temporary folder.
-# With them, META-URL must be a formatted volume and MOUNTPOINT an empty directory; the suites work under
-# /fuse-tests in the volume. Mounts are made with ./hangar mount -d (the runtime, the DS component) when
-# the runtime jar is built, else with the standalone harness (frontend-fuse's MountMain);
-# HANGAR_FUSE_MOUNTER=cli|harness chooses. Every mount is unmounted and every process it started is
-# stopped by pid at the end. HANGAR_FUSE_KEEP=1 keeps the temporary folder.
+# Without arguments the engines in HANGAR_FUSE_ENGINES (default "sqlite redis") each get a fresh volume
+# in a temporary folder. With them, META-URL must be a formatted volume and MOUNTPOINT an empty
+# directory; the suites work under /fuse-tests in the volume and the engine is the URL's scheme.
+#
+# Nothing is ever skipped: not root, no usable /dev/fuse, no libfuse.so.2, no fusermount, no Python, no
+# redis-server, a server or a mount that does not start, a suite that exits without its report or runs
+# past its time limit: each is a failure, written as a report with a <failure> that says what is missing,
+# and the exit status is 1.
+#
+# Time limits (seconds; a suite past its own is killed, TERM then KILL 30 s later, and fails): posix 900,
+# integrity 900, torch 1200, twomounts/readonly/subdir/integrity-remount 300 each; a format, mount or
+# unmount 300. Here (2 cores) a whole run on both engines takes under 3 minutes, posix and torch under
+# 20 s each per engine: the limits are there to end a hang, not to time anything. HANGAR_FUSE_SUITE_LIMIT=S
+# sets one limit for every suite (e.g. to see the time-limit path).
+#
+# Mounts are made with ./hangar mount -d (the runtime, the DS component) when the runtime jar is built,
+# else with the standalone harness (frontend-fuse's MountMain); HANGAR_FUSE_MOUNTER=cli|harness chooses.
+# Every mount is unmounted and every process this script started is stopped by pid at the end.
+# HANGAR_FUSE_KEEP=1 keeps the temporary folder (it is kept anyway when something failed).
+# HANGAR_FUSE_PYTHON (default /usr/bin/python3, Debian's, which has python3-torch) runs the suites;
+# REDIS_SERVER (default redis-server on the PATH) is the server binary, as for the JVM tests.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+# shellcheck source=../../scripts/junit.sh
+. "$top/scripts/junit.sh"
 reports=${HANGAR_FUSE_REPORTS:-$here/target/reports}
-py=/usr/bin/python3
+py=${HANGAR_FUSE_PYTHON:-/usr/bin/python3}
+redis_bin=${REDIS_SERVER:-redis-server}
 # Java's default charset must be UTF-8 for the mount (names); the runtime inherits the locale.
 export LC_ALL=C.UTF-8
 attr_timeout=1.0
 export HANGAR_ATTR_TIMEOUT=$attr_timeout
+# Every suite, in the order they run: their reports are expected whatever happens (test.sh expects the
+# same list for each engine).
+all_suites="posix integrity torch twomounts readonly subdir integrity-remount"
 status=0
+work=""
+current=""
+redis_pid=""
 
-skip_all() {
-  echo "fuse: SKIPPED: $1" >&2
-  mkdir -p "$reports"
-  cat >"$reports/TEST-fuse-environment.xml" <<EOF
-<?xml version="1.0" encoding="utf-8"?>
-<testsuite name="fuse.environment" tests="1" failures="0" errors="0" skipped="1">
-  <testcase classname="fuse.environment" name="fuse_suites"><skipped message="$1"/></testcase>
-</testsuite>
-EOF
-  exit 0
+limit_of() {
+  if [ -n "${HANGAR_FUSE_SUITE_LIMIT:-}" ]; then echo "$HANGAR_FUSE_SUITE_LIMIT"; return; fi
+  case $1 in
+    posix | integrity) echo 900 ;;
+    torch) echo 1200 ;;
+    *) echo 300 ;;
+  esac
 }
 
-[ "$(id -u)" = 0 ] || skip_all "the FUSE suites need root (permission and ownership tests switch users)"
-[ -c /dev/fuse ] || skip_all "/dev/fuse does not exist"
-[ -x "$py" ] || skip_all "$py is missing"
-ldconfig -p 2>/dev/null | grep -q 'libfuse\.so\.2' || skip_all "libfuse.so.2 is missing (apt-get install -y fuse3 libfuse2)"
+# Stale reports of an earlier run must not be counted as this run's.
+mkdir -p "$reports"
+rm -f "$reports"/TEST-fuse-*.xml
+
+# fail_env MESSAGE: a missing prerequisite fails the whole run (never a skip).
+fail_env() {
+  echo "fuse: FAILED: $1" >&2
+  junit_failure "$reports/TEST-fuse-environment.xml" fuse.environment prerequisites "$1"
+  echo "fuse: 0 passed, 1 failed"
+  exit 1
+}
+
+[ "$(id -u)" = 0 ] || fail_env "the FUSE suites need root (permission and ownership tests switch users); run as root"
+[ -c /dev/fuse ] || fail_env "/dev/fuse is missing or not a character device (no FUSE in this kernel or container)"
+( exec 3<>/dev/fuse ) 2>/dev/null || fail_env "/dev/fuse cannot be opened read-write (container device rules?)"
+[ -x "$py" ] || fail_env "$py is missing (apt-get install -y python3)"
+# The whole cache listing first, then the search: grep -q on a pipe would exit at the first match and
+# kill ldconfig with SIGPIPE, which pipefail reports as a failed check.
+ldconfig_bin=$(command -v ldconfig || echo /sbin/ldconfig)
+libs=$("$ldconfig_bin" -p 2>/dev/null) || fail_env "cannot list the shared libraries ($ldconfig_bin -p failed)"
+libfuse=$(awk '$1 == "libfuse.so.2" { print $NF; exit }' <<<"$libs")
+[ -n "$libfuse" ] && [ -e "$libfuse" ] \
+  || fail_env "libfuse.so.2 is missing from the loader's cache ($ldconfig_bin -p); apt-get install -y fuse3 libfuse2"
+command -v fusermount >/dev/null || command -v fusermount3 >/dev/null \
+  || fail_env "neither fusermount nor fusermount3 is on the PATH (apt-get install -y fuse3)"
+command -v timeout >/dev/null || fail_env "timeout (coreutils) is missing: the suites run under time limits"
 
 mounter=${HANGAR_FUSE_MOUNTER:-}
 if [ -z "$mounter" ]; then
   if [ -f "$top/cnf/target/hangar.jar" ] && [ -x "$top/hangar" ]; then mounter=cli; else mounter=harness; fi
 fi
+case $mounter in
+  cli | harness) ;;
+  *) fail_env "HANGAR_FUSE_MOUNTER must be cli or harness, not '$mounter'" ;;
+esac
 harness_cp=""
 if [ "$mounter" = harness ]; then
   cpfile="$top/frontend-fuse/target/harness.classpath"
   if [ ! -f "$cpfile" ] || [ ! -d "$top/frontend-fuse/target/test-classes" ]; then
     echo "fuse: building frontend-fuse's test harness" >&2
-    (cd "$top" && mvn -o -q -B install -pl frontend-fuse -DskipTests) || { echo "fuse: build failed" >&2; exit 1; }
+    (cd "$top" && mvn -o -q -B install -pl frontend-fuse -DskipTests) || fail_env "the mount harness does not build"
   fi
   harness_cp="$top/frontend-fuse/target/test-classes:$top/frontend-fuse/target/classes:$(cat "$cpfile")"
 fi
 
+if [ $# -ge 2 ]; then
+  case $1 in
+    sqlite:*) engines=sqlite ;;
+    redis*:*) engines=redis ;;
+    *) fail_env "unknown metadata URL scheme in $1" ;;
+  esac
+else
+  engines=${HANGAR_FUSE_ENGINES:-sqlite redis}
+fi
+case " $engines " in
+  *" redis "*)
+    if [ $# -lt 2 ]; then
+      command -v "$redis_bin" >/dev/null || fail_env "$redis_bin is missing (apt-get install -y redis-server); the suites run on Redis too"
+    fi ;;
+esac
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/hangar-fuse.XXXXXX")
 # The permission tests run steps as nobody: the path to the mounts must be searchable.
 chmod 755 "$work"
-mkdir -p "$reports" "$work/pids"
+mkdir -p "$work/pids"
+: >"$work/mountpoints"
 if [ -n "$harness_cp" ]; then
   # A private copy of the class path: others re-installing a SNAPSHOT jar into ~/.m2 while a mount runs
   # would pull the classes from under it.
@@ -72,78 +139,52 @@ if [ -n "$harness_cp" ]; then
   done
   harness_cp=$copied
 fi
-rm -f "$reports"/TEST-fuse-*.xml
-if [ $# -ge 2 ]; then
-  meta=$1
-  main_mp=$(readlink -f "$2")
-else
-  meta="sqlite://$work/meta.db"
-  main_mp="$work/mnt"
-  if [ "$mounter" = cli ]; then
-    "$top/hangar" format "$meta" fusetest --storage "file://$work/chunks" >"$work/format.log" 2>&1
-  else
-    java -Dfile.encoding=UTF-8 -cp "$harness_cp" io.hangar.frontend.fuse.MountMain format "$meta" fusetest "file://$work/chunks" \
-      >"$work/format.log" 2>&1
-  fi || { cat "$work/format.log" >&2; echo "fuse: cannot format a volume" >&2; exit 1; }
-fi
-echo "fuse: volume $meta, mounts made by the $mounter, work folder $work"
 
 is_mounted() { awk -v mp="$1" '$2 == mp && $3 == "fuse.hangar" {found=1} END {exit !found}' /proc/self/mounts; }
 
-# mount NAME MOUNTPOINT [--read-only] [--subdir D] [--attr-timeout S] [--entry-timeout S]
-mount_volume() {
-  local name=$1 mp=$2
-  shift 2
-  mkdir -p "$mp"
-  if [ "$mounter" = cli ]; then
-    "$top/hangar" mount -d "$meta" "$mp" --cache-dir "$work/runtime-$name" "$@" >"$work/$name.log" 2>&1 || {
-      cat "$work/$name.log" >&2; return 1; }
-    # The runtime's pid, from the launcher's line "mounted ... (runtime pid N, log ...)".
-    sed -n 's/.*runtime pid \([0-9]*\).*/\1/p' "$work/$name.log" >"$work/pids/$name"
-  else
-    java -Dfile.encoding=UTF-8 -cp "$harness_cp" io.hangar.frontend.fuse.MountMain mount "$meta" "$mp" "$@" >"$work/$name.log" 2>&1 &
-    echo $! >"$work/pids/$name"
-    local i
-    for i in $(seq 1 240); do
-      is_mounted "$mp" && break
-      kill -0 "$(cat "$work/pids/$name")" 2>/dev/null || break
-      sleep 0.25
-    done
-  fi
-  is_mounted "$mp" || { echo "fuse: mount $name at $mp failed:" >&2; cat "$work/$name.log" >&2; return 1; }
+# run_limited SECONDS COMMAND...: runs COMMAND under a time limit, in the background so that a TERM to
+# this script is handled at once (the trap stops COMMAND, then cleans up) instead of after COMMAND ends.
+run_limited() {
+  local limit=$1 rc
+  shift
+  timeout -k 30 "$limit" "$@" &
+  current=$!
+  wait "$current"
+  rc=$?
+  current=""
+  return $rc
 }
 
-# Unmounts like a user would (fusermount -u); the process serving the mount must notice and exit.
-unmount_volume() {
-  local name=$1 mp=$2 pid i
-  pid=$(cat "$work/pids/$name" 2>/dev/null || true)
-  if is_mounted "$mp"; then
-    if [ "$mounter" = cli ]; then "$top/hangar" umount "$mp" >>"$work/$name.log" 2>&1; else fusermount -u "$mp"; fi
-  fi
-  [ -n "$pid" ] || return 0
-  for i in $(seq 1 240); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$work/pids/$name"; return 0; }
+stop_pid() {  # stop_pid PID SECONDS: TERM, then KILL when it is still there after SECONDS
+  local pid=$1 secs=$2 i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < secs * 4; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
     sleep 0.25
   done
-  echo "fuse: the process serving $name (pid $pid) did not exit after its unmount" >&2
-  status=1
-  kill -TERM "$pid" 2>/dev/null
-  sleep 5
   kill -KILL "$pid" 2>/dev/null
-  rm -f "$work/pids/$name"
 }
 
 cleanup() {
-  local f name
-  for mp in "$work"/mnt-* "$main_mp"; do
-    is_mounted "$mp" && fusermount -u "$mp" 2>/dev/null
-  done
-  for f in "$work"/pids/*; do
-    [ -f "$f" ] || continue
-    name=$(basename "$f")
-    kill -TERM "$(cat "$f")" 2>/dev/null
-  done
-  sleep 1
+  local f mp
+  [ -n "$current" ] && stop_pid "$current" 40
+  if [ -n "$work" ]; then
+    while read -r mp; do
+      [ -n "$mp" ] || continue
+      if is_mounted "$mp"; then fusermount -u "$mp" 2>/dev/null || fusermount -uz "$mp" 2>/dev/null; fi
+    done <"$work/mountpoints"
+    for f in "$work"/pids/*; do
+      [ -f "$f" ] || continue
+      stop_pid "$(cat "$f")" 20
+      rm -f "$f"
+    done
+  fi
+  # The server goes last: the mounts flush their metadata to it while they stop.
+  if [ -n "$redis_pid" ]; then
+    stop_pid "$redis_pid" 10
+    redis_pid=""
+  fi
+  [ -n "$work" ] || return
   if [ "${HANGAR_FUSE_KEEP:-0}" = 1 ] || [ $status -ne 0 ]; then
     echo "fuse: work folder kept: $work"
   else
@@ -151,63 +192,249 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+trap 'echo "fuse: interrupted" >&2; status=1; exit 143' TERM INT HUP
 
-suite() {
-  echo "== fuse: $*"
-  "$py" "$@" || status=1
+free_port() {
+  "$py" -c '
+import socket
+while True:
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close()
+    if p != 6379:
+        print(p); break'
 }
 
-mount_volume main "$main_mp" --attr-timeout "$attr_timeout" --entry-timeout "$attr_timeout" || exit 1
-tests="$main_mp/fuse-tests"
-mkdir -p "$tests"
+redis_ping() {  # redis_ping PORT: whether a server answers PING there
+  (
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    printf 'PING\r\n' >&3
+    IFS= read -r -t 2 line <&3 || exit 1
+    [ "${line%$'\r'}" = "+PONG" ]
+  ) 2>/dev/null
+}
 
-suite "$here/posix_suite.py" "$tests" "$reports"
-suite "$here/integrity.py" "$tests" "$work/reference" "$reports" --ops 4000
-suite "$here/torch_roundtrip.py" "$tests" "$reports"
+# start_redis DIR: a real redis-server of this run's own on a free loopback port (never 6379); sets
+# redis_port and redis_pid, or redis_error. The data lives only as long as the run: no AOF, no snapshots.
+start_redis() {
+  local dir=$1 i rc
+  mkdir -p "$dir"
+  redis_port=$(free_port) || { redis_error="no free loopback port"; return 1; }
+  "$redis_bin" --port "$redis_port" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly no \
+    --daemonize no --protected-mode no >"$dir/redis.log" 2>&1 </dev/null &
+  redis_pid=$!
+  for ((i = 0; i < 80; i++)); do
+    redis_ping "$redis_port" && { echo "fuse: redis-server pid $redis_pid on 127.0.0.1:$redis_port"; return 0; }
+    if ! kill -0 "$redis_pid" 2>/dev/null; then
+      wait "$redis_pid"
+      rc=$?
+      redis_pid=""
+      redis_error="$redis_bin exited with status $rc at start: $(tail -3 "$dir/redis.log" | tr '\n' ' ')"
+      return 1
+    fi
+    sleep 0.25
+  done
+  redis_error="$redis_bin on port $redis_port did not answer PING within 20 s: $(tail -3 "$dir/redis.log" | tr '\n' ' ')"
+  return 1
+}
 
-# A second mount in another process, with no kernel caching: it must see what the first one closed.
-if mount_volume b "$work/mnt-b" --attr-timeout 0 --entry-timeout 0; then
-  suite "$here/mounts_suite.py" twomounts "$tests" "$work/mnt-b/fuse-tests" "$reports"
-  unmount_volume b "$work/mnt-b"
-else
+# fail_suite SUITE MESSAGE [DETAILS]: the suite did not run, or did not finish: its report says why.
+fail_suite() {
+  echo "fuse ($engine): $1 FAILED: $2" >&2
+  junit_failure "$reports/TEST-fuse-$engine-$1.xml" "fuse.$engine.$1" "(suite)" "$2" "${3:-}"
   status=1
-fi
+}
 
-if mount_volume ro "$work/mnt-ro" --read-only; then
-  suite "$here/mounts_suite.py" readonly "$work/mnt-ro/fuse-tests" "$tests" "$reports"
-  unmount_volume ro "$work/mnt-ro"
-else
+# mount NAME MOUNTPOINT [--read-only] [--subdir D] [--attr-timeout S] [--entry-timeout S]
+mount_volume() {
+  local name=$1 mp=$2 i
+  shift 2
+  mkdir -p "$mp"
+  echo "$mp" >>"$work/mountpoints"
+  if [ "$mounter" = cli ]; then
+    # ./hangar mount -d waits (bounded, 120 s) for the mount; the limit here is only a backstop.
+    run_limited 300 "$top/hangar" mount -d "$meta" "$mp" --cache-dir "$ework/runtime-$name" "$@" \
+      >"$ework/$name.log" 2>&1 </dev/null
+    # The runtime's pid, from the launcher's line "mounted ... (runtime pid N, log ...)".
+    sed -n 's/.*runtime pid \([0-9]*\).*/\1/p' "$ework/$name.log" >"$work/pids/$engine-$name"
+    [ -s "$work/pids/$engine-$name" ] || rm -f "$work/pids/$engine-$name"
+  else
+    java -Dfile.encoding=UTF-8 -cp "$harness_cp" io.hangar.frontend.fuse.MountMain mount "$meta" "$mp" "$@" \
+      >"$ework/$name.log" 2>&1 </dev/null &
+    echo $! >"$work/pids/$engine-$name"
+    for ((i = 0; i < 240; i++)); do
+      is_mounted "$mp" && break
+      kill -0 "$(cat "$work/pids/$engine-$name")" 2>/dev/null || break
+      sleep 0.25
+    done
+  fi
+  is_mounted "$mp" && return 0
+  mount_error="mount $name of $meta at $mp failed: $(tail -5 "$ework/$name.log" | tr '\n' ' ')"
+  echo "fuse: $mount_error" >&2
+  return 1
+}
+
+# Unmounts like a user would (fusermount -u); the process serving the mount must notice and exit.
+unmount_volume() {
+  local name=$1 mp=$2 pid i
+  pid=$(cat "$work/pids/$engine-$name" 2>/dev/null || true)
+  if is_mounted "$mp"; then
+    if [ "$mounter" = cli ]; then
+      run_limited 300 "$top/hangar" umount "$mp" >>"$ework/$name.log" 2>&1 </dev/null
+    else
+      fusermount -u "$mp"
+    fi
+  fi
+  [ -n "$pid" ] || return 0
+  for ((i = 0; i < 240; i++)); do
+    kill -0 "$pid" 2>/dev/null || { rm -f "$work/pids/$engine-$name"; return 0; }
+    sleep 0.25
+  done
+  echo "fuse: the process serving $name (pid $pid) did not exit after its unmount" >&2
   status=1
-fi
+  stop_pid "$pid" 5
+  rm -f "$work/pids/$engine-$name"
+}
 
-mkdir -p "$tests/subdir-root/team/model" "$tests/subdir-root/team/secret"
-echo "weights" >"$tests/subdir-root/team/model/model.bin"
-echo "key" >"$tests/subdir-root/team/secret/key"
-if mount_volume sub "$work/mnt-sub" --subdir /fuse-tests/subdir-root/team/model; then
-  suite "$here/mounts_suite.py" subdir "$work/mnt-sub" "$tests/subdir-root/team/model" "$reports"
-  unmount_volume sub "$work/mnt-sub"
-else
-  status=1
-fi
+# suite NAME SCRIPT ARGS...: runs one suite under its time limit with this engine's report name. A suite
+# that runs past its limit, exits without a report, or exits with an error its report does not show,
+# fails (its report, rewritten after every test, still lists what ran).
+suite() {
+  local name=$1 script=$2 limit rc report
+  shift 2
+  limit=$(limit_of "$name")
+  report="$reports/TEST-fuse-$engine-$name.xml"
+  rm -f "$report"
+  echo "== fuse ($engine): $name (time limit ${limit}s)"
+  run_limited "$limit" "$py" "$here/$script" "$@"
+  rc=$?
+  if [ $rc = 124 ] || [ $rc = 137 ]; then
+    echo "fuse ($engine): $name FAILED: killed after its time limit of ${limit}s" >&2
+    junit_failure "$reports/TEST-fuse-$engine-$name-time-limit.xml" "fuse.$engine.$name" "(time limit)" \
+      "killed after its time limit of ${limit}s (a hang, or far slower than it should be)"
+    status=1
+  elif [ ! -s "$report" ]; then
+    fail_suite "$name" "$script exited with status $rc and wrote no report"
+  elif [ $rc != 0 ] && ! junit_has_failure "$report"; then
+    junit_failure "$reports/TEST-fuse-$engine-$name-exit.xml" "fuse.$engine.$name" "(exit status)" \
+      "$script exited with status $rc but its report shows no failure"
+    status=1
+  fi
+  [ $rc = 0 ] || status=1
+}
 
-# What the integrity test wrote must be there, byte for byte, after an unmount and a new mount.
-unmount_volume main "$main_mp"
-if mount_volume main "$main_mp"; then
-  suite "$here/integrity.py" --verify "$tests" "$work/reference" "$reports"
-  rm -rf "$tests"
+# not_run REASON SUITE...: the suites could not run (their mount failed): each fails with the reason.
+not_run() {
+  local why=$1 s
+  shift
+  for s in "$@"; do fail_suite "$s" "not run: $why"; done
+}
+
+# run_engine ENGINE [META-URL MOUNTPOINT]: every suite on one volume of this engine.
+run_engine() {
+  engine=$1
+  export HANGAR_FUSE_ENGINE=$engine
+  ework="$work/$engine"
+  mkdir -p "$ework"
+  if [ $# -ge 3 ]; then
+    meta=$2
+    main_mp=$(readlink -f "$3")
+  else
+    main_mp="$ework/mnt"
+    case $engine in
+      sqlite) meta="sqlite://$ework/meta.db" ;;
+      redis)
+        if ! start_redis "$ework/redis"; then
+          not_run "redis-server did not start: $redis_error" $all_suites
+          return
+        fi
+        meta="redis://127.0.0.1:$redis_port/1" ;;
+      *) not_run "unknown engine '$engine' (HANGAR_FUSE_ENGINES)" $all_suites; return ;;
+    esac
+    if [ "$mounter" = cli ]; then
+      run_limited 300 "$top/hangar" format "$meta" fusetest --storage "file://$ework/chunks" </dev/null
+    else
+      run_limited 300 java -Dfile.encoding=UTF-8 -cp "$harness_cp" io.hangar.frontend.fuse.MountMain \
+        format "$meta" fusetest "file://$ework/chunks" </dev/null
+    fi >"$ework/format.log" 2>&1 || {
+      cat "$ework/format.log" >&2
+      not_run "cannot format a volume on $meta: $(tail -3 "$ework/format.log" | tr '\n' ' ')" $all_suites
+      return
+    }
+  fi
+  echo "fuse ($engine): volume $meta, mounts made by the $mounter, work folder $ework"
+
+  if ! mount_volume main "$main_mp" --attr-timeout "$attr_timeout" --entry-timeout "$attr_timeout"; then
+    not_run "$mount_error" $all_suites
+    return
+  fi
+  local tests="$main_mp/fuse-tests"
+  mkdir -p "$tests"
+
+  suite posix posix_suite.py "$tests" "$reports"
+  suite integrity integrity.py "$tests" "$ework/reference" "$reports" --ops 4000
+  suite torch torch_roundtrip.py "$tests" "$reports"
+
+  # A second mount in another process, with no kernel caching: it must see what the first one closed.
+  if mount_volume b "$ework/mnt-b" --attr-timeout 0 --entry-timeout 0; then
+    suite twomounts mounts_suite.py twomounts "$tests" "$ework/mnt-b/fuse-tests" "$reports"
+    unmount_volume b "$ework/mnt-b"
+  else
+    not_run "$mount_error" twomounts
+  fi
+
+  if mount_volume ro "$ework/mnt-ro" --read-only; then
+    suite readonly mounts_suite.py readonly "$ework/mnt-ro/fuse-tests" "$tests" "$reports"
+    unmount_volume ro "$ework/mnt-ro"
+  else
+    not_run "$mount_error" readonly
+  fi
+
+  mkdir -p "$tests/subdir-root/team/model" "$tests/subdir-root/team/secret"
+  echo "weights" >"$tests/subdir-root/team/model/model.bin"
+  echo "key" >"$tests/subdir-root/team/secret/key"
+  if mount_volume sub "$ework/mnt-sub" --subdir /fuse-tests/subdir-root/team/model; then
+    suite subdir mounts_suite.py subdir "$ework/mnt-sub" "$tests/subdir-root/team/model" "$reports"
+    unmount_volume sub "$ework/mnt-sub"
+  else
+    not_run "$mount_error" subdir
+  fi
+
+  # What the integrity test wrote must be there, byte for byte, after an unmount and a new mount.
   unmount_volume main "$main_mp"
+  if mount_volume main "$main_mp"; then
+    suite integrity-remount integrity.py --verify "$tests" "$ework/reference" "$reports"
+    rm -rf "$tests"
+    unmount_volume main "$main_mp"
+  else
+    not_run "$mount_error" integrity-remount
+  fi
+}
+
+if [ $# -ge 2 ]; then
+  run_engine "$engines" "$1" "$2"
 else
-  status=1
+  for e in $engines; do
+    run_engine "$e"
+    if [ -n "$redis_pid" ]; then stop_pid "$redis_pid" 10; redis_pid=""; fi
+  done
 fi
 
-"$py" - "$reports" <<'EOF'
+"$py" - "$reports" <<'EOF' || status=1
 import glob, os, sys, xml.etree.ElementTree as ET
-p = f = s = 0
-for path in glob.glob(os.path.join(sys.argv[1], "TEST-fuse-*.xml")):
-    for c in ET.parse(path).iter("testcase"):
-        if c.find("failure") is not None or c.find("error") is not None: f += 1
-        elif c.find("skipped") is not None: s += 1
-        else: p += 1
-print(f"fuse: {p} passed, {f} failed, {s} skipped")
+p = f = 0
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "TEST-fuse-*.xml"))):
+    try:
+        cases = list(ET.parse(path).iter("testcase"))
+    except ET.ParseError as e:
+        print(f"fuse: unreadable report {path}: {e}")
+        f += 1
+        continue
+    for c in cases:
+        # A skip hides a missing part: it counts as a failure.
+        if c.find("failure") is not None or c.find("error") is not None or c.find("skipped") is not None:
+            f += 1
+        else:
+            p += 1
+print(f"fuse: {p} passed, {f} failed")
+sys.exit(1 if f or not p else 0)
 EOF
 exit $status
