@@ -33,6 +33,11 @@ import java.util.function.Supplier;
  */
 public final class VolumeChecker implements VolumeCheck {
     private static final int PAGE = 1000;
+    /**
+     * Objects per store listing page: one directory holds the blocks of at most 1000 slices of at most 16
+     * blocks (a 64 MiB chunk of 4 MiB blocks), so a directory is usually one page (a few MiB of keys).
+     */
+    private static final int LIST_PAGE = 16_384;
 
     private final VolumeFormat format;
     private final MetadataEngine meta;
@@ -301,7 +306,7 @@ public final class VolumeChecker implements VolumeCheck {
 
     private ListPage list(String prefix, String cursor) throws FsException {
         try {
-            return store().list(prefix, cursor, PAGE);
+            return store().list(prefix, cursor, LIST_PAGE);
         } catch (StoreException e) {
             throw new FsException(Errno.EIO, "cannot list chunk store " + store().describe() + ": " + e.getMessage(), e);
         }

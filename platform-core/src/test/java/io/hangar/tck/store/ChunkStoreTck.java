@@ -182,6 +182,38 @@ public abstract class ChunkStoreTck {
         assertTrue(pages >= 7);
     }
 
+    /**
+     * Key order is byte order of the whole key, whatever the store keeps as directories: "a-b" sorts before
+     * "a/b", "10/" after "1/" and "1_x"; a prefix need not end at a '/'; a cursor may name a deleted key.
+     * (No key is also a prefix of another one ending at a '/': a directory store cannot hold both.)
+     */
+    @Test
+    void listingFollowsWholeKeyOrderAcrossNestedNames() throws Exception {
+        List<String> all = new ArrayList<>(List.of("q/1/5", "q/1_x", "q/10/1", "q/1/10", "q/1/9", "q/a-b", "q/a/b",
+                "q/a/b-c", "q/a/c/d", "q/a.", "q/b", "q/ab/z", "qq/1"));
+        for (String k : all) {
+            store.put(k, new byte[2], 0, 2);
+        }
+        all.sort(null);
+        for (int limit : new int[] {1, 2, 3, 5, 100}) {
+            List<String> seen = new ArrayList<>();
+            String cursor = null;
+            do {
+                ListPage page = store.list("q", cursor, limit);
+                assertTrue(page.objects().size() <= limit);
+                page.objects().forEach(o -> seen.add(o.key()));
+                cursor = page.next();
+            } while (cursor != null && seen.size() <= all.size());
+            assertEquals(all, seen, "pages of " + limit);
+        }
+        assertEquals(List.of("q/a/b", "q/a/b-c"),
+                store.list("q/a/b", null, 100).objects().stream().map(ObjectInfo::key).toList());
+        assertEquals(List.of("q/1/9", "q/10/1", "q/1_x"),
+                store.list("q/1", "q/1/5", 100).objects().stream().map(ObjectInfo::key).toList());
+        store.delete("q/1/5");
+        assertEquals("q/1/9", store.list("q/", "q/1/5", 1).objects().get(0).key(), "a cursor on a deleted key");
+    }
+
     @Test
     void objectsAreDurableAcrossClients() throws Exception {
         byte[] data = random(70_000, 8);

@@ -9,8 +9,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -146,35 +148,64 @@ final class FileChunkStore implements ChunkStore {
         if (!Files.isDirectory(base)) {
             return new ListPage(List.of(), null);
         }
-        List<String> keys = new ArrayList<>();
-        try (Stream<Path> walk = Files.walk(base)) {
-            walk.filter(Files::isRegularFile).forEach(p -> {
-                String key = root.relativize(p).toString();
-                if (!key.startsWith(TMP + "/") && key.startsWith(prefix)
-                        && (startAfter == null || key.compareTo(startAfter) > 0)) {
-                    keys.add(key);
-                }
-            });
-        } catch (IOException | java.io.UncheckedIOException e) {
-            IOException io = e instanceof IOException x ? x : ((java.io.UncheckedIOException) e).getCause();
-            throw map(io, "list " + prefix);
-        }
-        keys.sort(null);
         List<ObjectInfo> page = new ArrayList<>();
-        for (String k : keys) {
+        boolean more;
+        try {
+            more = collect(base, slash < 0 ? "" : prefix.substring(0, slash + 1), prefix, startAfter, limit, page);
+        } catch (IOException e) {
+            throw map(e, "list " + prefix);
+        }
+        return new ListPage(page, more ? page.get(page.size() - 1).key() : null);
+    }
+
+    /**
+     * Adds the objects below {@code dir} (whose keys start with {@code dirKey}) that match {@code prefix} and
+     * sort after {@code after}, in key order, until {@code page} holds {@code limit}; returns true if it
+     * stopped with objects left. One directory is read at a time, and only directories that can hold keys
+     * of the page are entered, so a page costs what it returns, not the size of the store. In a directory,
+     * a subdirectory sorts as its name plus '/', which is where its keys fall among its siblings' keys.
+     */
+    private boolean collect(Path dir, String dirKey, String prefix, String after, int limit, List<ObjectInfo> page)
+            throws IOException {
+        List<String> children = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                String name = p.getFileName().toString();
+                boolean isDir = Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
+                if (dirKey.isEmpty() && name.equals(TMP)) {
+                    continue;
+                }
+                String key = dirKey + name + (isDir ? "/" : "");
+                boolean matches = key.startsWith(prefix) || (isDir && prefix.startsWith(key));
+                boolean later = after == null || key.compareTo(after) > 0 || (isDir && after.startsWith(key));
+                if (matches && later) {
+                    children.add(key);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return false; // removed while listing
+        }
+        children.sort(null);
+        for (String key : children) {
+            if (key.endsWith("/")) {
+                if (collect(root.resolve(key.substring(0, key.length() - 1)), key, prefix, after, limit, page)) {
+                    return true;
+                }
+                continue;
+            }
             if (page.size() == limit) {
-                break;
+                return true;
             }
             try {
-                page.add(head(k));
-            } catch (StoreException e) {
-                if (e.kind() != Kind.NOT_FOUND) {
-                    throw e;
+                BasicFileAttributes a = Files.readAttributes(root.resolve(key), BasicFileAttributes.class);
+                if (a.isRegularFile()) {
+                    page.add(new ObjectInfo(key, a.size(), a.lastModifiedTime().toMillis()));
                 }
+            } catch (NoSuchFileException e) {
+                // deleted since the directory was read
             }
         }
-        String next = keys.size() > limit ? page.get(page.size() - 1).key() : null;
-        return new ListPage(page, next);
+        return false;
     }
 
     private Path path(String key) throws StoreException {
