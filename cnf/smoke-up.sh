@@ -1,45 +1,86 @@
 #!/usr/bin/env bash
 # Smoke test of the runtime as a user runs it: ./hangar up on a fresh data folder.
-#  1. without a terminal (stdin at its end): prints "ready", keeps running, the web console answers 401
-#     without and 200 with the generated password, SIGTERM stops it and the volume closes;
+#  1. without a terminal (stdin at its end): prints "ready", keeps running, serves the FUSE mount it was
+#     configured with on first start, the web console answers 401 without and 200 with the generated
+#     password, SIGTERM stops it and the volume closes;
 #  2. restarted in a terminal (a pty from script(1)): the Gogo shell runs hangar:* commands on the
-#     volume (and hangar:format adds one), a FUSE mount (when configured) serves the volume, and 'stop 0'
-#     ends it; what was written is still there afterwards.
-# Writes JUnit XML to cnf/target/smoke-reports/ and ends with "N passed, N failed".
+#     volume (and hangar:format adds one), the FUSE mount serves the volume, and 'stop 0' ends it; what
+#     was written is still there afterwards.
+# Nothing is skipped: a runtime that did not mount (no usable FUSE here, or a mount that did not come up)
+# fails, saying why. Run as root (the mount). Every wait is bounded; test.sh also runs the whole script
+# under a time limit (1200 s; it takes about 25 s here).
+# Writes JUnit XML to cnf/target/smoke-reports/ (rewritten after every check, so a run killed midway
+# still reports what ran, and fails) and ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
+# shellcheck source=../scripts/junit.sh
+. "$top/scripts/junit.sh"
 reports="$top/cnf/target/smoke-reports"
+report="$reports/TEST-cnf.smoke-up.xml"
 mkdir -p "$reports"
+# A report of an earlier run must not be counted as this one's.
+rm -f "$reports"/TEST-*.xml
 work=$(mktemp -d /tmp/hangar-smoke.XXXXXX)
 data="$work/data"
+fuse_cfg="$data/etc/io.hangar.frontend.fuse-default.cfg"
 pids=()
 passed=0
 failed=0
-skipped=0
 cases=""
 
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  if grep -qs " $data/mnt " /proc/mounts; then fusermount -u "$data/mnt" 2>/dev/null; fi
+  if grep -qs " $data/mnt " /proc/mounts; then sleep 2; fusermount -u "$data/mnt" 2>/dev/null || fusermount -uz "$data/mnt" 2>/dev/null; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'echo "smoke-up: interrupted" >&2; exit 143' TERM INT HUP
 
-xml_escape() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g'; }
+# write_report [final]: the report of the checks so far; until the final one it also holds a failing
+# case saying the run did not finish.
+write_report() {
+  local extra="" n=0
+  if [ "${1:-}" != final ]; then
+    extra="  <testcase classname=\"cnf.smoke-up\" name=\"(unfinished)\"><failure message=\"smoke-up.sh stopped before its last check: killed (time limit) or crashed\"/></testcase>"$'\n'
+    n=1
+  fi
+  {
+    echo '<?xml version="1.0" encoding="UTF-8"?>'
+    echo "<testsuite name=\"cnf.smoke-up\" tests=\"$((passed + failed + n))\" failures=\"$((failed + n))\" errors=\"0\" skipped=\"0\">"
+    printf '%s' "$cases" "$extra"
+    echo '</testsuite>'
+  } >"$report.tmp" && mv -f "$report.tmp" "$report"
+}
 
-# result NAME ok|fail|skip [MESSAGE]
+# result NAME ok|fail [MESSAGE]
 result() {
   local name=$1 verdict=$2 msg=${3:-}
   case $verdict in
     ok) passed=$((passed + 1)); echo "PASS $name"
         cases+="  <testcase classname=\"cnf.smoke-up\" name=\"$name\"/>"$'\n' ;;
-    skip) skipped=$((skipped + 1)); echo "SKIP $name: $msg"
-        cases+="  <testcase classname=\"cnf.smoke-up\" name=\"$name\"><skipped message=\"$(echo "$msg" | xml_escape)\"/></testcase>"$'\n' ;;
     *) failed=$((failed + 1)); echo "FAIL $name: $msg"
-        cases+="  <testcase classname=\"cnf.smoke-up\" name=\"$name\"><failure message=\"$(echo "$msg" | xml_escape)\"/></testcase>"$'\n' ;;
+        cases+="  <testcase classname=\"cnf.smoke-up\" name=\"$name\"><failure message=\"$(printf '%s' "$msg" | junit_xml_escape)\"/></testcase>"$'\n' ;;
   esac
+  write_report
 }
+
+is_mounted() { awk -v mp="$1" '$2 == mp && $3 == "fuse.hangar" {found=1} END {exit !found}' /proc/self/mounts; }
+
+# mount_check NAME LOG: the runtime was asked to mount data/mnt (first start writes the FUSE
+# configuration when FUSE is usable) and serves it; anything else fails with the reason.
+mount_check() {
+  local name=$1 log=$2
+  if [ ! -f "$fuse_cfg" ]; then
+    result "$name" fail "the runtime was not configured to mount (${fuse_cfg#"$data"/} missing): $(cat "$work"/up*.log | grep -o 'no FUSE mount: .*' | head -1 | tr -d '\r')"
+  elif ! is_mounted "$data/mnt"; then
+    result "$name" fail "configured to mount at $data/mnt but nothing is mounted there; log tail: $(tail -5 "$log" | tr '\r\n' '  ')"
+  else
+    return 0
+  fi
+  return 1
+}
+write_report
 
 # wait_for FILE PATTERN SECONDS PID: until PATTERN is in FILE; fails early if PID exits.
 wait_for() {
@@ -68,6 +109,9 @@ if wait_for "$log1" '^ready' 180 "$up"; then
 else
   result up-prints-ready fail "no 'ready' line; log tail: $(tail -5 "$log1" | tr '\n' ' ')"
 fi
+if mount_check up-mounts-the-volume "$log1"; then
+  result up-mounts-the-volume ok
+fi
 
 password=$(grep -o 'password [^ ]*$' "$log1" | head -1 | cut -d' ' -f2)
 url="http://127.0.0.1:$port/system/console/bundles"
@@ -90,10 +134,10 @@ fi
 kill -TERM "$up"
 stopped=no
 for ((i = 0; i < 300; i++)); do kill -0 "$up" 2>/dev/null || { stopped=yes; break; }; sleep 0.2; done
-if [ $stopped = yes ] && [ ! -e "$data/run/default.ready" ]; then
+if [ $stopped = yes ] && [ ! -e "$data/run/default.ready" ] && ! is_mounted "$data/mnt"; then
   result sigterm-closes-the-volume ok
 else
-  result sigterm-closes-the-volume fail "stopped=$stopped, ready marker left: $(ls "$data/run" 2>&1)"
+  result sigterm-closes-the-volume fail "stopped=$stopped, ready marker left: $(ls "$data/run" 2>&1), mounted: $(is_mounted "$data/mnt" && echo yes || echo no)"
 fi
 
 # 2. In a terminal: Gogo reads the commands written to the fifo.
@@ -126,14 +170,12 @@ if wait_for "$log2" '^ready' 180 "$term"; then
   else
     result gogo-format-adds-a-volume fail "log tail: $(tail -8 "$log2" | tr '\r\n' '  ')"
   fi
-  if grep -qs " $data/mnt " /proc/mounts; then
+  if mount_check fuse-mount-serves-the-volume "$log2"; then
     if cmp -s "$work/payload" "$data/mnt/smoke/payload"; then
       result fuse-mount-serves-the-volume ok
     else
       result fuse-mount-serves-the-volume fail "$data/mnt/smoke/payload differs or is missing"
     fi
-  else
-    result fuse-mount-serves-the-volume skip "no FUSE mount configured: $(grep -o 'no FUSE mount: .*' "$log1" | head -1)"
   fi
   gogo "stop 0"
   exec 3>&-
@@ -152,12 +194,6 @@ else
   result data-survives-the-runtime fail "./hangar cat of /smoke/payload differs"
 fi
 
-total=$((passed + failed + skipped))
-{
-  echo '<?xml version="1.0" encoding="UTF-8"?>'
-  echo "<testsuite name=\"cnf.smoke-up\" tests=\"$total\" failures=\"$failed\" errors=\"0\" skipped=\"$skipped\">"
-  printf '%s' "$cases"
-  echo '</testsuite>'
-} >"$reports/TEST-cnf.smoke-up.xml"
-echo "$passed passed, $failed failed, $skipped skipped"
+write_report final
+echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
