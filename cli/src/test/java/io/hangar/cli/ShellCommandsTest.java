@@ -1,6 +1,7 @@
 package io.hangar.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hangar.vfs.Volume;
@@ -69,6 +70,30 @@ class ShellCommandsTest {
         String s = out.toString(StandardCharsets.UTF_8);
         out.reset();
         return s;
+    }
+
+    @Test
+    void fsckAndGcRunOnTheServedVolume() throws Exception {
+        Path local = dir.resolve("data.bin");
+        Files.write(local, new byte[5 << 20]);
+        shell.put("served", local.toString(), "/data.bin");
+        shell.fsck("served");
+        String fsck = takeOut();
+        assertTrue(fsck.contains("fsck: clean: 1 slices, 2 blocks checked"), fsck);
+        // A leaked block in the served volume's store: fsck names it, gc past a zero grace removes it.
+        Path block = Files.walk(dir.resolve("chunks").resolve("served").resolve("chunks")).filter(Files::isRegularFile)
+                .findFirst().orElseThrow();
+        Path leak = block.resolveSibling("999_0_10");
+        Files.write(leak, new byte[10]);
+        shell.fsck("served");
+        assertTrue(takeOut().contains("leaked block: served/chunks/0/0/999_0_10 (10 bytes"));
+        shell.gc("served", "--older-than", "0s");
+        String gc = takeOut();
+        assertTrue(gc.contains("gc: deleted 0 blocks of 0 unreferenced slices and 1 leaked blocks"), gc);
+        assertFalse(Files.exists(leak));
+        assertTrue(Files.exists(block));
+        shell.fsck("served", "-q");
+        assertTrue(takeOut().startsWith("fsck: clean"));
     }
 
     @Test
