@@ -1,29 +1,99 @@
 #!/usr/bin/env bash
-# Runs every Hangar test on a fresh Debian machine with Java 17 and Maven: installs the packages the tests
-# need, builds every bundle, runs unit tests, the conformance kits on every engine and store, the
+# Runs every Hangar test on a fresh Debian machine with Java 17 and Maven (as root): installs the packages
+# the tests need, builds every bundle, runs unit tests, the conformance kits on every engine and store, the
 # integration tests on the plain class path and inside a real Felix framework, then the suites that need
-# a running Hangar (FUSE mounts, the runtime). Services (redis-server, FUSE mounts) are started by the
-# tests themselves and stopped by pid. Ends with one line: "N passed, N failed".
+# a running Hangar (FUSE mounts on SQLite and on Redis, the runtime). Services (redis-server, FUSE mounts)
+# are started by the tests themselves and stopped by pid. Ends with one line: "N passed, N failed".
+#
+# Nothing is skipped: a missing prerequisite, a suite that did not run or did not report, a report left
+# over from an earlier run, a skipped test case, a suite past its time limit: each counts as failed
+# (scripts/junit-summary.py). Time limits (seconds; TERM, then KILL 120 s later): the Maven build with
+# every JVM test 10800, integration-tests/fuse/run.sh 10800 (each of its suites has its own, see there),
+# cnf/smoke-up.sh 1200. Here the FUSE suites take about 3 minutes and smoke-up about 25 s.
 set -uo pipefail
 cd "$(dirname "$0")"
 top=$(pwd)
+# shellcheck source=scripts/junit.sh
+. "$top/scripts/junit.sh"
+run_dir="$top/target/test-run"
 status=0
 
-./scripts/install-deps.sh || { echo "test.sh: cannot install test dependencies" >&2; exit 1; }
+# This run starts now: no report of an earlier one may be counted. Every report is removed, and the
+# summary refuses any report older than the stamp.
+rm -rf "$run_dir"
+mkdir -p "$run_dir"
+find "$top" -path "$top/.git" -prune -o -type f -name 'TEST-*.xml' -path '*/target/*' -exec rm -f {} +
+touch "$run_dir/started"
 
-echo "== build and JVM tests (unit, TCKs, integration, in-framework)"
+current=""
+# run_limited SECONDS COMMAND...: in the background, so that a TERM to this script stops COMMAND at once.
+run_limited() {
+  local limit=$1 rc
+  shift
+  timeout -k 120 "$limit" "$@" &
+  current=$!
+  wait "$current"
+  rc=$?
+  current=""
+  return $rc
+}
+trap '[ -n "$current" ] && kill -TERM "$current" 2>/dev/null && wait "$current"; exit 143' TERM INT HUP
+
+if ! ./scripts/install-deps.sh; then
+  echo "test.sh: cannot install test dependencies" >&2
+  junit_failure "$run_dir/TEST-install-deps.xml" test.install-deps install-deps \
+    "scripts/install-deps.sh failed: the suites that need its packages fail too"
+  status=1
+fi
+
+echo "== build and JVM tests (unit, TCKs, integration, in-framework; time limit 10800s)"
 # Test failures do not stop the reactor: every module builds and runs its tests, and the summary below
-# counts every failure and sets the exit status.
-mvn -B -ntp install -Dmaven.test.failure.ignore=true || status=1
+# counts every failure (and every test class that did not report) and sets the exit status.
+run_limited 10800 mvn -B -ntp install -Dmaven.test.failure.ignore=true
+rc=$?
+if [ $rc = 124 ] || [ $rc = 137 ]; then
+  junit_failure "$run_dir/TEST-maven-time-limit.xml" test.maven "(time limit)" \
+    "mvn install was killed after its time limit of 10800s"
+fi
+[ $rc = 0 ] || status=1
 
-# Suites that drive a real mount or the runtime from outside the JVM; each writes JUnit-style XML.
-for suite in integration-tests/fuse/run.sh cnf/smoke-up.sh; do
-  if [ -x "$suite" ]; then
-    echo "== $suite"
-    "$suite" || status=1
+# Suites that drive a real mount or the runtime from outside the JVM; each writes JUnit XML to its
+# folder. NAME SCRIPT LIMIT REPORT-FOLDER
+suites=(
+  "fuse integration-tests/fuse/run.sh 10800 integration-tests/fuse/target/reports"
+  "smoke-up cnf/smoke-up.sh 1200 cnf/target/smoke-reports"
+)
+for s in "${suites[@]}"; do
+  read -r name script limit reports <<<"$s"
+  echo "== $script (time limit ${limit}s)"
+  run_limited "$limit" bash "$script"
+  rc=$?
+  if [ $rc = 124 ] || [ $rc = 137 ]; then
+    junit_failure "$run_dir/TEST-$name-time-limit.xml" "test.$name" "(time limit)" \
+      "$script was killed after its time limit of ${limit}s"
+  elif [ $rc != 0 ]; then
+    shopt -s nullglob
+    written=("$reports"/TEST-*.xml)
+    shopt -u nullglob
+    failing=0
+    for r in "${written[@]}"; do junit_has_failure "$r" && failing=1; done
+    if [ $failing = 0 ]; then
+      junit_failure "$run_dir/TEST-$name-exit.xml" "test.$name" "(exit status)" \
+        "$script exited with status $rc and none of its reports shows a failure"
+    fi
   fi
+  [ $rc = 0 ] || status=1
+done
+
+# The reports every run must have besides the Maven modules' (which the summary finds from the reactor):
+# each FUSE suite on each engine (the list in integration-tests/fuse/run.sh) and smoke-up.
+expect=(--expect cnf/target/smoke-reports/TEST-cnf.smoke-up.xml)
+for engine in sqlite redis; do
+  for s in posix integrity torch twomounts readonly subdir integrity-remount; do
+    expect+=(--expect "integration-tests/fuse/target/reports/TEST-fuse-$engine-$s.xml")
+  done
 done
 
 echo "== summary"
-python3 scripts/junit-summary.py "$top" || status=1
+python3 scripts/junit-summary.py --since "$run_dir/started" --maven "$top" "${expect[@]}" "$top" || status=1
 exit $status

@@ -5,7 +5,10 @@ set -euo pipefail
 want=(redis-server redis-tools fuse3 libfuse2 python3-torch python3-numpy curl util-linux)
 missing=()
 for p in "${want[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  # The status read whole, then matched: grep -q on the pipe could end dpkg-query with SIGPIPE, which
+  # pipefail would report as "missing".
+  st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$st" = "install ok installed" ] || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -36,7 +36,7 @@ def reports_below(root):
         dirs[:] = [x for x in dirs if x not in SKIP_DIRS]
         for f in files:
             if f.startswith("TEST-") and f.endswith(".xml"):
-                yield os.path.normpath(os.path.join(d, f))
+                yield os.path.abspath(os.path.join(d, f))
 
 
 def local(tag):
@@ -101,7 +101,7 @@ def main():
         paths.update(reports_below(root))
     for e in a.expect:
         if os.path.isfile(e):
-            paths.add(os.path.normpath(e))
+            paths.add(os.path.abspath(e))
         else:
             fail(f"MISSING: {e}: the suite did not run or wrote no report")
 

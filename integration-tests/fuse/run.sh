@@ -289,6 +289,8 @@ unmount_volume() {
     sleep 0.25
   done
   echo "fuse: the process serving $name (pid $pid) did not exit after its unmount" >&2
+  junit_failure "$reports/TEST-fuse-$engine-unmount-$name.xml" "fuse.$engine.unmount" "$name" \
+    "the process serving the mount $name (pid $pid) did not exit within 60 s of its unmount"
   status=1
   stop_pid "$pid" 5
   rm -f "$work/pids/$engine-$name"
