@@ -37,188 +37,26 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The conformance kit every {@link MetadataEngine} must pass. A subclass supplies two hooks:
- * <ul>
- * <li>{@link #newEngine()}: an engine on a fresh, empty, never formatted backend (a new database file, a
- * flushed Redis database or a new key prefix). Called once per test, before it.</li>
- * <li>{@link #reopen()}: another engine on the backend of the last {@link #newEngine()}, as a second client
- * or a restarted process would open it. Tests use it to check that clients see each other's changes and
- * that committed state is durable.</li>
- * </ul>
- * The kit formats the backend with {@link #volumeFormat()} before each test and closes every engine it got
- * afterwards. Errors are checked by errno. Conventions the kit relies on beyond the interface text: the root
- * counts as one used inode and is its own parent; a file's {@code parent} is its directory while it has one
- * name; usage counts file lengths only, rounded up to a block of at most 4 KiB (the kit compares deltas
- * between non-empty lengths); a session's open count per inode is a counter.
+ * The conformance kit every {@link MetadataEngine} must pass, with {@link MetadataEngineEdgeTck} (limits,
+ * edge cases of the POSIX rules, sessions and conflicting clients). The hooks and what runs around each test
+ * are in {@link MetadataEngineKit}. Errors are checked by errno. Conventions the kit relies on beyond the
+ * interface text: the root counts as one used inode and is its own parent; a file's {@code parent} is its
+ * directory while it has one name; usage counts file lengths only, rounded up to a block of at most 4 KiB
+ * (the kit compares deltas between non-empty lengths); a session's open count per inode is a counter.
  */
-public abstract class MetadataEngineTck {
-    private static final int UID = 1000;
-    private static final int GID = 1000;
-    /** Old, distinct times set explicitly so that any update is visible without looking at clocks. */
-    private static final long OLD = 1_000_000_000L;
-
-    /** The engine under test, formatted with {@link #format}. */
-    protected MetadataEngine meta;
-    protected VolumeFormat format;
-    /** What {@code load()} said on the fresh backend, before the kit formatted it. */
-    private Optional<VolumeFormat> beforeFormat;
-    private final List<MetadataEngine> opened = new CopyOnWriteArrayList<>();
-    private ExecutorService pool;
-
-    /** An engine on a fresh, empty backend. */
-    protected abstract MetadataEngine newEngine() throws Exception;
-
-    /** Another engine on the backend of the last {@link #newEngine()}. */
-    protected abstract MetadataEngine reopen() throws Exception;
-
-    /** The volume each test runs on; override to test other sizes. */
-    protected VolumeFormat volumeFormat() {
-        return new VolumeFormat("tck", UUID.randomUUID().toString(), "file:///tmp/hangar-tck-store",
-                VolumeFormat.DEFAULT_BLOCK_SIZE, VolumeFormat.DEFAULT_CHUNK_SIZE, 0, 0, System.currentTimeMillis());
-    }
-
-    @BeforeEach
-    void formatFreshBackend() throws Exception {
-        meta = track(newEngine());
-        beforeFormat = meta.load();
-        format = volumeFormat();
-        meta.format(format);
-    }
-
-    /**
-     * After every kit test, the engine's own check (through a fresh client, with nothing running) finds
-     * nothing: every operation the kit drives leaves the records consistent.
-     */
-    @AfterEach
-    void checkThenCloseEngines() throws Exception {
-        try {
-            if (pool != null) {
-                pool.shutdownNow();
-                assertTrue(pool.awaitTermination(60, TimeUnit.SECONDS), "the test's threads did not stop");
-            }
-            List<MetaProblem> problems = new ArrayList<>();
-            other().check(false, problems::add);
-            assertEquals(List.of(), problems, "the engine's check after the test");
-        } finally {
-            for (MetadataEngine m : opened) {
-                m.close();
-            }
-        }
-    }
-
-    /** A second client on this test's backend, closed after the test. */
-    protected MetadataEngine other() throws Exception {
-        return track(reopen());
-    }
-
-    private MetadataEngine track(MetadataEngine m) {
-        opened.add(m);
-        return m;
-    }
-
-    // ---- helpers ----
-
-    protected static FsException assertErrno(Errno expected, Executable op) {
-        FsException e = assertThrows(FsException.class, op);
-        assertEquals(expected, e.errno(), () -> "errno of: " + e.getMessage());
-        return e;
-    }
-
-    protected Entry file(long parent, String name) throws FsException {
-        return meta.mknod(parent, name, FileType.FILE, 0644, UID, GID, 0, null);
-    }
-
-    protected Entry dir(long parent, String name) throws FsException {
-        return meta.mknod(parent, name, FileType.DIRECTORY, 0755, UID, GID, 0, null);
-    }
-
-    protected long ino(long parent, String name) throws FsException {
-        return meta.lookup(parent, name).inode();
-    }
-
-    protected long nlink(long inode) throws FsException {
-        return meta.getattr(inode).nlink();
-    }
-
-    /** Writes a new slice of {@code len} bytes at {@code pos} of a chunk and returns its record. */
-    protected Slice write(long inode, int chunk, int pos, int len) throws FsException {
-        Slice s = new Slice(meta.newSliceIds(1), len, 0, len, pos);
-        meta.writeSlice(inode, chunk, s, System.currentTimeMillis() * 1_000_000L);
-        return s;
-    }
-
-    protected static SliceRef ref(Slice s) {
-        return new SliceRef(s.id(), s.size());
-    }
-
-    protected Set<SliceRef> pending() throws FsException {
-        return new HashSet<>(meta.pendingSliceDeletes(100_000));
-    }
-
-    /** The slice whose bytes a reader sees at {@code pos} (newest record wins); 0 for zeros. */
-    protected static long visibleAt(List<Slice> records, int pos) {
-        for (int i = records.size() - 1; i >= 0; i--) {
-            Slice s = records.get(i);
-            if (s.pos() <= pos && pos < s.end()) {
-                return s.id();
-            }
-        }
-        return 0;
-    }
-
-    protected TreeSnapshot snapshot() throws FsException {
-        return TreeSnapshot.of(meta, ROOT, format.chunkSize());
-    }
-
-    protected List<String> names(long dir) throws FsException {
-        return TreeSnapshot.list(meta, dir).stream().map(DirEntry::name).collect(Collectors.toList());
-    }
-
-    /** Removes a tree depth first through the public API (what rm -r does). */
-    protected void removeTree(long parent, String name) throws FsException {
-        Entry e = meta.lookup(parent, name);
-        if (e.attr().isDirectory()) {
-            for (DirEntry c : TreeSnapshot.list(meta, e.inode())) {
-                removeTree(e.inode(), c.name());
-            }
-            meta.rmdir(parent, name);
-        } else {
-            meta.unlink(parent, name);
-        }
-    }
-
-    private void setOldTimes(long inode) throws FsException {
-        meta.setattr(inode, new SetAttr(null, null, null, null, OLD, OLD, OLD));
-    }
-
-    private ExecutorService pool(int threads) {
-        pool = Executors.newFixedThreadPool(threads);
-        return pool;
-    }
-
-    private static <T> List<T> all(List<Future<T>> futures) throws Exception {
-        List<T> out = new ArrayList<>();
-        for (Future<T> f : futures) {
-            out.add(f.get(60, TimeUnit.SECONDS));
-        }
-        return out;
-    }
+public abstract class MetadataEngineTck extends MetadataEngineKit {
 
     // ---- volume ----
 
