@@ -1,0 +1,555 @@
+package io.hangar.store.rados;
+
+import com.ceph.rados.IoCTX;
+import com.ceph.rados.Rados;
+import com.ceph.rados.exceptions.RadosException;
+import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.LongByReference;
+import com.sun.jna.ptr.PointerByReference;
+import io.hangar.spi.store.ChunkStore;
+import io.hangar.spi.store.ListPage;
+import io.hangar.spi.store.ObjectInfo;
+import io.hangar.spi.store.StoreException;
+import io.hangar.spi.store.StoreException.Kind;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * Objects in a RADOS pool namespace, one RADOS object per key (a 4 MiB block is one object, written with
+ * one {@code write_full}: atomic, and durable once acknowledged, as RADOS acknowledges only what every
+ * replica has committed).
+ *
+ * <p><b>Listing in key order.</b> RADOS lists a pool in hash order, and only whole: no prefix, no order.
+ * The store keeps an index instead, as a directory tree of omap objects: for a key {@code a/b/name} the
+ * index object {@code /a/b/} (a name no key can have, keys never start with '/') holds the omap entry
+ * {@code name}, {@code /a/} holds {@code b/} and {@code /} holds {@code a/}. Omap keys come back sorted and
+ * from any {@code start_after}, so a listing walks only the index objects that can hold its page, a bounded
+ * batch at a time, exactly as a directory store walks directories; then the page's objects are stat'ed
+ * (asynchronously, many in flight) for their size and time, and index entries whose object is gone are left
+ * out. A put adds the index entry before it writes the object, a delete removes the object before the
+ * entry: every object is in the index, and an entry without an object (a put that failed, a delete cut
+ * short) is never listed. Empty index objects stay, as empty directories do.
+ */
+final class RadosChunkStore implements ChunkStore {
+    private static final LibRados LIB = LibRados.INSTANCE;
+    private static final int ENOENT = 2;
+    /** A whole-object read first asks for this much; a larger object is read again with its exact size. */
+    private static final int FIRST_READ = 4 << 20;
+    /** Omap entries fetched per index read. */
+    private static final int INDEX_BATCH = 4096;
+    /** Stats in flight while a listing page is completed. */
+    private static final int STAT_WINDOW = 128;
+    /** Index directories known to be linked into their parents, so that a put writes one index entry. */
+    private static final int KNOWN_DIRS_MAX = 100_000;
+
+    private final RadosUrl url;
+    private final Rados rados;
+    private final IoCTX ctx;
+    private final Pointer io;
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private final Set<String> linkedDirs = ConcurrentHashMap.newKeySet();
+    private boolean closed;
+
+    private RadosChunkStore(RadosUrl url, Rados rados, IoCTX ctx) {
+        this.url = url;
+        this.rados = rados;
+        this.ctx = ctx;
+        this.io = ctx.getPointer();
+    }
+
+    /** Connects, opens the pool and namespace and checks the user may read there. */
+    static RadosChunkStore open(RadosUrl url) throws StoreException {
+        String where = url.describe();
+        File conf = new File(url.conf());
+        if (!conf.canRead()) {
+            throw new StoreException(Kind.INVALID, where + ": cannot read the Ceph configuration " + conf);
+        }
+        if (url.keyring() != null && !new File(url.keyring()).canRead()) {
+            throw new StoreException(Kind.PERMISSION, where + ": cannot read the keyring " + url.keyring());
+        }
+        Rados r;
+        try {
+            r = new Rados(url.user());
+        } catch (RuntimeException | LinkageError e) {
+            throw new StoreException(Kind.TRANSIENT, where + ": cannot load librados (install librados2): " + e, e);
+        }
+        try {
+            r.confReadFile(conf);
+            if (url.keyring() != null) {
+                r.confSet("keyring", url.keyring());
+            }
+            if (url.key() != null) {
+                r.confSet("key", url.key());
+            }
+            r.confSet("client_mount_timeout", Integer.toString(url.connectTimeout()));
+            r.confSet("rados_mon_op_timeout", Integer.toString(url.opTimeout()));
+            r.confSet("rados_osd_op_timeout", Integer.toString(url.opTimeout()));
+        } catch (RadosException e) {
+            r.shutDown();
+            throw new StoreException(Kind.INVALID, where + ": bad Ceph configuration: " + errno(e.getReturnValue()));
+        }
+        try {
+            r.connect();
+        } catch (RadosException e) {
+            r.shutDown();
+            int rc = -Math.abs(e.getReturnValue());
+            String user = "client." + url.user();
+            throw switch (-rc) {
+                case 1, 13 -> new StoreException(Kind.PERMISSION,
+                        where + ": the Ceph cluster refused " + user + " (wrong key or no such user): " + errno(rc));
+                case 2, 95 -> new StoreException(Kind.PERMISSION,
+                        where + ": no key for " + user + " (no keyring, or the keyring lacks it): " + errno(rc));
+                case 110 -> new StoreException(Kind.TRANSIENT, where + ": cannot reach the Ceph monitors named in "
+                        + url.conf() + " within " + url.connectTimeout() + " s (cluster down?)");
+                default -> new StoreException(Kind.TRANSIENT, where + ": cannot connect to Ceph: " + errno(rc));
+            };
+        }
+        IoCTX c;
+        try {
+            c = r.ioCtxCreate(url.pool());
+        } catch (RadosException e) {
+            r.shutDown();
+            int rc = -Math.abs(e.getReturnValue());
+            if (rc == -ENOENT) {
+                throw new StoreException(Kind.NOT_FOUND, where + ": there is no pool '" + url.pool()
+                        + "' in the Ceph cluster (create it: ceph osd pool create " + url.pool() + ")");
+            }
+            throw map(rc, where + ": cannot open pool " + url.pool());
+        }
+        c.setNamespace(url.namespace());
+        RadosChunkStore s = new RadosChunkStore(url, r, c);
+        try {
+            // The root index: absent in a fresh namespace; EPERM if the user's caps do not cover the pool.
+            LongByReference size = new LongByReference();
+            LongByReference mtime = new LongByReference();
+            int rc = LIB.rados_stat(s.io, indexOid(""), size, mtime);
+            if (rc < 0 && rc != -ENOENT) {
+                throw map(rc, where + ": cannot read pool " + url.pool());
+            }
+        } catch (StoreException e) {
+            s.close();
+            throw e;
+        }
+        return s;
+    }
+
+    @Override
+    public String describe() {
+        return url.describe();
+    }
+
+    // ---- put, get, head, delete
+
+    @Override
+    public void put(String key, byte[] data, int off, int len) throws StoreException {
+        checkKey(key);
+        if (off < 0 || len < 0 || off + len > data.length) {
+            throw new StoreException(Kind.INVALID, "put " + key + ": bad range " + off + "+" + len);
+        }
+        Memory buf = new Memory(Math.max(len, 1));
+        try {
+            buf.write(0, data, off, len);
+            enter();
+            try {
+                int slash = key.lastIndexOf('/');
+                String dir = key.substring(0, slash + 1);
+                linkDirectory(dir);
+                omapSet(indexOid(dir), key.substring(slash + 1));
+                int rc = LIB.rados_write_full(io, key, buf, len);
+                if (rc < 0) {
+                    throw map(rc, "put " + key);
+                }
+            } finally {
+                leave();
+            }
+        } finally {
+            buf.close();
+        }
+    }
+
+    @Override
+    public byte[] get(String key, long offset, int length) throws StoreException {
+        checkKey(key);
+        if (offset < 0) {
+            throw new StoreException(Kind.INVALID, "get " + key + ": negative offset " + offset);
+        }
+        long wanted = length < 0 ? Long.MAX_VALUE : length;
+        long ask = Math.min(wanted, FIRST_READ);
+        enter();
+        try {
+            while (true) {
+                // One operation stats and reads: the two agree even while another client replaces the object.
+                Pointer op = LIB.rados_create_read_op();
+                Memory buf = new Memory(Math.max(ask, 1));
+                Memory out = new Memory(32); // size, mtime, bytes read, stat rval, read rval
+                out.clear();
+                try {
+                    LIB.rados_read_op_stat(op, out.share(0), out.share(8), out.share(24));
+                    LIB.rados_read_op_read(op, offset, ask, buf, out.share(16), out.share(28));
+                    int rc = LIB.rados_read_op_operate(op, io, key, 0);
+                    if (rc == 0) {
+                        rc = out.getInt(24) < 0 ? out.getInt(24) : Math.min(0, out.getInt(28));
+                    }
+                    if (rc < 0) {
+                        throw rc == -ENOENT ? new StoreException(Kind.NOT_FOUND, "get " + key + ": no such object")
+                                : map(rc, "get " + key);
+                    }
+                    long size = out.getLong(0);
+                    long n = offset >= size ? 0 : Math.min(wanted, size - offset);
+                    if (n > Integer.MAX_VALUE - 16) {
+                        throw new StoreException(Kind.INVALID, key + ": range too large for one read: " + n);
+                    }
+                    if (n > ask) {
+                        ask = n; // larger than the first guess: once more, whole
+                        continue;
+                    }
+                    long read = out.getLong(16);
+                    if (read < n) {
+                        throw new StoreException(Kind.TRANSIENT, "get " + key + ": short read " + read + " of " + n);
+                    }
+                    return buf.getByteArray(0, (int) n);
+                } finally {
+                    LIB.rados_release_read_op(op);
+                    buf.close();
+                    out.close();
+                }
+            }
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public ObjectInfo head(String key) throws StoreException {
+        checkKey(key);
+        enter();
+        try {
+            LongByReference size = new LongByReference();
+            LongByReference mtime = new LongByReference();
+            int rc = LIB.rados_stat(io, key, size, mtime);
+            if (rc == -ENOENT) {
+                throw new StoreException(Kind.NOT_FOUND, "head " + key + ": no such object");
+            }
+            if (rc < 0) {
+                throw map(rc, "head " + key);
+            }
+            return new ObjectInfo(key, size.getValue(), mtime.getValue() * 1000);
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public void delete(String key) throws StoreException {
+        checkKey(key);
+        enter();
+        try {
+            int rc = LIB.rados_remove(io, key);
+            if (rc < 0 && rc != -ENOENT) {
+                throw map(rc, "delete " + key);
+            }
+            int slash = key.lastIndexOf('/');
+            Pointer op = LIB.rados_create_write_op();
+            try {
+                LIB.rados_write_op_assert_exists(op); // never create an index object for a key never put
+                LIB.rados_write_op_omap_rm_keys(op, new String[] {key.substring(slash + 1)}, 1);
+                rc = LIB.rados_write_op_operate(op, io, indexOid(key.substring(0, slash + 1)), null, 0);
+            } finally {
+                LIB.rados_release_write_op(op);
+            }
+            if (rc < 0 && rc != -ENOENT) {
+                throw map(rc, "delete " + key + " (index entry)");
+            }
+        } finally {
+            leave();
+        }
+    }
+
+    // ---- the index
+
+    /** The index object of key directory {@code dir} ("" or ending in '/'): a name no key can have. */
+    private static String indexOid(String dir) {
+        return "/" + dir;
+    }
+
+    /** Makes {@code dir} ("a/b/") reachable from the root index: "/" holds "a/", "/a/" holds "b/". */
+    private void linkDirectory(String dir) throws StoreException {
+        if (dir.isEmpty() || linkedDirs.contains(dir)) {
+            return;
+        }
+        int start = 0;
+        for (int slash = dir.indexOf('/'); slash >= 0; slash = dir.indexOf('/', slash + 1)) {
+            String parent = dir.substring(0, start);
+            String child = dir.substring(0, slash + 1);
+            if (!linkedDirs.contains(child)) {
+                omapSet(indexOid(parent), dir.substring(start, slash + 1));
+                if (linkedDirs.size() > KNOWN_DIRS_MAX) {
+                    linkedDirs.clear();
+                }
+                linkedDirs.add(child);
+            }
+            start = slash + 1;
+        }
+    }
+
+    private void omapSet(String oid, String name) throws StoreException {
+        Pointer op = LIB.rados_create_write_op();
+        int rc;
+        try {
+            LIB.rados_write_op_omap_set(op, new String[] {name}, new String[] {""}, new long[] {0}, 1);
+            rc = LIB.rados_write_op_operate(op, io, oid, null, 0);
+        } finally {
+            LIB.rados_release_write_op(op);
+        }
+        if (rc < 0) {
+            throw map(rc, "index " + oid + name);
+        }
+    }
+
+    private record IndexBatch(List<String> names, boolean more) {
+    }
+
+    /** Up to {@code max} names of one index object after {@code after}, starting with {@code filter}, sorted. */
+    private IndexBatch indexBatch(String oid, String after, String filter, int max) throws StoreException {
+        Pointer op = LIB.rados_create_read_op();
+        Memory out = new Memory(8); // more flag (byte), rval (int at 4)
+        out.clear();
+        PointerByReference iter = new PointerByReference();
+        try {
+            LIB.rados_read_op_omap_get_vals2(op, after, filter, max, iter, out.share(0), out.share(4));
+            int rc = LIB.rados_read_op_operate(op, io, oid, 0);
+            if (rc == 0 && out.getInt(4) < 0) {
+                rc = out.getInt(4);
+            }
+            if (rc == -ENOENT) {
+                return new IndexBatch(List.of(), false);
+            }
+            if (rc < 0) {
+                throw map(rc, "list index " + oid);
+            }
+            List<String> names = new ArrayList<>();
+            Pointer it = iter.getValue();
+            if (it != null) {
+                try {
+                    PointerByReference k = new PointerByReference();
+                    PointerByReference v = new PointerByReference();
+                    LongByReference len = new LongByReference();
+                    while (LIB.rados_omap_get_next(it, k, v, len) == 0 && k.getValue() != null) {
+                        names.add(k.getValue().getString(0, StandardCharsets.UTF_8.name()));
+                    }
+                } finally {
+                    LIB.rados_omap_get_end(it);
+                }
+            }
+            return new IndexBatch(names, out.getByte(0) != 0);
+        } finally {
+            LIB.rados_release_read_op(op);
+            out.close();
+        }
+    }
+
+    // ---- listing
+
+    @Override
+    public ListPage list(String prefix, String startAfter, int limit) throws StoreException {
+        if (limit <= 0) {
+            throw new StoreException(Kind.INVALID, "limit must be positive");
+        }
+        enter();
+        try {
+            List<String> keys = new ArrayList<>();
+            int slash = prefix.lastIndexOf('/');
+            boolean more = collect(slash < 0 ? "" : prefix.substring(0, slash + 1), prefix, startAfter, limit, keys);
+            List<ObjectInfo> page = stat(keys);
+            return new ListPage(page, more ? keys.get(keys.size() - 1) : null);
+        } finally {
+            leave();
+        }
+    }
+
+    /**
+     * Adds to {@code page} the keys below index directory {@code dir} that start with {@code prefix} and sort
+     * after {@code after}, in key order, until it holds {@code limit}; true if it stopped with keys left. A
+     * subdirectory's entry ("b/") sorts among its siblings where its keys fall, so its keys are added in turn.
+     * (The starting {@code dir} is the prefix's, so every key below it is a candidate.)
+     */
+    private boolean collect(String dir, String prefix, String after, int limit, List<String> page)
+            throws StoreException {
+        // Index names that can match: those starting with the prefix's next segment (up to its '/').
+        String rest = prefix.length() > dir.length() ? prefix.substring(dir.length()) : "";
+        int s = rest.indexOf('/');
+        String filter = s < 0 ? rest : rest.substring(0, s + 1);
+        // Where to start: just before the cursor's entry in this directory (the entry "x/" of a cursor
+        // "x/y" comes after "x", and what it holds is filtered below).
+        String from = "";
+        if (after != null && after.startsWith(dir)) {
+            String a = after.substring(dir.length());
+            int t = a.indexOf('/');
+            from = t < 0 ? a : a.substring(0, t);
+        }
+        String oid = indexOid(dir);
+        while (true) {
+            IndexBatch b = indexBatch(oid, from, filter, Math.min(INDEX_BATCH, limit + 1));
+            for (String name : b.names()) {
+                String key = dir + name;
+                boolean isDir = name.endsWith("/");
+                boolean matches = key.startsWith(prefix) || isDir && prefix.startsWith(key);
+                boolean later = after == null || key.compareTo(after) > 0 || isDir && after.startsWith(key);
+                if (!matches || !later) {
+                    continue;
+                }
+                if (isDir) {
+                    if (collect(key, prefix, after, limit, page)) {
+                        return true;
+                    }
+                } else {
+                    if (page.size() == limit) {
+                        return true;
+                    }
+                    page.add(key);
+                }
+            }
+            if (!b.more() || b.names().isEmpty()) {
+                return false;
+            }
+            from = b.names().get(b.names().size() - 1);
+        }
+    }
+
+    /** Size and time of each key, {@link #STAT_WINDOW} stats in flight; keys with no object are left out. */
+    private List<ObjectInfo> stat(List<String> keys) throws StoreException {
+        List<ObjectInfo> out = new ArrayList<>(keys.size());
+        Pointer[] comps = new Pointer[STAT_WINDOW];
+        Memory res = new Memory(16L * STAT_WINDOW);
+        try {
+            for (int base = 0; base < keys.size(); base += STAT_WINDOW) {
+                int n = Math.min(STAT_WINDOW, keys.size() - base);
+                int issued = 0;
+                StoreException failure = null;
+                try {
+                    for (int i = 0; i < n; i++) {
+                        PointerByReference pc = new PointerByReference();
+                        int rc = LIB.rados_aio_create_completion(null, null, null, pc);
+                        if (rc < 0) {
+                            throw map(rc, "list: aio completion");
+                        }
+                        comps[i] = pc.getValue();
+                        issued++;
+                        rc = LIB.rados_aio_stat(io, keys.get(base + i), comps[i], res.share(16L * i),
+                                res.share(16L * i + 8));
+                        if (rc < 0) {
+                            LIB.rados_aio_release(comps[i]);
+                            issued--;
+                            throw map(rc, "stat " + keys.get(base + i));
+                        }
+                    }
+                } catch (StoreException e) {
+                    failure = e;
+                }
+                for (int i = 0; i < issued; i++) {
+                    LIB.rados_aio_wait_for_complete(comps[i]);
+                    int rc = LIB.rados_aio_get_return_value(comps[i]);
+                    LIB.rados_aio_release(comps[i]);
+                    String key = keys.get(base + i);
+                    if (rc == 0) {
+                        out.add(new ObjectInfo(key, res.getLong(16L * i), res.getLong(16L * i + 8) * 1000));
+                    } else if (rc != -ENOENT && failure == null) {
+                        failure = map(rc, "stat " + key);
+                    }
+                }
+                if (failure != null) {
+                    throw failure;
+                }
+            }
+        } finally {
+            res.close();
+        }
+        return out;
+    }
+
+    // ---- keys, errors, life cycle
+
+    private static void checkKey(String key) throws StoreException {
+        if (key.isEmpty() || key.startsWith("/") || key.endsWith("/") || key.indexOf('\0') >= 0) {
+            throw new StoreException(Kind.INVALID, "bad object key '" + key + "'");
+        }
+        for (String part : key.split("/", -1)) {
+            if (part.isEmpty() || part.equals(".") || part.equals("..")) {
+                throw new StoreException(Kind.INVALID, "bad object key '" + key + "'");
+            }
+        }
+        if (key.getBytes(StandardCharsets.UTF_8).length > 2048) {
+            throw new StoreException(Kind.INVALID, "object key longer than RADOS allows (2048 bytes): " + key);
+        }
+    }
+
+    /** Kind of a negative errno from librados. */
+    static StoreException map(int rc, String what) {
+        Kind kind = switch (-rc) {
+            case 2 -> Kind.NOT_FOUND; // ENOENT
+            case 1, 13 -> Kind.PERMISSION; // EPERM, EACCES
+            case 28, 122 -> Kind.FULL; // ENOSPC, EDQUOT
+            case 7, 22, 27, 34, 36 -> Kind.INVALID; // E2BIG, EINVAL, EFBIG, ERANGE, ENAMETOOLONG
+            default -> Kind.TRANSIENT; // ETIMEDOUT, EIO, ESHUTDOWN, ENOTCONN, EAGAIN, EBLOCKLISTED, …
+        };
+        return new StoreException(kind, what + ": " + errno(rc));
+    }
+
+    static String errno(int rc) {
+        int e = Math.abs(rc);
+        String name = switch (e) {
+            case 1 -> "EPERM";
+            case 2 -> "ENOENT";
+            case 5 -> "EIO";
+            case 7 -> "E2BIG";
+            case 11 -> "EAGAIN";
+            case 13 -> "EACCES";
+            case 22 -> "EINVAL";
+            case 27 -> "EFBIG";
+            case 28 -> "ENOSPC";
+            case 34 -> "ERANGE";
+            case 36 -> "ENAMETOOLONG";
+            case 95 -> "EOPNOTSUPP";
+            case 107 -> "ENOTCONN";
+            case 108 -> "ESHUTDOWN";
+            case 110 -> "ETIMEDOUT";
+            case 122 -> "EDQUOT";
+            default -> "errno";
+        };
+        return name + " (" + e + ")";
+    }
+
+    private void enter() throws StoreException {
+        lock.readLock().lock();
+        if (closed) {
+            lock.readLock().unlock();
+            throw new StoreException(Kind.TRANSIENT, "store " + describe() + " is closed");
+        }
+    }
+
+    private void leave() {
+        lock.readLock().unlock();
+    }
+
+    /** Waits for the operations under way (native memory they use must outlive them), then disconnects. */
+    @Override
+    public void close() {
+        lock.writeLock().lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            rados.ioCtxDestroy(ctx);
+            rados.shutDown();
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+}
