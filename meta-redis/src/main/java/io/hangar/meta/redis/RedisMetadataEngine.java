@@ -40,8 +40,6 @@ public final class RedisMetadataEngine implements MetadataEngine {
     /** Root directory mode at format: like JuiceFS, open to all; owners restrict it afterwards. */
     private static final int ROOT_MODE = 0777;
     private static final int MAX_SYMLINK = 4096;
-    private static final int MAX_XATTR_NAME = 255;
-    private static final int MAX_XATTR_VALUE = 65536;
     /** Stale sessions ended per script call: bounds how long one cleanup blocks the server. */
     private static final int SESSION_CLEAN_BATCH = 64;
     /** Key schema version in the settings: 2 added the per-file chunk index and the slice index. */
@@ -177,14 +175,17 @@ public final class RedisMetadataEngine implements MetadataEngine {
 
     @Override
     public void unlink(long parent, String name) throws FsException {
-        checkName(name, false);
+        checkName(name, true);
+        if (isDots(name)) {
+            throw new FsException(Errno.EISDIR, "cannot unlink " + name);
+        }
         eval(LuaScript.UNLINK, parent, name);
     }
 
     @Override
     public void rmdir(long parent, String name) throws FsException {
         checkName(name, true);
-        if (name.equals(".") || name.equals("..")) {
+        if (isDots(name)) {
             if (parent == ROOT) {
                 throw new FsException(Errno.EBUSY, "cannot remove the root directory");
             }
@@ -196,11 +197,19 @@ public final class RedisMetadataEngine implements MetadataEngine {
     @Override
     public void rename(long srcParent, String srcName, long dstParent, String dstName, int flags)
             throws FsException {
-        checkName(srcName, false);
-        checkName(dstName, false);
+        // The order of renameat2(2): the flags first, then the names ("." and ".." are never renamed).
         if ((flags & ~(RenameFlags.NOREPLACE | RenameFlags.EXCHANGE)) != 0
                 || flags == (RenameFlags.NOREPLACE | RenameFlags.EXCHANGE)) {
             throw new FsException(Errno.EINVAL, "bad rename flags " + flags);
+        }
+        checkName(srcName, true);
+        checkName(dstName, true);
+        if (isDots(srcName)) {
+            throw new FsException(Errno.EBUSY, "cannot rename '" + srcName + "'");
+        }
+        if (isDots(dstName)) {
+            throw new FsException((flags & RenameFlags.NOREPLACE) != 0 ? Errno.EEXIST : Errno.EBUSY,
+                    "cannot rename onto '" + dstName + "'");
         }
         eval(LuaScript.RENAME, srcParent, srcName, dstParent, dstName, flags);
     }
@@ -208,7 +217,8 @@ public final class RedisMetadataEngine implements MetadataEngine {
     @Override
     public Entry link(long inode, long newParent, String newName) throws FsException {
         checkName(newName, false);
-        return new Entry(newParent, newName, Codec.attr(inode, (List<?>) eval(LuaScript.LINK, inode, newParent, newName)));
+        return new Entry(newParent, newName, Codec.attr(inode,
+                (List<?>) eval(LuaScript.LINK, inode, newParent, newName, MAX_LINKS)));
     }
 
     @Override
@@ -290,13 +300,17 @@ public final class RedisMetadataEngine implements MetadataEngine {
 
     @Override
     public void setxattr(long inode, String name, byte[] value, int flags) throws FsException {
-        checkXattrName(name);
-        if (value == null || value.length > MAX_XATTR_VALUE) {
-            throw new FsException(Errno.ERANGE, "xattr value larger than " + MAX_XATTR_VALUE + " bytes");
-        }
+        // The order of setxattr(2): flags, name, value.
         if ((flags & ~(XattrFlags.CREATE | XattrFlags.REPLACE)) != 0
                 || flags == (XattrFlags.CREATE | XattrFlags.REPLACE)) {
             throw new FsException(Errno.EINVAL, "bad setxattr flags " + flags);
+        }
+        checkXattrName(name);
+        if (value == null) {
+            throw new FsException(Errno.EINVAL, "no xattr value");
+        }
+        if (value.length > MAX_XATTR_VALUE) {
+            throw new FsException(Errno.E2BIG, "xattr value larger than " + MAX_XATTR_VALUE + " bytes");
         }
         eval(LuaScript.SETXATTR, inode, name, value, flags);
     }
@@ -524,14 +538,19 @@ public final class RedisMetadataEngine implements MetadataEngine {
         if (bytes(name).length > MAX_NAME) {
             throw new FsException(Errno.ENAMETOOLONG, "name longer than " + MAX_NAME + " bytes");
         }
-        if (!dotsAllowed && (name.equals(".") || name.equals(".."))) {
+        if (!dotsAllowed && isDots(name)) {
             throw new FsException(Errno.EEXIST, "'" + name + "' always exists");
         }
     }
 
+    private static boolean isDots(String name) {
+        return name.equals(".") || name.equals("..");
+    }
+
+    /** As Linux: an empty name and one longer than {@link #MAX_XATTR_NAME} bytes are both ERANGE. */
     private static void checkXattrName(String name) throws FsException {
         if (name == null || name.isEmpty()) {
-            throw new FsException(Errno.EINVAL, "empty xattr name");
+            throw new FsException(Errno.ERANGE, "empty xattr name");
         }
         if (bytes(name).length > MAX_XATTR_NAME) {
             throw new FsException(Errno.ERANGE, "xattr name longer than " + MAX_XATTR_NAME + " bytes");

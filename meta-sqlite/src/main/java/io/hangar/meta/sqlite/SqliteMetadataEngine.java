@@ -48,8 +48,6 @@ public final class SqliteMetadataEngine implements MetadataEngine {
     /** Root directory mode at format: like JuiceFS, open to all; owners restrict it afterwards. */
     private static final int ROOT_MODE = 0777;
     private static final int MAX_SYMLINK = 4096;
-    private static final int MAX_XATTR_NAME = 255;
-    private static final int MAX_XATTR_VALUE = 65536;
     /** Stale sessions ended per transaction: bounds how long one cleanup holds the write lock. */
     private static final int SESSION_CLEAN_BATCH = 64;
 
@@ -315,14 +313,19 @@ public final class SqliteMetadataEngine implements MetadataEngine {
     @Override
     public void rename(long srcParent, String srcName, long dstParent, String dstName, int flags)
             throws FsException {
-        checkName(srcName);
-        checkName(dstName);
-        if (isDots(srcName) || isDots(dstName)) {
-            throw new FsException(Errno.EBUSY, "cannot rename . or ..");
-        }
+        // The order of renameat2(2): the flags first, then the names ("." and ".." are never renamed).
         if ((flags & ~(RenameFlags.NOREPLACE | RenameFlags.EXCHANGE)) != 0
                 || flags == (RenameFlags.NOREPLACE | RenameFlags.EXCHANGE)) {
             throw new FsException(Errno.EINVAL, "bad rename flags " + flags);
+        }
+        checkName(srcName);
+        checkName(dstName);
+        if (isDots(srcName)) {
+            throw new FsException(Errno.EBUSY, "cannot rename '" + srcName + "'");
+        }
+        if (isDots(dstName)) {
+            throw new FsException((flags & RenameFlags.NOREPLACE) != 0 ? Errno.EEXIST : Errno.EBUSY,
+                    "cannot rename onto '" + dstName + "'");
         }
         write(t -> {
             t.dir(srcParent);
@@ -435,6 +438,9 @@ public final class SqliteMetadataEngine implements MetadataEngine {
             if (a.nlink() == 0) {
                 throw new FsException(Errno.ENOENT, "inode " + inode + " was unlinked");
             }
+            if (a.nlink() >= MAX_LINKS) {
+                throw new FsException(Errno.EMLINK, "inode " + inode + " has " + a.nlink() + " names already");
+            }
             // Several names, no single parent: reported as 0, like JuiceFS.
             t.c.update("UPDATE nodes SET nlink = nlink + 1, parent = 0, ctime = ? WHERE inode = ?", t.now, inode);
             t.insertEdge(newParent, newName, inode, a.type());
@@ -495,13 +501,17 @@ public final class SqliteMetadataEngine implements MetadataEngine {
 
     @Override
     public void setxattr(long inode, String name, byte[] value, int flags) throws FsException {
-        checkXattrName(name);
-        if (value == null || value.length > MAX_XATTR_VALUE) {
-            throw new FsException(Errno.ERANGE, "xattr value larger than " + MAX_XATTR_VALUE + " bytes");
-        }
+        // The order of setxattr(2): flags, name, value.
         if ((flags & ~(XattrFlags.CREATE | XattrFlags.REPLACE)) != 0
                 || flags == (XattrFlags.CREATE | XattrFlags.REPLACE)) {
             throw new FsException(Errno.EINVAL, "bad setxattr flags " + flags);
+        }
+        checkXattrName(name);
+        if (value == null) {
+            throw new FsException(Errno.EINVAL, "no xattr value");
+        }
+        if (value.length > MAX_XATTR_VALUE) {
+            throw new FsException(Errno.E2BIG, "xattr value larger than " + MAX_XATTR_VALUE + " bytes");
         }
         write(t -> {
             t.node(inode);
@@ -617,7 +627,11 @@ public final class SqliteMetadataEngine implements MetadataEngine {
             checkSlice(f, chunkIndex, s);
         }
         return write(t -> {
-            t.regularFile(inode);
+            Attr a = t.regularFile(inode);
+            if ((long) chunkIndex * f.chunkSize() >= a.length()) {
+                // Past the end of the file there is nothing to compact (records there would show if it grew).
+                return false;
+            }
             List<Slice> current = t.chunk(inode, chunkIndex);
             if (current.size() < expected.size() || !current.subList(0, expected.size()).equals(expected)) {
                 return false;
@@ -885,9 +899,10 @@ public final class SqliteMetadataEngine implements MetadataEngine {
         return name.equals(".") || name.equals("..");
     }
 
+    /** As Linux: an empty name and one longer than {@link #MAX_XATTR_NAME} bytes are both ERANGE. */
     private static void checkXattrName(String name) throws FsException {
         if (name == null || name.isEmpty()) {
-            throw new FsException(Errno.EINVAL, "empty xattr name");
+            throw new FsException(Errno.ERANGE, "empty xattr name");
         }
         if (name.getBytes(StandardCharsets.UTF_8).length > MAX_XATTR_NAME) {
             throw new FsException(Errno.ERANGE, "xattr name longer than " + MAX_XATTR_NAME + " bytes");

@@ -36,6 +36,14 @@ import org.osgi.annotation.versioning.ConsumerType;
  * <li>A file is at most {@link #MAX_FILE_SIZE} bytes long: {@link #truncate} and {@link #writeSlice} beyond it
  * fail with EFBIG and change nothing. Work per call is bounded by the data a file holds, never by its
  * length: a sparse file of {@code MAX_FILE_SIZE} bytes costs what its stored chunks cost.</li>
+ * <li>A non-directory has at most {@link #MAX_LINKS} names: {@link #link} beyond fails with EMLINK, as on
+ * ext4. A directory's subdirectories are not limited.</li>
+ * <li>"." and ".." follow Linux: {@code unlink} EISDIR; {@code mknod}, {@code link} and {@code clone} to them
+ * EEXIST; {@code rmdir} EINVAL for ".", ENOTEMPTY for ".." (EBUSY for the root); {@code rename} EBUSY for
+ * either name, except EEXIST for the destination with {@code NOREPLACE}.</li>
+ * <li>Extended attributes follow Linux setxattr(2): a name that is empty or longer than
+ * {@link #MAX_XATTR_NAME} bytes fails with ERANGE (also for get and remove), a value longer than
+ * {@link #MAX_XATTR_VALUE} bytes with E2BIG; unknown flags, or CREATE with REPLACE, EINVAL.</li>
  * <li>Opens are counted per session: two {@link #open} calls need two {@link #release} calls.</li>
  * <li>{@link #newSliceIds} returns ids that increase across every client of the backend.</li>
  * <li>{@link #close} is idempotent.</li>
@@ -50,6 +58,12 @@ public interface MetadataEngine extends AutoCloseable {
      * doubles, as Lua does) represents every offset exactly, and chunk indexes fit an {@code int}.
      */
     long MAX_FILE_SIZE = 1L << 50;
+    /** The most names a non-directory may have (ext4's {@code EXT4_LINK_MAX}); more fail with EMLINK. */
+    int MAX_LINKS = 65000;
+    /** The longest extended attribute name in UTF-8 bytes (Linux {@code XATTR_NAME_MAX}). */
+    int MAX_XATTR_NAME = 255;
+    /** The largest extended attribute value in bytes (Linux {@code XATTR_SIZE_MAX}). */
+    int MAX_XATTR_VALUE = 65536;
 
     // ---- volume ----
 
@@ -81,7 +95,7 @@ public interface MetadataEngine extends AutoCloseable {
             throws FsException;
 
     /**
-     * Removes a non-directory name. When the inode's last link goes while a session has it open, its data
+     * Removes a non-directory name (EISDIR for a directory, "." or ".."). When the inode's last link goes while a session has it open, its data
      * stays until the last {@link #release}; otherwise its slices are released at once.
      */
     void unlink(long parent, String name) throws FsException;
@@ -92,11 +106,18 @@ public interface MetadataEngine extends AutoCloseable {
     /**
      * Renames with the semantics of renameat2(2): replaces an existing destination of compatible type
      * (EISDIR, ENOTDIR, ENOTEMPTY otherwise), {@code RenameFlags.NOREPLACE} and {@code RenameFlags.EXCHANGE}.
-     * Moving a directory below itself fails with EINVAL.
+     * Moving a directory below itself fails with EINVAL, and so does an exchange in which either directory
+     * would end up below itself (one is an ancestor of the other). Unknown flags, or NOREPLACE with EXCHANGE:
+     * EINVAL before anything else. "." or ".." as either name: EBUSY (EEXIST for the destination with
+     * NOREPLACE). A replaced destination loses one link: its other names, attributes and xattrs stay; with
+     * its last name it goes whole (after the last release if it is open).
      */
     void rename(long srcParent, String srcName, long dstParent, String dstName, int flags) throws FsException;
 
-    /** Adds a hard link: EPERM for directories. Returns the new entry with the raised link count. */
+    /**
+     * Adds a hard link: EPERM for directories, ENOENT for a file unlinked while open, EMLINK once the inode
+     * has {@link #MAX_LINKS} names. Returns the new entry with the raised link count.
+     */
     Entry link(long inode, long newParent, String newName) throws FsException;
 
     String readlink(long inode) throws FsException;
@@ -112,7 +133,10 @@ public interface MetadataEngine extends AutoCloseable {
     /** ENODATA if the attribute does not exist. */
     byte[] getxattr(long inode, String name) throws FsException;
 
-    /** {@code flags}: {@code XattrFlags.CREATE} (EEXIST) or {@code XattrFlags.REPLACE} (ENODATA). */
+    /**
+     * {@code flags}: {@code XattrFlags.CREATE} (EEXIST) or {@code XattrFlags.REPLACE} (ENODATA). The limits of
+     * names and values are in the class comment (ERANGE, E2BIG).
+     */
     void setxattr(long inode, String name, byte[] value, int flags) throws FsException;
 
     List<String> listxattr(long inode) throws FsException;
@@ -145,7 +169,9 @@ public interface MetadataEngine extends AutoCloseable {
     /**
      * Replaces the first {@code expected.size()} records of a chunk by {@code replacement} if they are still
      * exactly {@code expected} (records appended since are kept on top). Returns false and changes nothing
-     * otherwise. The replaced records give up their references; the replacement takes new ones.
+     * otherwise, and for a chunk that starts at or past the end of the file (records there would show if the
+     * file grew). The replaced records give up their references; the replacement takes new ones. EISDIR for a
+     * directory, EINVAL for other non-files.
      */
     boolean compactChunk(long inode, int chunkIndex, List<Slice> expected, List<Slice> replacement)
             throws FsException;
