@@ -9,9 +9,13 @@ import io.hangar.spi.meta.MetadataEngine;
 import io.hangar.spi.meta.Slice;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,7 +31,9 @@ import redis.clients.jedis.resps.Tuple;
  * check walks the keys with SCAN; whatever it counts (names per inode, records per slice) it counts in
  * passes over a partition of the inode and slice numbers, so the JVM holds at most {@link #PER_PASS}
  * entries however large the volume. Every command reads a bounded page, so the server is never blocked.
- * The keys are read while clients may write: run it on a quiet volume.
+ * Sorted sets are paged by value (lexicographic or by score), never by offset, so that a repair removing a
+ * member while they are walked makes the walk skip nothing. The keys are read while clients may write: run
+ * it on a quiet volume.
  */
 final class RedisCheck {
     private static final int PAGE = 1000;
@@ -99,7 +105,11 @@ final class RedisCheck {
 
     private long counter(String name) throws FsException {
         String v = backend.call(j -> j.get(k(name)));
-        return v == null ? 0 : Long.parseLong(v);
+        try {
+            return v == null ? 0 : Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw Codec.corrupt("counter " + name + " is '" + v + "'");
+        }
     }
 
     private interface KeyVisitor {
@@ -125,6 +135,23 @@ final class RedisCheck {
         long count;
         long lastDir;
         long subdirs;
+        /** Names per directory, kept once there are two (what {@code p<ino>} must hold). */
+        Map<Long, Long> perDir;
+
+        void add(long dir) {
+            count++;
+            if (count == 2) {
+                perDir = new TreeMap<>();
+                perDir.put(lastDir, 1L);
+            }
+            if (perDir != null) {
+                perDir.merge(dir, 1L, Long::sum);
+            }
+            lastDir = dir;
+        }
+    }
+
+    private record Member(String name, String type, long child, byte[] raw) {
     }
 
     private final class Pass {
@@ -157,93 +184,118 @@ final class RedisCheck {
             }
         }
 
-        /** Entries of one directory, a page of members at a time. */
+        /**
+         * Entries of one directory, a page of members at a time. A page starts past every member of the last
+         * name seen (as readdir's cursor does), so an entry whose type a repair rewrote is not seen twice.
+         */
         void countEntries(long dir) throws FsException {
             byte[] dk = bytes(k("d" + dir));
-            for (long start = 0;; start += PAGE) {
-                long from = start;
-                List<byte[]> page = backend.call(j -> j.zrange(dk, from, from + PAGE - 1));
-                List<String[]> entries = new ArrayList<>();
-                for (byte[] member : page) {
-                    int z = Codec.nameEnd(member);
-                    String name = new String(member, 0, z, StandardCharsets.UTF_8);
-                    String type = String.valueOf((char) member[z + 1]);
-                    long child = Long.parseLong(new String(member, z + 2, member.length - z - 2, StandardCharsets.US_ASCII));
-                    if (mine(child)) {
-                        entries.add(new String[] {name, type, Long.toString(child), new String(member, StandardCharsets.ISO_8859_1)});
-                    }
-                    if (mine(dir) && type.equals("d")) {
-                        names(dir).subdirs++;
+            byte[] min = bytes("-");
+            while (true) {
+                byte[] from = min;
+                List<byte[]> page = backend.call(j -> j.zrangeByLex(dk, from, bytes("+"), 0, PAGE));
+                List<Member> entries = new ArrayList<>();
+                for (byte[] raw : page) {
+                    int z = Codec.nameEnd(raw);
+                    String name = new String(raw, 0, z, StandardCharsets.UTF_8);
+                    String type = String.valueOf((char) raw[z + 1]);
+                    long child = Long.parseLong(new String(raw, z + 2, raw.length - z - 2, StandardCharsets.US_ASCII));
+                    if (mine(child) || mine(dir)) {
+                        entries.add(new Member(name, type, child, raw));
                     }
                 }
-                List<String> types = backend.call(j -> {
-                    try (AbstractPipeline p = j.pipelined()) {
-                        List<Response<String>> rs = new ArrayList<>();
-                        for (String[] e : entries) {
-                            rs.add(p.hget(k("i" + e[2]), "t"));
-                        }
-                        p.sync();
-                        List<String> out = new ArrayList<>();
-                        for (Response<String> r : rs) {
-                            out.add(r.get());
-                        }
-                        return out;
-                    }
-                });
+                List<String> types = types(entries);
                 for (int i = 0; i < entries.size(); i++) {
-                    String[] e = entries.get(i);
-                    long child = Long.parseLong(e[2]);
-                    String where = "entry " + dir + "/" + e[0];
-                    byte[] member = e[3].getBytes(StandardCharsets.ISO_8859_1);
+                    Member e = entries.get(i);
                     String actual = types.get(i);
-                    if (actual == null) {
-                        found(Kind.DANGLING_ENTRY, where + " names missing inode " + child, j -> {
-                            j.zrem(dk, member);
-                            if (e[1].equals("d")) {
-                                j.hincrBy(k("i" + dir), "n", -1);
-                            }
-                        });
-                        if (mine(dir) && e[1].equals("d")) {
-                            names(dir).subdirs--;
-                        }
+                    // A directory's link count follows what its entries really are: the inodes' types.
+                    if (mine(dir) && "d".equals(actual)) {
+                        names(dir).subdirs++;
+                    }
+                    if (!mine(e.child())) {
                         continue;
                     }
-                    if (!actual.equals(e[1])) {
-                        found(Kind.ENTRY_TYPE, where + " says type " + e[1] + ", inode " + child + " is " + actual,
-                                j -> {
-                                    j.zrem(dk, member);
-                                    j.zadd(k("d" + dir), 0, e[0] + "\0" + actual + child);
+                    String where = "entry " + dir + "/" + e.name();
+                    if (actual == null) {
+                        found(Kind.DANGLING_ENTRY, where + " names missing inode " + e.child(), j -> j.zrem(dk, e.raw()));
+                        continue;
+                    }
+                    if (!actual.equals(e.type())) {
+                        found(Kind.ENTRY_TYPE, where + " says type " + e.type() + ", inode " + e.child() + " is "
+                                + actual, j -> {
+                                    j.zrem(dk, e.raw());
+                                    j.zadd(k("d" + dir), 0, e.name() + "\0" + actual + e.child());
                                 });
                     }
-                    Names n = names(child);
-                    n.count++;
-                    n.lastDir = dir;
+                    names(e.child()).add(dir);
                 }
                 if (page.size() < PAGE) {
                     return;
                 }
+                byte[] last = page.get(page.size() - 1);
+                byte[] name = Arrays.copyOf(last, Codec.nameEnd(last));
+                min = new byte[name.length + 2];
+                min[0] = '(';
+                System.arraycopy(name, 0, min, 1, name.length);
+                min[min.length - 1] = 1;
             }
+        }
+
+        /** The type field of each entry's inode (null where the inode is missing), in one pipeline. */
+        List<String> types(List<Member> entries) throws FsException {
+            return backend.call(j -> {
+                try (AbstractPipeline p = j.pipelined()) {
+                    List<Response<String>> rs = new ArrayList<>();
+                    for (Member e : entries) {
+                        rs.add(p.hget(k("i" + e.child()), "t"));
+                    }
+                    p.sync();
+                    List<String> out = new ArrayList<>();
+                    for (Response<String> r : rs) {
+                        out.add(r.get());
+                    }
+                    return out;
+                }
+            });
         }
 
         void countRecords(long ino, int idx) throws FsException {
             byte[] key = bytes(k("c" + ino + "_" + idx));
             List<byte[]> recs = backend.call(j -> j.lrange(key, 0, -1));
+            String where = "chunk " + idx + " of inode " + ino;
             for (byte[] rec : recs) {
+                if (rec.length != Codec.SLICE_BYTES) {
+                    if (pass == 0) {
+                        found(Kind.BAD_RECORD, where + " holds a record of " + rec.length + " bytes", null);
+                    }
+                    continue;
+                }
                 Slice s = Codec.slice(rec);
                 if (pass == 0 && (s.pos() < 0 || s.len() <= 0 || s.off() < 0 || s.size() <= 0
                         || (long) s.pos() + s.len() > chunkSize || (long) s.off() + s.len() > s.size())) {
-                    found(Kind.BAD_RECORD, "chunk " + idx + " of inode " + ino + " holds impossible record " + s, null);
+                    found(Kind.BAD_RECORD, where + " holds impossible record " + s, null);
                 }
                 if (!s.isHole() && mine(s.id())) {
                     records.computeIfAbsent(s.id() + "_" + s.size(), x -> new long[1])[0]++;
                 }
             }
-            if (pass == 0 && !recs.isEmpty()) {
-                Double score = backend.call(j -> j.zscore(k("C" + ino), Integer.toString(idx)));
-                if (score == null) {
-                    found(Kind.SLICE_INDEX, "chunk " + idx + " of inode " + ino + " is missing from its chunk index",
-                            j -> j.zadd(k("C" + ino), idx, Integer.toString(idx)));
-                }
+            if (pass != 0 || recs.isEmpty()) {
+                return;
+            }
+            List<String> a = backend.call(j -> j.hmget(k("i" + ino), "t", "l"));
+            if (!"f".equals(a.get(0))) {
+                // Of no file: its chunk index is moot.
+                found(Kind.BAD_RECORD, where + " belongs to " + (a.get(0) == null ? "no inode" : "an inode of type "
+                        + a.get(0)), null);
+                return;
+            }
+            if ((long) idx * chunkSize >= number(ino, "l", a.get(1))) {
+                found(Kind.BAD_RECORD, where + " lies past the file's length " + a.get(1), null);
+            }
+            Double score = backend.call(j -> j.zscore(k("C" + ino), Integer.toString(idx)));
+            if (score == null) {
+                found(Kind.SLICE_INDEX, where + " is missing from its chunk index",
+                        j -> j.zadd(k("C" + ino), idx, Integer.toString(idx)));
             }
         }
 
@@ -262,10 +314,10 @@ final class RedisCheck {
             }
             inodes++;
             String t = a.get(0);
-            long nlink = Long.parseLong(a.get(1));
-            long parent = Long.parseLong(a.get(3));
+            long nlink = number(ino, "n", a.get(1));
+            long parent = number(ino, "p", a.get(3));
             if (t.equals("f")) {
-                space += (Long.parseLong(a.get(2)) + 4095) / 4096 * 4096;
+                space += (number(ino, "l", a.get(2)) + 4095) / 4096 * 4096;
             }
             Names n = names.getOrDefault(ino, new Names());
             String what = "inode " + ino;
@@ -288,18 +340,47 @@ final class RedisCheck {
                 if (!parked) {
                     found(Kind.ORPHAN_INODE, what + " (type " + t + ") has no name and is not open after its last unlink",
                             null);
-                } else if (nlink != 0) {
+                    return;
+                }
+                if (!backend.call(j -> j.hexists(k("opens"), Long.toString(ino)))) {
+                    found(Kind.ORPHAN_INODE, what + " was unlinked while open, but no session holds it open", null);
+                }
+                if (nlink != 0) {
                     linkCount(what + " (unlinked, open)", ino, nlink, 0);
                 }
                 return;
             }
             linkCount(what, ino, nlink, n.count);
-            if (n.count == 1 && parent != n.lastDir) {
-                parent(what, ino, parent, n.lastDir);
+            // One name: the parent is its directory. Several: 0, and p<ino> counts the names per directory.
+            long expected = n.count == 1 ? n.lastDir : 0;
+            if (parent != expected) {
+                parent(what, ino, parent, expected);
             }
+            parentIndex(what, ino, n);
             if (parked) {
                 found(Kind.ORPHAN_INODE, what + " has names but is listed as deleted",
                         j -> j.zrem(k("delFiles"), Long.toString(ino)));
+            }
+        }
+
+        /** {@code p<ino>} holds the names per directory of a file with several names, and does not exist otherwise. */
+        void parentIndex(String what, long ino, Names n) throws FsException {
+            Map<String, String> raw = backend.call(j -> j.hgetAll(k("p" + ino)));
+            Map<Long, Long> actual = new TreeMap<>();
+            try {
+                raw.forEach((d, c) -> actual.put(Long.parseLong(d), Long.parseLong(c)));
+            } catch (NumberFormatException e) {
+                throw Codec.corrupt("parent index of inode " + ino + ": " + raw);
+            }
+            Map<Long, Long> expected = n.perDir == null ? Map.of() : n.perDir;
+            if (!actual.equals(expected)) {
+                found(Kind.PARENT, what + " has names per directory " + expected + ", its parent index says " + actual,
+                        j -> {
+                            j.del(k("p" + ino));
+                            for (Map.Entry<Long, Long> e : expected.entrySet()) {
+                                j.hset(k("p" + ino), Long.toString(e.getKey()), Long.toString(e.getValue()));
+                            }
+                        });
             }
         }
 
@@ -311,12 +392,16 @@ final class RedisCheck {
         }
 
         void parent(String what, long ino, long parent, long expected) throws FsException {
-            found(Kind.PARENT, what + " names parent " + parent + ", its entry is in " + expected,
-                    j -> j.hset(k("i" + ino), "p", Long.toString(expected)));
+            found(Kind.PARENT, what + " names parent " + parent + ", " + (expected == 0 ? "it has several names"
+                    : "its entry is in " + expected), j -> j.hset(k("i" + ino), "p", Long.toString(expected)));
         }
 
-        /** sliceRef and delSlices against the records counted, and both against the slice index. */
+        /**
+         * sliceRef and delSlices against the records counted, and both against the slice index. A slice is
+         * referenced (sliceRef) or queued (delSlices), never both; the slice index holds exactly those.
+         */
         void checkReferences() throws FsException {
+            Set<String> referenced = new HashSet<>();
             ScanParams params = new ScanParams().count(PAGE);
             String cursor = ScanParams.SCAN_POINTER_START;
             do {
@@ -325,11 +410,11 @@ final class RedisCheck {
                 for (Map.Entry<String, String> e : r.getResult()) {
                     String f = e.getKey();
                     long id = Codec.sliceRef(f).id();
-                    if (!mine(id)) {
+                    if (!mine(id) || !referenced.add(f)) {
                         continue;
                     }
-                    long refs = Long.parseLong(e.getValue());
-                    long[] n = records.remove(f);
+                    long refs = number("the reference count of slice " + f, e.getValue());
+                    long[] n = records.get(f);
                     long held = n == null ? 0 : n[0];
                     if (held != refs) {
                         found(Kind.REFERENCE_COUNT, "slice " + f + " counts " + refs + " references, " + held
@@ -346,31 +431,47 @@ final class RedisCheck {
                 }
                 cursor = r.getCursor();
             } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
-            for (long start = 0;; start += PAGE) {
-                long from = start;
-                List<String> page = backend.call(j -> j.zrange(k("delSlices"), from, from + PAGE - 1));
+            Set<String> queued = new HashSet<>();
+            // Every member of delSlices has score 0: page by member.
+            String min = "-";
+            while (true) {
+                String from = min;
+                List<String> page = backend.call(j -> j.zrangeByLex(k("delSlices"), from, "+", 0, PAGE));
                 for (String f : page) {
                     long id = Codec.sliceRef(f).id();
                     if (!mine(id)) {
                         continue;
                     }
-                    long[] n = records.remove(f);
+                    queued.add(f);
+                    long[] n = records.get(f);
                     if (n != null) {
                         long held = n[0];
+                        // Queued while records name it: take it back before gc deletes its blocks.
                         found(Kind.REFERENCE_COUNT, "slice " + f + " is queued for deletion but " + held
                                 + " records name it", j -> {
                                     j.zrem(k("delSlices"), f);
                                     j.hset(k("sliceRef"), f, Long.toString(held));
                                 });
+                    } else if (referenced.contains(f)) {
+                        // No record names it (reported above, and that repair queues it): drop the reference.
+                        continue;
                     }
-                    indexed(id, f);
+                    if (!referenced.contains(f)) {
+                        indexed(id, f);
+                    }
                 }
                 if (page.size() < PAGE) {
                     break;
                 }
+                min = "(" + page.get(page.size() - 1);
             }
+            Set<String> unaccounted = new HashSet<>();
             for (Map.Entry<String, long[]> e : records.entrySet()) {
                 String f = e.getKey();
+                if (referenced.contains(f) || queued.contains(f)) {
+                    continue;
+                }
+                unaccounted.add(f);
                 long held = e.getValue()[0];
                 long id = Codec.sliceRef(f).id();
                 found(Kind.SLICE_INDEX, "slice " + f + " is named by " + held + " records but not counted", j -> {
@@ -378,25 +479,28 @@ final class RedisCheck {
                     j.zadd(k("slices"), id, f);
                 });
             }
-            // Strays in the index: members neither referenced nor queued.
-            for (long start = 0;; start += PAGE) {
-                long from = start;
-                List<Tuple> page = backend.call(j -> j.zrangeWithScores(k("slices"), from, from + PAGE - 1));
+            // Strays in the index: members neither referenced, queued nor named by records (reported above).
+            double after = Double.NEGATIVE_INFINITY;
+            while (true) {
+                String from = after == Double.NEGATIVE_INFINITY ? "-inf" : "(" + (long) after;
+                List<Tuple> page = backend.call(j -> j.zrangeByScoreWithScores(k("slices"), from, "+inf", 0, PAGE));
                 for (Tuple t : page) {
                     String f = t.getElement();
                     long id = (long) t.getScore();
-                    if (!mine(id)) {
+                    if (!mine(id) || referenced.contains(f) || queued.contains(f) || unaccounted.contains(f)) {
                         continue;
                     }
-                    boolean live = backend.call(j -> j.hexists(k("sliceRef"), f) || j.zscore(k("delSlices"), f) != null);
-                    if (!live) {
-                        found(Kind.SLICE_INDEX, "slice index names " + f + ", which is neither referenced nor queued",
-                                j -> j.zrem(k("slices"), f));
-                    }
+                    found(Kind.SLICE_INDEX, "slice index names " + f + ", which is neither referenced nor queued",
+                            j -> j.zrem(k("slices"), f));
                 }
                 if (page.size() < PAGE) {
                     break;
                 }
+                double last = page.get(page.size() - 1).getScore();
+                if (last == after) {
+                    break;
+                }
+                after = last;
             }
         }
 
@@ -405,6 +509,19 @@ final class RedisCheck {
                 found(Kind.SLICE_INDEX, "slice " + f + " is missing from the slice index",
                         j -> j.zadd(k("slices"), id, f));
             }
+        }
+    }
+
+    /** A numeric field of an inode hash; a missing or broken one is corrupt metadata. */
+    private static long number(long ino, String field, String value) throws FsException {
+        return number("field " + field + " of inode " + ino, value);
+    }
+
+    private static long number(String what, String value) throws FsException {
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw Codec.corrupt(what + " is '" + value + "'");
         }
     }
 }

@@ -13,8 +13,10 @@ import io.hangar.spi.meta.Slice;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -148,7 +150,14 @@ final class SqliteCheck {
                     if (!parked) {
                         found(Kind.ORPHAN_INODE, what + " (" + Txn.type(n.type()) + ", " + n.length()
                                 + " bytes) has no name and is not open after its last unlink", null);
-                    } else if (n.nlink() != 0) {
+                        continue;
+                    }
+                    if (!c.exists("SELECT 1 FROM open_files WHERE inode = ? LIMIT 1", n.inode())) {
+                        // Nothing will ever release it: reclaiming is a decision for the operator.
+                        found(Kind.ORPHAN_INODE, what + " was unlinked while open, but no session holds it open",
+                                null);
+                    }
+                    if (n.nlink() != 0) {
                         linkCount(what + " (unlinked, open)", n, 0);
                     }
                 } else {
@@ -191,7 +200,8 @@ final class SqliteCheck {
         }
     }
 
-    private record ChunkRow(long inode, int idx, byte[] slices) {
+    /** A chunk with its inode's type and length (null type: no such inode). */
+    private record ChunkRow(long inode, int idx, byte[] slices, Integer type, long length) {
     }
 
     private record RefRow(long id, int size, long refs, boolean pending) {
@@ -199,7 +209,8 @@ final class SqliteCheck {
 
     /**
      * Each pass counts the records of the slices with {@code id % passes == pass} over every chunk, then
-     * compares them with slice_refs and pending_slices of the same partition.
+     * compares them with slice_refs and pending_slices of the same partition. A slice is in exactly one of
+     * the two while records name it, in pending_slices alone once none does.
      */
     private void checkReferences(Conn c) throws SQLException {
         long slices = c.longValue("SELECT (SELECT count(*) FROM slice_refs) + (SELECT count(*) FROM pending_slices)", 0);
@@ -209,10 +220,14 @@ final class SqliteCheck {
             long inode = -1;
             int idx = -1;
             while (true) {
-                List<ChunkRow> page = c.list("SELECT inode, idx, slices FROM chunks WHERE (inode, idx) > (?, ?)"
-                        + " ORDER BY inode, idx LIMIT ?", rs -> new ChunkRow(rs.getLong(1), rs.getInt(2), rs.getBytes(3)),
-                        inode, idx, PAGE);
+                List<ChunkRow> page = c.list("SELECT k.inode, k.idx, k.slices, n.type, n.length FROM chunks k"
+                        + " LEFT JOIN nodes n ON n.inode = k.inode WHERE (k.inode, k.idx) > (?, ?)"
+                        + " ORDER BY k.inode, k.idx LIMIT ?", rs -> new ChunkRow(rs.getLong(1), rs.getInt(2),
+                                rs.getBytes(3), (Integer) rs.getObject(4), rs.getLong(5)), inode, idx, PAGE);
                 for (ChunkRow row : page) {
+                    if (pass == 0) {
+                        checkChunk(row);
+                    }
                     for (Slice s : SliceRecords.decode(row.slices())) {
                         if (pass == 0) {
                             checkRecord(row, s);
@@ -228,6 +243,7 @@ final class SqliteCheck {
                 inode = page.get(page.size() - 1).inode();
                 idx = page.get(page.size() - 1).idx();
             }
+            Set<Long> listed = new HashSet<>();
             long after = -1;
             while (true) {
                 List<RefRow> page = c.list("SELECT id, size, refs, 0 FROM slice_refs WHERE id > ? AND id % ? = ?"
@@ -235,8 +251,9 @@ final class SqliteCheck {
                         + " ORDER BY 1 LIMIT ?", rs -> new RefRow(rs.getLong(1), rs.getInt(2), rs.getLong(3),
                                 rs.getInt(4) == 1), after, passes, pass, after, passes, pass, PAGE);
                 for (RefRow r : page) {
-                    long[] n = counted.remove(r.id());
+                    long[] n = counted.get(r.id());
                     long records = n == null ? 0 : n[1];
+                    listed.add(r.id());
                     if (r.pending()) {
                         if (records > 0) {
                             // Queued for deletion while records still name it: take it back before gc deletes it.
@@ -248,6 +265,7 @@ final class SqliteCheck {
                                     });
                         }
                     } else if (records != r.refs()) {
+                        // With no record left, the repair queues it (and a queued row beside it is then right).
                         found(Kind.REFERENCE_COUNT, "slice " + r.id() + " counts " + r.refs() + " references, "
                                 + records + " records name it", x -> {
                                     if (records == 0) {
@@ -266,6 +284,9 @@ final class SqliteCheck {
                 after = page.get(page.size() - 1).id();
             }
             for (Map.Entry<Long, long[]> e : counted.entrySet()) {
+                if (listed.contains(e.getKey())) {
+                    continue;
+                }
                 long id = e.getKey();
                 long size = e.getValue()[0];
                 long records = e.getValue()[1];
@@ -273,6 +294,20 @@ final class SqliteCheck {
                         x -> x.update("INSERT OR REPLACE INTO slice_refs (id, size, refs) VALUES (?, ?, ?)", id, size,
                                 records));
             }
+        }
+    }
+
+    /** A chunk belongs to a regular file, lies before its end, and holds whole 24-byte records. */
+    private void checkChunk(ChunkRow row) {
+        String where = "chunk " + row.idx() + " of inode " + row.inode();
+        if (row.slices().length % SliceRecords.RECORD != 0) {
+            found(Kind.BAD_RECORD, where + " holds " + row.slices().length + " bytes, not whole records", null);
+        }
+        if (row.type() == null || row.type() != code(FileType.FILE)) {
+            found(Kind.BAD_RECORD, where + " belongs to " + (row.type() == null ? "no inode"
+                    : "an inode of type " + Txn.type(row.type())), null);
+        } else if ((long) row.idx() * chunkSize >= row.length()) {
+            found(Kind.BAD_RECORD, where + " lies past the file's length " + row.length(), null);
         }
     }
 
