@@ -84,9 +84,6 @@ final class RadosChunkStore implements ChunkStore {
             if (url.keyring() != null) {
                 r.confSet("keyring", url.keyring());
             }
-            if (url.key() != null) {
-                r.confSet("key", url.key());
-            }
             r.confSet("client_mount_timeout", Integer.toString(url.connectTimeout()));
             r.confSet("rados_mon_op_timeout", Integer.toString(url.opTimeout()));
             r.confSet("rados_osd_op_timeout", Integer.toString(url.opTimeout()));

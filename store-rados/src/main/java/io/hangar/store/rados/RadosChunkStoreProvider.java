@@ -8,7 +8,7 @@ import java.util.Set;
 import org.osgi.service.component.annotations.Component;
 
 /**
- * Opens {@code rados://pool[/namespace]?conf=/etc/ceph/ceph.conf&user=admin[&keyring=…|&key=…]} chunk stores
+ * Opens {@code rados://pool[/namespace]?conf=/etc/ceph/ceph.conf&user=admin[&keyring=…]} chunk stores
  * (parameters in {@link RadosUrl}).
  */
 @Component(service = ChunkStoreProvider.class, property = "hangar.store.scheme=rados")

@@ -15,13 +15,14 @@ import java.util.Map;
  * <li>{@code conf}: the ceph.conf to read (default {@code /etc/ceph/ceph.conf}); mon addresses, keyring path</li>
  * <li>{@code user}: the cephx user, {@code admin} or {@code client.admin} (default {@code admin})</li>
  * <li>{@code keyring}: a keyring file, overriding the conf's</li>
- * <li>{@code key}: the user's secret key itself (base64), overriding both; a secret, never shown</li>
  * <li>{@code connect-timeout}: seconds to reach the monitors and authenticate (default 10)</li>
  * <li>{@code op-timeout}: seconds one object operation may wait for an OSD before it fails as TRANSIENT
  * (default 30; 0 waits for ever)</li>
  * </ul>
+ * There is no parameter for the key itself: a volume records its store URL and {@code status} shows it, so
+ * the secret stays in the keyring file.
  */
-record RadosUrl(String pool, String namespace, String conf, String user, String keyring, String key,
+record RadosUrl(String pool, String namespace, String conf, String user, String keyring,
         int connectTimeout, int opTimeout) {
 
     static RadosUrl parse(URI url) throws StoreException {
@@ -50,12 +51,11 @@ record RadosUrl(String pool, String namespace, String conf, String user, String 
         String conf = q.remove("conf");
         String user = q.remove("user");
         String keyring = q.remove("keyring");
-        String key = q.remove("key");
         int connect = seconds(q.remove("connect-timeout"), 10, "connect-timeout");
         int op = seconds(q.remove("op-timeout"), 30, "op-timeout");
         if (!q.isEmpty()) {
             throw new StoreException(Kind.INVALID, "unknown parameter(s) " + q.keySet()
-                    + " in RADOS store URL (known: conf, user, keyring, key, connect-timeout, op-timeout)");
+                    + " in RADOS store URL (known: conf, user, keyring, connect-timeout, op-timeout)");
         }
         if (user == null || user.isEmpty()) {
             user = "admin";
@@ -63,8 +63,7 @@ record RadosUrl(String pool, String namespace, String conf, String user, String 
             user = user.substring("client.".length());
         }
         return new RadosUrl(pool, ns, conf == null || conf.isEmpty() ? "/etc/ceph/ceph.conf" : conf, user,
-                keyring == null || keyring.isEmpty() ? null : keyring, key == null || key.isEmpty() ? null : key,
-                connect, op);
+                keyring == null || keyring.isEmpty() ? null : keyring, connect, op);
     }
 
     private static int seconds(String v, int def, String name) throws StoreException {
@@ -86,14 +85,14 @@ record RadosUrl(String pool, String namespace, String conf, String user, String 
         return URLDecoder.decode(s, StandardCharsets.UTF_8);
     }
 
-    /** The URL without its query, which may hold a key: fit for a message. */
+    /** The URL without its query: fit for a message about a malformed URL. */
     private static String safe(URI url) {
         String s = url.toString();
         int q = s.indexOf('?');
         return q < 0 ? s : s.substring(0, q) + "?…";
     }
 
-    /** The URL without secrets: {@code key} is left out, everything else is shown. */
+    /** The URL in a normal form (it holds no secret: keys stay in keyring files). */
     String describe() {
         StringBuilder b = new StringBuilder("rados://").append(pool);
         if (!namespace.isEmpty()) {
@@ -108,10 +107,5 @@ record RadosUrl(String pool, String namespace, String conf, String user, String 
 
     private static String enc(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("%2F", "/");
-    }
-
-    @Override
-    public String toString() {
-        return describe();
     }
 }
