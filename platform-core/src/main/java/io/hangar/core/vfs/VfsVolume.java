@@ -227,6 +227,10 @@ public final class VfsVolume implements OpenVolume {
         if (size < 0) {
             throw new FsException(Errno.EINVAL, "negative size");
         }
+        if (size > MetadataEngine.MAX_FILE_SIZE) {
+            throw new FsException(Errno.EFBIG, "size " + size + " exceeds the largest file ("
+                    + MetadataEngine.MAX_FILE_SIZE + " bytes)");
+        }
         FileWriter w = writers.get(inode);
         if (w != null) {
             w.flush();
@@ -461,20 +465,32 @@ public final class VfsVolume implements OpenVolume {
     long write(long inode, FileWriter w, boolean append, long position, byte[] buf, int off, int len)
             throws FsException {
         checkOpen();
-        checkSpace(len);
         if (append) {
             // The end of the file and the write at it must not be split by another append.
             synchronized (w) {
                 long at = Math.max(meta.getattr(inode).length(), w.pendingEnd());
-                w.write(at, buf, off, len);
+                checkEnd(at, len);
+                if (len > 0) {
+                    checkSpace(len);
+                    w.write(at, buf, off, len);
+                }
                 return at;
             }
         }
-        if (position + len > layout.chunkStart(Integer.MAX_VALUE - 1)) {
-            throw new FsException(Errno.EFBIG, "write beyond the largest file size");
+        checkEnd(position, len);
+        if (len > 0) {
+            checkSpace(len);
+            w.write(position, buf, off, len);
         }
-        w.write(position, buf, off, len);
         return position;
+    }
+
+    /** EFBIG for a write whose end passes the largest file; written so that no sum can overflow. */
+    private static void checkEnd(long position, int len) throws FsException {
+        if (len > MetadataEngine.MAX_FILE_SIZE - position) {
+            throw new FsException(Errno.EFBIG, "write of " + len + " bytes at " + position
+                    + " ends past the largest file (" + MetadataEngine.MAX_FILE_SIZE + " bytes)");
+        }
     }
 
     private void checkSpace(int len) throws FsException {
