@@ -79,12 +79,15 @@ final class VfsHandle implements FileHandle {
         return volume.write(inode, writer, (flags & OpenFlags.APPEND) != 0, position, buf, off, len);
     }
 
+    /**
+     * Commits the pending writes of the inode, whichever handle of this volume made them: data can reach the
+     * file after its writer's last flush (mmap write-back, a dup'd descriptor), and the kernel flushes every
+     * descriptor as it is closed, also read-only ones.
+     */
     @Override
     public void flush() throws FsException {
         checkOpen();
-        if (writer != null) {
-            writer.flush();
-        }
+        volume.flush(inode, writer);
     }
 
     @Override

@@ -62,6 +62,7 @@ public final class VfsVolume implements OpenVolume {
     private volatile long usageAtNs;
     // Bytes written since usage was last read: keeps the capacity check honest between refreshes.
     private final AtomicLong writtenSinceUsage = new AtomicLong();
+    private final AtomicLong releaseFailures = new AtomicLong();
     private volatile boolean closed;
 
     public VfsVolume(VolumeFormat format, MetadataEngine meta, StoreGate gate, VfsOptions options, Runnable onClose)
@@ -122,7 +123,20 @@ public final class VfsVolume implements OpenVolume {
 
     @Override
     public String state() {
-        return closed ? "closed" : gate.state();
+        if (closed) {
+            return "closed";
+        }
+        long lost = releaseFailures.get();
+        return lost == 0 ? gate.state()
+                : gate.state() + "; " + lost + (lost == 1 ? " commit" : " commits") + " failed at release";
+    }
+
+    /**
+     * Handles whose last commit, at release, failed: the frontend may have had nobody to tell (FUSE drops the
+     * result of a release), so the data written since the last flush or fsync is lost. Also logged.
+     */
+    public long releaseFailures() {
+        return releaseFailures.get();
     }
 
     /** The chunk-store gate, for the component that attaches and detaches stores as they come and go. */
@@ -425,11 +439,17 @@ public final class VfsVolume implements OpenVolume {
         meta.release(session, inode);
     }
 
+    /** Commits what is still pending (normally nothing: the frontend flushed) and releases the handle. */
     void release(VfsHandle h, FileWriter w) throws FsException {
         try {
             if (w != null) {
                 try {
                     w.flush();
+                } catch (FsException e) {
+                    releaseFailures.incrementAndGet();
+                    LOG.log(Level.WARNING, "volume " + name() + ": inode " + h.inode() + ": commit at release "
+                            + "failed, writes since the last flush or fsync are lost: " + e.getMessage());
+                    throw e;
                 } finally {
                     writers.computeIfPresent(h.inode(), (k, current) -> current == w && w.releaseUser() ? null
                             : current);
@@ -437,6 +457,14 @@ public final class VfsVolume implements OpenVolume {
             }
         } finally {
             unregisterOpen(h.inode());
+        }
+    }
+
+    /** Commits the pending writes of an inode: the handle's writer, or the inode's if the handle has none. */
+    void flush(long inode, FileWriter own) throws FsException {
+        FileWriter w = own != null ? own : writers.get(inode);
+        if (w != null) {
+            w.flush();
         }
     }
 
