@@ -9,6 +9,7 @@ import io.hangar.core.layout.SliceMerger;
 import io.hangar.fs.Errno;
 import io.hangar.fs.FsException;
 import io.hangar.spi.meta.MetadataEngine;
+import io.hangar.spi.store.StoreException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -20,10 +21,20 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Reads file bytes: merges a chunk's slices into visible segments and copies them out of blocks. Blocks are
- * immutable, so a cached block is never stale; the segment lists are cached briefly and dropped whenever
- * this volume changes the chunk or a file is opened (close-to-open consistency).
+ * immutable, so a cached block is never stale; the segment lists are cached for {@link #LIST_TTL} and dropped
+ * whenever this volume changes the chunk or a file is opened (close-to-open consistency).
+ *
+ * <p>A list read earlier (cached, or read just before) may name slices that compaction or a truncate on this
+ * or another client has since replaced, and whose blocks are deleted. A block found missing therefore makes
+ * the reader read the chunk's list again and retry with it, a bounded number of times; only a block missing
+ * from the current list is an error (EIO).
  */
 final class BlockReader {
+    /** How long a chunk's segment list (and a file's length) is used without asking the engine again. */
+    static final Duration LIST_TTL = Duration.ofSeconds(1);
+    /** Re-reads of a chunk's list after missing blocks, before giving up (each means the chunk changed again). */
+    private static final int STALE_LIST_RETRIES = 8;
+
     private record ChunkKey(long inode, int chunk) {
     }
 
@@ -53,8 +64,8 @@ final class BlockReader {
                 .weigher((String k, byte[] v) -> v.length)
                 .executor(readPool)
                 .buildAsync();
-        this.segments = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofSeconds(1)).build();
-        this.lengths = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofSeconds(1)).build();
+        this.segments = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(LIST_TTL).build();
+        this.lengths = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(LIST_TTL).build();
     }
 
     private int stripe(long inode) {
@@ -124,7 +135,29 @@ final class BlockReader {
 
     /** Copies chunk bytes [pos, pos+len) into buf; uncovered parts read as zeros. */
     void readChunk(long inode, int chunk, int pos, byte[] buf, int off, int len) throws FsException {
-        readSegments(segments(inode, chunk), pos, buf, off, len);
+        List<Segment> segs = segments(inode, chunk);
+        for (int retry = 0;; retry++) {
+            try {
+                readSegments(segs, pos, buf, off, len);
+                return;
+            } catch (FsException e) {
+                if (!isMissingBlock(e) || retry == STALE_LIST_RETRIES) {
+                    throw e;
+                }
+                // The list named a slice whose blocks are gone: it was replaced since. Ask the engine again.
+                invalidate(inode, chunk);
+                List<Segment> fresh = segments(inode, chunk);
+                if (fresh.equals(segs)) {
+                    throw e;
+                }
+                segs = fresh;
+            }
+        }
+    }
+
+    /** True for the error of a block that is not in the store. */
+    static boolean isMissingBlock(FsException e) {
+        return e.getCause() instanceof StoreException se && se.kind() == StoreException.Kind.NOT_FOUND;
     }
 
     /** Copies chunk bytes [pos, pos+len) as described by {@code segs} into buf. */

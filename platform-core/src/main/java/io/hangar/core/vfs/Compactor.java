@@ -94,7 +94,17 @@ final class Compactor {
             for (int b = 0; b * bs < end; b++) {
                 int blen = Math.min(bs, end - b * bs);
                 byte[] block = new byte[blen];
-                reader.readSegments(segs, b * bs, block, 0, blen);
+                try {
+                    reader.readSegments(segs, b * bs, block, 0, blen);
+                } catch (FsException e) {
+                    // Another client replaced these slices (and deleted their blocks) since we read the list:
+                    // the swap would fail anyway. Only a block missing from the current list is an error.
+                    if (BlockReader.isMissingBlock(e) && !meta.readChunk(inode, chunk).equals(slices)) {
+                        deleteBlocks(id, b * bs);
+                        return false;
+                    }
+                    throw e;
+                }
                 String key = layout.blockKey(id, b, blen);
                 gate.call("compact " + key, st -> {
                     st.put(key, block, 0, blen);

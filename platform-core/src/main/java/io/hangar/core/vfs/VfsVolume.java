@@ -575,11 +575,19 @@ public final class VfsVolume implements OpenVolume {
         return compactor.compact(inode, chunk, true);
     }
 
-    /** Deletes unreferenced blocks now; returns how many slices were freed. */
+    /**
+     * Deletes unreferenced blocks now, without the grace the background pass gives readers that may still
+     * hold an older slice list (they re-read it when they meet a deleted block); returns how many slices were
+     * freed. For tests and tools.
+     */
     public int reapNow() throws FsException {
+        return reap(0);
+    }
+
+    private int reap(long graceNanos) throws FsException {
         int total = 0;
         int n;
-        while ((n = reaper.reapOnce(256)) > 0) {
+        while ((n = reaper.reapOnce(256, graceNanos)) > 0) {
             total += n;
         }
         return total;
@@ -601,7 +609,7 @@ public final class VfsVolume implements OpenVolume {
 
     private void reap() {
         try {
-            reapNow();
+            reap(SliceReaper.GRACE_NANOS);
         } catch (FsException e) {
             LOG.log(Level.FINE, "volume " + name() + ": block deletion deferred: " + e.getMessage());
         }
