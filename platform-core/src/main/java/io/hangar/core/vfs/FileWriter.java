@@ -10,14 +10,19 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The buffered writes of one inode, shared by all handles of this volume that write it. Contiguous writes
  * grow one slice; any other write seals it and starts another. Sealed slices are committed to the metadata
  * engine strictly in write order (newest must win), after all their blocks are stored; the chain of commits
  * runs in the background and {@link #flush} waits for it.
+ *
+ * <p>When the write-buffer budget runs short, a waiting writer of another file may seal this writer's open
+ * slice so that its partial buffer is uploaded ({@link #tryShip}); the next write then starts a new slice.
+ * That is why the state is guarded by a lock that others can try without blocking.
  */
-final class FileWriter {
+final class FileWriter implements BufferBudget.Holder {
     private final long inode;
     private final MetadataEngine meta;
     private final ChunkLayout layout;
@@ -28,9 +33,12 @@ final class FileWriter {
     private final BlockReader reader;
     private final int compactThreshold;
     private final Map<Integer, Integer> commitsPerChunk = new HashMap<>();
-    private SliceBuilder current;
-    private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
-    private long pendingEnd = -1;
+    private final ReentrantLock lock = new ReentrantLock();
+    // Written under the lock; volatile so that attribute reads and the budget need not wait for a writer
+    // that is waiting for memory.
+    private volatile SliceBuilder current;
+    private volatile CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+    private volatile long pendingEnd = -1;
     private final AtomicInteger users = new AtomicInteger();
 
     FileWriter(long inode, MetadataEngine meta, ChunkLayout layout, SliceIds ids, SliceBuilder.Uploader uploader,
@@ -46,7 +54,7 @@ final class FileWriter {
         this.compactThreshold = compactThreshold;
     }
 
-    /** Called under the volume's map lock for this inode, so it must not wait on this writer's monitor. */
+    /** Called under the volume's map lock for this inode, so it must not wait on this writer's lock. */
     void retain() {
         users.incrementAndGet();
     }
@@ -57,43 +65,91 @@ final class FileWriter {
     }
 
     /** End of the highest byte written but maybe not yet committed, or -1. */
-    synchronized long pendingEnd() {
+    long pendingEnd() {
         return pendingEnd;
     }
 
-    synchronized boolean dirty() {
+    boolean dirty() {
         return current != null || !tail.isDone();
     }
 
-    synchronized void write(long position, byte[] data, int off, int len) throws FsException {
-        failIfBroken();
-        long end = position + len;
-        while (len > 0) {
-            int chunk = layout.chunkIndex(position);
-            int pos = layout.offsetInChunk(position);
-            if (current != null && (current.chunk != chunk || current.end() != pos)) {
-                seal();
+    void write(long position, byte[] data, int off, int len) throws FsException {
+        lock.lock();
+        try {
+            failIfBroken();
+            long start = position;
+            try {
+                while (len > 0) {
+                    int chunk = layout.chunkIndex(position);
+                    int pos = layout.offsetInChunk(position);
+                    SliceBuilder s = current;
+                    if (s != null && (s.chunk != chunk || s.end() != pos)) {
+                        seal();
+                    }
+                    if (current == null) {
+                        current = new SliceBuilder(chunk, pos, ids.next(), layout, uploader, budget, this);
+                        budget.register(this);
+                    }
+                    int n = Math.min(len, current.room());
+                    int done = current.append(data, off, n);
+                    // Short: the budget asked for this slice's partial buffer; the rest goes to a new slice.
+                    if (done < n || current.room() == 0) {
+                        seal();
+                    }
+                    position += done;
+                    off += done;
+                    len -= done;
+                }
+            } finally {
+                // What was buffered before a failure (an interrupted wait for memory) is pending too.
+                if (position > start) {
+                    pendingEnd = Math.max(pendingEnd, position);
+                }
             }
-            if (current == null) {
-                current = new SliceBuilder(chunk, pos, ids.next(), layout, uploader, budget);
-            }
-            int n = Math.min(len, current.room());
-            current.append(data, off, n);
-            if (current.room() == 0) {
-                seal();
-            }
-            position += n;
-            off += n;
-            len -= n;
+        } finally {
+            lock.unlock();
         }
-        pendingEnd = Math.max(pendingEnd, end);
     }
 
-    /** Seals the open slice and queues its commit behind the earlier ones. */
+    @Override
+    public int heldBytes() {
+        SliceBuilder s = current;
+        return s == null ? 0 : s.buffered();
+    }
+
+    @Override
+    public boolean tryShip() {
+        if (!lock.tryLock()) {
+            return false;
+        }
+        try {
+            SliceBuilder s = current;
+            if (s == null || s.buffered() == 0) {
+                return false;
+            }
+            if (tail.isCompletedExceptionally()) {
+                // Broken: its data cannot land, and the next call on it reports that; free the memory now.
+                current = null;
+                budget.unregister(this);
+                s.discard();
+                return true;
+            }
+            seal();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Seals the open slice and queues its commit behind the earlier ones. Under the lock. */
     private void seal() {
         SliceBuilder s = current;
         current = null;
+        budget.unregister(this);
         if (s == null || s.len() == 0) {
+            if (s != null) {
+                s.discard();
+            }
             return;
         }
         CompletableFuture<Void> uploaded = s.seal();
@@ -122,10 +178,13 @@ final class FileWriter {
      */
     void flush() throws FsException {
         CompletableFuture<Void> wait;
-        synchronized (this) {
+        lock.lock();
+        try {
             failIfBroken();
             seal();
             wait = tail;
+        } finally {
+            lock.unlock();
         }
         try {
             wait.get();
@@ -135,15 +194,25 @@ final class FileWriter {
         } catch (ExecutionException e) {
             throw BlockReader.unwrap(e.getCause(), "flush of inode " + inode);
         }
-        synchronized (this) {
+        lock.lock();
+        try {
             if (tail == wait && current == null) {
                 pendingEnd = -1;
             }
+        } finally {
+            lock.unlock();
         }
     }
 
+    /** Under the lock. A broken writer also gives up the buffer of its open slice: that data cannot land. */
     private void failIfBroken() throws FsException {
         if (tail.isCompletedExceptionally()) {
+            SliceBuilder s = current;
+            if (s != null) {
+                current = null;
+                budget.unregister(this);
+                s.discard();
+            }
             try {
                 tail.join();
             } catch (RuntimeException e) {

@@ -22,8 +22,10 @@ final class SliceBuilder {
     private final ChunkLayout layout;
     private final Uploader uploader;
     private final BufferBudget budget;
+    private final BufferBudget.Holder owner;
     private final List<CompletableFuture<Void>> uploads = new ArrayList<>();
     private byte[] block;
+    private volatile int buffered;
     private int blockFill;
     private int len;
     private boolean sealed;
@@ -33,13 +35,20 @@ final class SliceBuilder {
         CompletableFuture<Void> upload(String key, byte[] data, int length, int budgetBytes);
     }
 
-    SliceBuilder(int chunk, int pos, long id, ChunkLayout layout, Uploader uploader, BufferBudget budget) {
+    SliceBuilder(int chunk, int pos, long id, ChunkLayout layout, Uploader uploader, BufferBudget budget,
+            BufferBudget.Holder owner) {
         this.chunk = chunk;
         this.pos = pos;
         this.id = id;
         this.layout = layout;
         this.uploader = uploader;
         this.budget = budget;
+        this.owner = owner;
+    }
+
+    /** Bytes of buffer held for the partial block (0 when none); read without the owner's lock. */
+    int buffered() {
+        return buffered;
     }
 
     int len() {
@@ -55,27 +64,36 @@ final class SliceBuilder {
         return layout.chunkSize() - pos - len;
     }
 
-    /** Appends up to {@code room()} bytes; the caller has reserved nothing, buffers are reserved here. */
-    void append(byte[] data, int off, int n) throws FsException {
+    /**
+     * Appends up to {@code room()} bytes and returns how many it took; buffers are reserved here. Fewer than
+     * {@code n} means the budget asked this slice to give its partial buffer up: the caller seals it and
+     * goes on in a new slice.
+     */
+    int append(byte[] data, int off, int n) throws FsException {
         int bs = layout.blockSize();
+        int done = 0;
         while (n > 0) {
             int want = Math.min(n, bs - blockFill);
-            ensureCapacity(blockFill + want);
+            if (!ensureCapacity(blockFill + want)) {
+                return done;
+            }
             System.arraycopy(data, off, block, blockFill, want);
             blockFill += want;
             len += want;
             off += want;
             n -= want;
+            done += want;
             if (blockFill == bs) {
                 shipBlock();
             }
         }
+        return done;
     }
 
-    private void ensureCapacity(int needed) throws FsException {
+    private boolean ensureCapacity(int needed) throws FsException {
         int have = block == null ? 0 : block.length;
         if (needed <= have) {
-            return;
+            return true;
         }
         // Small files stay small in memory. A slice that already filled a block, or a first write of a
         // quarter block or more, is a sequential writer: give it whole blocks and copy nothing twice.
@@ -89,8 +107,12 @@ final class SliceBuilder {
                 cap = Math.min(bs, cap * 2);
             }
         }
-        budget.acquire(cap - have);
+        if (!budget.acquire(cap - have, owner, have > 0)) {
+            return false;
+        }
         block = block == null ? new byte[cap] : Arrays.copyOf(block, cap);
+        buffered = cap;
+        return true;
     }
 
     private void shipBlock() {
@@ -99,6 +121,8 @@ final class SliceBuilder {
         int fill = blockFill;
         block = null;
         blockFill = 0;
+        buffered = 0;
+        budget.uploading(data.length);
         uploads.add(uploader.upload(layout.blockKey(id, index, fill), data, fill, data.length));
     }
 
@@ -111,6 +135,17 @@ final class SliceBuilder {
             }
         }
         return CompletableFuture.allOf(uploads.toArray(CompletableFuture[]::new));
+    }
+
+    /** Gives the partial buffer back without storing it (the writer failed: its data is lost anyway). */
+    void discard() {
+        if (block != null) {
+            budget.returnUnused(block.length);
+            block = null;
+            blockFill = 0;
+            buffered = 0;
+        }
+        sealed = true;
     }
 
     Slice record() {
