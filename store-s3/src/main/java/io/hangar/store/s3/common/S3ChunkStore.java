@@ -1,0 +1,424 @@
+package io.hangar.store.s3.common;
+
+import io.hangar.spi.store.ChunkStore;
+import io.hangar.spi.store.ListPage;
+import io.hangar.spi.store.ObjectInfo;
+import io.hangar.spi.store.StoreException;
+import io.hangar.spi.store.StoreException.Kind;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.http.conn.DnsResolver;
+import org.apache.http.impl.conn.SystemDefaultDnsResolver;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.profiles.ProfileFile;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.retries.StandardRetryStrategy;
+import software.amazon.awssdk.retries.api.BackoffStrategy;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * Objects in an S3 bucket (AWS S3, radosgw, MinIO, OSS through its S3 API), below an optional key prefix:
+ * one object per block, written whole with a {@code Content-MD5} the service checks, read whole (the ETag,
+ * an MD5 for single-part objects, checked) or by range, listed in key order by ListObjectsV2.
+ *
+ * <p>The SDK runs over the Apache HTTP client (no Netty) with a bounded pool ({@code max-connections}).
+ * Requests are retried with exponential backoff and full jitter on 5xx, throttling (429, 503 SlowDown) and
+ * timeouts or broken connections, never on other 4xx. Credentials: a named profile ({@code profile},
+ * optionally from {@code credentials-file}), else the SDK's default chain (environment, system properties,
+ * profile files, container and instance metadata). Request checksums are sent only where an operation
+ * requires them, and never as {@code aws-chunked} uploads (neither radosgw nor OSS takes the trailer form).
+ */
+public final class S3ChunkStore implements ChunkStore {
+    private static final int LIST_MAX = 1000;
+
+    private final S3Settings settings;
+    private final S3Client s3;
+    private volatile boolean closed;
+
+    private S3ChunkStore(S3Settings settings, S3Client s3) {
+        this.settings = settings;
+        this.s3 = s3;
+    }
+
+    /** Builds the client and checks the bucket is there and the credentials work on it. */
+    public static S3ChunkStore open(S3Settings s) throws StoreException {
+        S3Client client;
+        try {
+            client = client(s);
+        } catch (SdkException | IllegalArgumentException | UncheckedIOException e) {
+            throw new StoreException(Kind.INVALID, s.describe() + ": cannot set up the S3 client: " + e.getMessage());
+        }
+        S3ChunkStore store = new S3ChunkStore(s, client);
+        try {
+            client.headBucket(b -> b.bucket(s.bucket()));
+        } catch (SdkException e) {
+            StoreException m = store.map(e, "open bucket " + s.bucket());
+            store.close();
+            if (e instanceof AwsServiceException a && a.statusCode() == 404) {
+                throw new StoreException(Kind.NOT_FOUND, s.describe() + ": there is no bucket '" + s.bucket() + "' at "
+                        + where(s));
+            }
+            if (e instanceof AwsServiceException a && (a.statusCode() == 403 || a.statusCode() == 401)) {
+                throw new StoreException(Kind.PERMISSION, s.describe() + ": " + where(s) + " refused the credentials"
+                        + credentialSource(s) + " for bucket '" + s.bucket() + "' (HTTP " + a.statusCode() + ")");
+            }
+            if (m.kind() == Kind.TRANSIENT) {
+                throw new StoreException(Kind.TRANSIENT, s.describe() + ": cannot reach " + where(s) + ": "
+                        + m.getMessage());
+            }
+            throw m;
+        }
+        return store;
+    }
+
+    private static String where(S3Settings s) {
+        return s.endpoint() == null ? "S3 (" + s.region() + ")" : s.endpoint().toString();
+    }
+
+    private static String credentialSource(S3Settings s) {
+        return s.profile() == null ? " (default chain)" : " of profile '" + s.profile() + "'";
+    }
+
+    static S3Client client(S3Settings s) {
+        ApacheHttpClient.Builder http = ApacheHttpClient.builder()
+                .maxConnections(s.maxConnections())
+                .connectionTimeout(Duration.ofSeconds(5))
+                .socketTimeout(Duration.ofSeconds(30))
+                .connectionAcquisitionTimeout(Duration.ofSeconds(60));
+        if (!s.resolve().isEmpty()) {
+            http.dnsResolver(new OverrideResolver(s.resolve()));
+        }
+        StandardRetryStrategy retry = StandardRetryStrategy.builder()
+                .maxAttempts(s.attempts())
+                .backoffStrategy(BackoffStrategy.exponentialDelay(Duration.ofMillis(100), Duration.ofSeconds(10)))
+                .throttlingBackoffStrategy(BackoffStrategy.exponentialDelay(Duration.ofMillis(500), Duration.ofSeconds(20)))
+                .retryOnException(S3ChunkStore::retryable)
+                .treatAsThrottling(S3ChunkStore::throttling)
+                .circuitBreakerEnabled(false)
+                .useClientDefaults(false)
+                .build();
+        S3ClientBuilder b = S3Client.builder()
+                .httpClient(http.build())
+                .region(Region.of(s.region()))
+                .forcePathStyle(s.pathStyle())
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+                .serviceConfiguration(c -> c.chunkedEncodingEnabled(false))
+                .credentialsProvider(credentials(s))
+                .overrideConfiguration(o -> o.retryStrategy(retry).apiCallAttemptTimeout(Duration.ofSeconds(60)));
+        if (s.endpoint() != null) {
+            b.endpointOverride(s.endpoint());
+        }
+        return b.build();
+    }
+
+    private static AwsCredentialsProvider credentials(S3Settings s) {
+        if (s.profile() == null && s.credentialsFile() == null) {
+            return DefaultCredentialsProvider.builder().build();
+        }
+        ProfileCredentialsProvider.Builder p = ProfileCredentialsProvider.builder()
+                .profileName(s.profile() == null ? "default" : s.profile());
+        if (s.credentialsFile() != null) {
+            p.profileFile(ProfileFile.builder().content(Path.of(s.credentialsFile()))
+                    .type(ProfileFile.Type.CREDENTIALS).build());
+        }
+        return p.build();
+    }
+
+    /** 5xx, throttling, timeouts and broken connections; no other 4xx. */
+    static boolean retryable(Throwable t) {
+        if (t instanceof AwsServiceException e) {
+            String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+            return e.statusCode() >= 500 || throttling(t) || "RequestTimeout".equals(code);
+        }
+        if (t instanceof SdkClientException) {
+            for (Throwable c = t; c != null; c = c.getCause()) {
+                if (c instanceof IOException) {
+                    return true; // connect/read timeout, reset, refused (the endpoint restarting)
+                }
+            }
+            return t.getClass().getSimpleName().contains("Timeout");
+        }
+        return false;
+    }
+
+    static boolean throttling(Throwable t) {
+        if (t instanceof AwsServiceException e) {
+            String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+            return e.statusCode() == 429 || "SlowDown".equals(code) || "Throttling".equals(code)
+                    || "ThrottlingException".equals(code) || "TooManyRequests".equals(code);
+        }
+        return false;
+    }
+
+    @Override
+    public String describe() {
+        return settings.describe();
+    }
+
+    private String objectKey(String key) throws StoreException {
+        checkOpen();
+        if (key.isEmpty() || key.startsWith("/") || key.endsWith("/") || key.indexOf('\0') >= 0) {
+            throw new StoreException(Kind.INVALID, "bad object key '" + key + "'");
+        }
+        for (String part : key.split("/", -1)) {
+            if (part.isEmpty() || part.equals(".") || part.equals("..")) {
+                throw new StoreException(Kind.INVALID, "bad object key '" + key + "'");
+            }
+        }
+        return settings.prefix() + key;
+    }
+
+    @Override
+    public void put(String key, byte[] data, int off, int len) throws StoreException {
+        String k = objectKey(key);
+        if (off < 0 || len < 0 || off + len > data.length) {
+            throw new StoreException(Kind.INVALID, "put " + key + ": bad range " + off + "+" + len);
+        }
+        String md5 = Base64.getEncoder().encodeToString(md5(data, off, len));
+        PutObjectRequest.Builder req = PutObjectRequest.builder().bucket(settings.bucket()).key(k)
+                .contentLength((long) len).contentMD5(md5).contentType("application/octet-stream");
+        if (settings.storageClass() != null) {
+            if (settings.ossHeaders()) {
+                req.overrideConfiguration(o -> o.putHeader("x-oss-storage-class", settings.storageClass()));
+            } else {
+                req.storageClass(settings.storageClass());
+            }
+        }
+        try {
+            s3.putObject(req.build(),
+                    RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, off, len), len,
+                            "application/octet-stream"));
+        } catch (SdkException e) {
+            throw map(e, "put " + key);
+        }
+    }
+
+    @Override
+    public byte[] get(String key, long offset, int length) throws StoreException {
+        String k = objectKey(key);
+        if (offset < 0) {
+            throw new StoreException(Kind.INVALID, "get " + key + ": negative offset " + offset);
+        }
+        if (length == 0) {
+            head(key);
+            return new byte[0];
+        }
+        GetObjectRequest.Builder req = GetObjectRequest.builder().bucket(settings.bucket()).key(k);
+        boolean whole = offset == 0 && length < 0;
+        if (!whole) {
+            req.range("bytes=" + offset + "-" + (length < 0 ? "" : Long.toString(offset + length - 1)));
+        }
+        try {
+            ResponseBytes<GetObjectResponse> r = s3.getObjectAsBytes(req.build());
+            byte[] b = r.asByteArrayUnsafe();
+            if (whole) {
+                verifyEtag(key, r.response().eTag(), b);
+            }
+            return b;
+        } catch (AwsServiceException e) {
+            if (e.statusCode() == 416) {
+                return new byte[0]; // the object exists and the range starts at or past its end
+            }
+            throw map(e, "get " + key);
+        } catch (SdkException e) {
+            throw map(e, "get " + key);
+        }
+    }
+
+    /** A single-part object's ETag is the MD5 of its bytes: a mismatch is a corrupted transfer, retried. */
+    private static void verifyEtag(String key, String etag, byte[] b) throws StoreException {
+        if (etag == null) {
+            return;
+        }
+        String e = etag.replace("\"", "").toLowerCase(Locale.ROOT);
+        if (e.length() != 32 || !e.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+            return; // multipart or service-specific ETag: nothing to compare
+        }
+        String got = HexFormat.of().formatHex(md5(b, 0, b.length));
+        if (!got.equals(e)) {
+            throw new StoreException(Kind.TRANSIENT, "get " + key + ": MD5 " + got + " of the bytes read does not match "
+                    + "the ETag " + e);
+        }
+    }
+
+    @Override
+    public ObjectInfo head(String key) throws StoreException {
+        String k = objectKey(key);
+        try {
+            HeadObjectResponse r = s3.headObject(b -> b.bucket(settings.bucket()).key(k));
+            return new ObjectInfo(key, r.contentLength(), r.lastModified() == null ? 0 : r.lastModified().toEpochMilli());
+        } catch (SdkException e) {
+            throw map(e, "head " + key);
+        }
+    }
+
+    @Override
+    public void delete(String key) throws StoreException {
+        String k = objectKey(key);
+        try {
+            s3.deleteObject(b -> b.bucket(settings.bucket()).key(k));
+        } catch (AwsServiceException e) {
+            if (e.statusCode() != 404 || isNoSuchBucket(e)) {
+                throw map(e, "delete " + key);
+            }
+        } catch (SdkException e) {
+            throw map(e, "delete " + key);
+        }
+    }
+
+    @Override
+    public ListPage list(String prefix, String startAfter, int limit) throws StoreException {
+        checkOpen();
+        if (limit <= 0) {
+            throw new StoreException(Kind.INVALID, "limit must be positive");
+        }
+        String base = settings.prefix();
+        String after = startAfter == null ? null : base + startAfter;
+        List<ObjectInfo> page = new ArrayList<>();
+        try {
+            while (true) {
+                int want = Math.min(LIST_MAX, limit - page.size());
+                ListObjectsV2Request.Builder req = ListObjectsV2Request.builder().bucket(settings.bucket())
+                        .prefix(base + prefix).maxKeys(want);
+                if (after != null && after.compareTo(base + prefix) >= 0) {
+                    req.startAfter(after);
+                }
+                ListObjectsV2Response r = s3.listObjectsV2(req.build());
+                for (S3Object o : r.contents()) {
+                    page.add(new ObjectInfo(o.key().substring(base.length()), o.size(),
+                            o.lastModified() == null ? 0 : o.lastModified().toEpochMilli()));
+                }
+                boolean more = Boolean.TRUE.equals(r.isTruncated()) && !r.contents().isEmpty();
+                if (!more) {
+                    return new ListPage(page, null);
+                }
+                after = r.contents().get(r.contents().size() - 1).key();
+                if (page.size() >= limit) {
+                    return new ListPage(page, page.get(page.size() - 1).key());
+                }
+            }
+        } catch (SdkException e) {
+            throw map(e, "list " + prefix);
+        }
+    }
+
+    private static boolean isNoSuchBucket(AwsServiceException e) {
+        return e.awsErrorDetails() != null && "NoSuchBucket".equals(e.awsErrorDetails().errorCode());
+    }
+
+    /** The kind of an SDK failure (after the retries): the message names the call, the status and the code. */
+    StoreException map(SdkException e, String what) {
+        if (closed) {
+            return new StoreException(Kind.TRANSIENT, what + ": store is closed");
+        }
+        if (e instanceof AwsServiceException a) {
+            int st = a.statusCode();
+            String code = a.awsErrorDetails() == null ? null : a.awsErrorDetails().errorCode();
+            String msg = what + ": HTTP " + st + (code == null ? "" : " " + code);
+            if (isNoSuchBucket(a)) {
+                return new StoreException(Kind.NOT_FOUND, msg + ": the bucket '" + settings.bucket() + "' is gone");
+            }
+            Kind k;
+            if (st == 404) {
+                k = Kind.NOT_FOUND;
+            } else if (st == 401 || st == 403) {
+                k = Kind.PERMISSION;
+            } else if (st == 507 || "QuotaExceeded".equals(code)) {
+                k = Kind.FULL;
+            } else if (retryable(a)) {
+                k = Kind.TRANSIENT;
+            } else if ("BadDigest".equals(code)) {
+                k = Kind.TRANSIENT; // the bytes were damaged on the way: sending them again may work
+            } else {
+                k = Kind.INVALID;
+            }
+            return new StoreException(k, msg);
+        }
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        if (m.contains("Unable to load credentials") || m.contains("contained no credentials")
+                || m.contains("Profile file")) {
+            return new StoreException(Kind.PERMISSION, what + ": no credentials" + credentialSource(settings) + ": "
+                    + firstLine(m));
+        }
+        return new StoreException(Kind.TRANSIENT, what + ": " + firstLine(m));
+    }
+
+    private static String firstLine(String m) {
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
+    }
+
+    private static byte[] md5(byte[] b, int off, int len) {
+        try {
+            MessageDigest d = MessageDigest.getInstance("MD5");
+            d.update(b, off, len);
+            return d.digest();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void checkOpen() throws StoreException {
+        if (closed) {
+            throw new StoreException(Kind.TRANSIENT, "store " + describe() + " is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        s3.close();
+    }
+
+    /** Host names resolved as given ({@code resolve=host:addr}: host and every name below it), others by DNS. */
+    static final class OverrideResolver implements DnsResolver {
+        private final Map<String, String> hosts;
+
+        OverrideResolver(Map<String, String> hosts) {
+            this.hosts = hosts;
+        }
+
+        @Override
+        public InetAddress[] resolve(String host) throws UnknownHostException {
+            String h = host.toLowerCase(Locale.ROOT);
+            for (Map.Entry<String, String> e : hosts.entrySet()) {
+                if (h.equals(e.getKey()) || h.endsWith("." + e.getKey())) {
+                    return new InetAddress[] {InetAddress.getByName(e.getValue())};
+                }
+            }
+            return SystemDefaultDnsResolver.INSTANCE.resolve(host);
+        }
+    }
+}
