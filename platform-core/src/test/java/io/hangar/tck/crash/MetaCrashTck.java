@@ -10,9 +10,8 @@ import io.hangar.spi.meta.MetadataEngine;
 import io.hangar.spi.meta.Slice;
 import io.hangar.spi.meta.StoredSlice;
 import io.hangar.spi.meta.VolumeFormat;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -54,39 +53,33 @@ public abstract class MetaCrashTck {
         // Kill after a seeded number of completed calls, somewhere in the middle of the next one.
         int killAfter = 150 + new Random(seed).nextInt(400);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        // The workload writes to a file: whatever it printed before the kill is still there afterwards.
+        Path log = Files.createTempFile("hangar-crash-", ".log");
         Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                CrashWorkload.class.getName(), url, Long.toString(seed)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        Map<String, String> acknowledged = new TreeMap<>();
-        Map<String, String> current = new HashMap<>();
-        Set<String> inFlight = new HashSet<>();
-        List<Long> committed = new ArrayList<>();
-        List<Long> written = new ArrayList<>();
-        int done = 0;
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while (done < killAfter && (line = out.readLine()) != null) {
-                if (line.startsWith("? ")) {
-                    inFlight.clear();
-                    inFlight.addAll(List.of(line.substring(2).split(" ")));
-                } else if (line.startsWith("+")) {
-                    written.add(Long.parseLong(line.substring(1)));
-                } else if (line.equals(".")) {
-                    acknowledged.putAll(current);
-                    current.clear();
-                    committed.addAll(written);
-                    written.clear();
-                    inFlight.clear();
-                    done++;
-                } else {
-                    String said = line;
-                    assertTrue(said.matches("f\\d+ (-|\\d+ \\d+( \\d:[0-9a-f]*)+)"), () -> "workload said: " + said);
-                    current.put(line.substring(0, line.indexOf(' ')), line);
-                }
+                CrashWorkload.class.getName(), url, Long.toString(seed)).redirectOutput(log.toFile())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5); // hang guard, not a measurement
+            while (completedCalls(log) < killAfter && child.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(5);
             }
+        } finally {
             child.destroyForcibly(); // SIGKILL: no close, no shutdown hook, mid-call
             assertTrue(child.waitFor(60, TimeUnit.SECONDS));
         }
-        assertEquals(killAfter, done, "the workload stopped early");
+        List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+        Files.delete(log);
+        Journal j = new Journal();
+        for (int i = 0; i < lines.size(); i++) {
+            // A line cut by the kill can only be the last one.
+            if (i < lines.size() - 1 || Journal.whole(lines.get(i))) {
+                j.read(lines.get(i));
+            }
+        }
+        assertTrue(j.done >= killAfter, "the workload stopped early");
+        Map<String, String> acknowledged = j.acknowledged;
+        Set<String> inFlight = j.inFlight;
+        List<Long> committed = j.committed;
 
         try (MetadataEngine m = open(url)) {
             int cs = format.chunkSize();
@@ -137,6 +130,12 @@ public abstract class MetaCrashTck {
         }
     }
 
+    private static long completedCalls(Path log) throws java.io.IOException {
+        try (java.util.stream.Stream<String> lines = Files.lines(log, StandardCharsets.ISO_8859_1)) {
+            return lines.filter("."::equals).count();
+        }
+    }
+
     private static long inode(MetadataEngine m, String name) throws FsException {
         try {
             return m.lookup(MetadataEngine.ROOT, name).inode();
@@ -145,6 +144,40 @@ public abstract class MetaCrashTck {
                 return 0;
             }
             throw e;
+        }
+    }
+
+    /** The workload's output, read line by line: what it acknowledged, and what was in flight at the end. */
+    private static final class Journal {
+        final Map<String, String> acknowledged = new TreeMap<>();
+        final Map<String, String> current = new HashMap<>();
+        final Set<String> inFlight = new HashSet<>();
+        final List<Long> committed = new ArrayList<>();
+        final List<Long> written = new ArrayList<>();
+        int done;
+
+        static boolean whole(String line) {
+            return line.equals(".") || line.matches("\\? f\\d+ f\\d+") || line.matches("\\+\\d+")
+                    || line.matches("f\\d+ (-|\\d+ \\d+( \\d:[0-9a-f]*)+)");
+        }
+
+        void read(String line) {
+            assertTrue(whole(line), () -> "workload said: " + line);
+            if (line.startsWith("? ")) {
+                inFlight.clear();
+                inFlight.addAll(List.of(line.substring(2).split(" ")));
+            } else if (line.startsWith("+")) {
+                written.add(Long.parseLong(line.substring(1)));
+            } else if (line.equals(".")) {
+                acknowledged.putAll(current);
+                current.clear();
+                committed.addAll(written);
+                written.clear();
+                inFlight.clear();
+                done++;
+            } else {
+                current.put(line.substring(0, line.indexOf(' ')), line);
+            }
         }
     }
 }
