@@ -22,7 +22,10 @@ import java.util.Locale;
 import java.util.Map;
 import org.apache.http.conn.DnsResolver;
 import org.apache.http.impl.conn.SystemDefaultDnsResolver;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
@@ -56,7 +59,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * Requests are retried with exponential backoff and full jitter on 5xx, throttling (429, 503 SlowDown) and
  * timeouts or broken connections, never on other 4xx. Credentials: a named profile ({@code profile},
  * optionally from {@code credentials-file}), else the SDK's default chain (environment, system properties,
- * profile files, container and instance metadata). Request checksums are sent only where an operation
+ * profile files, container and instance metadata; in OSS mode {@code OSS_ACCESS_KEY_ID},
+ * {@code OSS_ACCESS_KEY_SECRET} and {@code OSS_SESSION_TOKEN} first). Request checksums are sent only where an operation
  * requires them, and never as {@code aws-chunked} uploads (neither radosgw nor OSS takes the trailer form).
  */
 public final class S3ChunkStore implements ChunkStore {
@@ -145,6 +149,14 @@ public final class S3ChunkStore implements ChunkStore {
 
     private static AwsCredentialsProvider credentials(S3Settings s) {
         if (s.profile() == null && s.credentialsFile() == null) {
+            String id = s.ossHeaders() ? System.getenv("OSS_ACCESS_KEY_ID") : null;
+            String secret = s.ossHeaders() ? System.getenv("OSS_ACCESS_KEY_SECRET") : null;
+            if (id != null && !id.isEmpty() && secret != null && !secret.isEmpty()) {
+                // Alibaba Cloud's own variables first in OSS mode, then the AWS chain
+                String token = System.getenv("OSS_SESSION_TOKEN");
+                return StaticCredentialsProvider.create(token == null || token.isEmpty()
+                        ? AwsBasicCredentials.create(id, secret) : AwsSessionCredentials.create(id, secret, token));
+            }
             return DefaultCredentialsProvider.builder().build();
         }
         ProfileCredentialsProvider.Builder p = ProfileCredentialsProvider.builder()
