@@ -3,7 +3,8 @@
 # the tests need, builds every bundle, runs unit tests, the conformance kits on every engine and store, the
 # integration tests on the plain class path and inside a real Felix framework, then the suites that need
 # a running Hangar (FUSE mounts on SQLite and on Redis, the runtime). Services (redis-server, FUSE mounts)
-# are started by the tests themselves and stopped by pid. Ends with one line: "N passed, N failed".
+# are started by the tests themselves and stopped by pid, but for one Ceph cluster started here around the
+# Maven run (scripts/ceph-test-cluster.sh, about 20 s). Ends with one line: "N passed, N failed".
 #
 # Nothing is skipped: a missing prerequisite, a suite that did not run or did not report, a report left
 # over from an earlier run, a skipped test case, a suite past its time limit: each counts as failed
@@ -46,6 +47,22 @@ if ! ./scripts/install-deps.sh; then
   status=1
 fi
 
+# One real Ceph cluster (mon, mgr, bluestore OSD, radosgw on loopback) for the whole run: the RADOS, S3
+# and OSS store tests find it through HANGAR_CEPH_ENV. A cluster that does not come up fails (its tests
+# then fail too, naming the missing env file); it is stopped by pid after Maven, and on any exit.
+ceph_dir="$top/target/ceph-test"
+export HANGAR_CEPH_ENV="$ceph_dir/env"
+ceph_down() { [ -e "$ceph_dir/.ceph-test-cluster" ] && timeout 120 ./scripts/ceph-test-cluster.sh down "$ceph_dir" || true; }
+trap ceph_down EXIT
+echo "== Ceph test cluster (scripts/ceph-test-cluster.sh up, time limit 600s)"
+rm -f "$HANGAR_CEPH_ENV"
+if ! run_limited 600 ./scripts/ceph-test-cluster.sh up "$ceph_dir" >/dev/null; then
+  junit_failure "$run_dir/TEST-ceph-test-cluster.xml" test.ceph-test-cluster up \
+    "scripts/ceph-test-cluster.sh up $ceph_dir failed: the RADOS, S3 and OSS store tests fail too" \
+    "$(tail -n 40 "$ceph_dir"/log/*.log 2>/dev/null)"
+  status=1
+fi
+
 echo "== build and JVM tests (unit, TCKs, integration, in-framework; time limit 10800s)"
 # Test failures do not stop the reactor: every module builds and runs its tests, and the summary below
 # counts every failure (and every test class that did not report) and sets the exit status.
@@ -56,6 +73,7 @@ if [ $rc = 124 ] || [ $rc = 137 ]; then
     "mvn install was killed after its time limit of 10800s"
 fi
 [ $rc = 0 ] || status=1
+ceph_down
 
 # Suites that drive a real mount or the runtime from outside the JVM; each writes JUnit XML to its
 # folder. NAME SCRIPT LIMIT REPORT-FOLDER
