@@ -5,6 +5,8 @@
 #                                             prints the env lines and writes them to DIR/env
 #   scripts/ceph-test-cluster.sh down   DIR   stop every daemon it started, by recorded pid; delete its data
 #   scripts/ceph-test-cluster.sh status DIR   exit 0 and print the env lines if the cluster in DIR is up
+#   scripts/ceph-test-cluster.sh stop-osd|start-osd|stop-rgw|start-rgw DIR
+#                                             for fault tests: stop one daemon (by pid) or start it again
 #
 # Daemons: one mon (msgr v2 + v1 on 127.0.0.1), one mgr, one bluestore OSD on a sparse file, one radosgw
 # (beast on 127.0.0.1, rgw_dns_name for virtual-hosted buckets). cephx on: DIR/keyring holds client.admin.
@@ -23,16 +25,16 @@ T0=$(date +%s.%N)
 elapsed() { awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
 log() { printf '[ceph-test-cluster %5ss] %s\n' "$(elapsed)" "$*" >&2; }
 die() { printf 'ceph-test-cluster: FAILED: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,8p' "$0" >&2; exit 2; }
+usage() { sed -n '2,10p' "$0" >&2; exit 2; }
 
 [ $# -eq 2 ] && [ -n "$2" ] || usage
 CMD=$1
-case "$CMD" in up|down|status) ;; *) usage ;; esac
+case "$CMD" in up|down|status|stop-osd|start-osd|stop-rgw|start-rgw) ;; *) usage ;; esac
 if [ ! -d "$2" ]; then
   case "$CMD" in
     up) mkdir -p "$2" ;;
     down) exit 0 ;;
-    status) echo "ceph-test-cluster: not up ($2 does not exist)" >&2; exit 1 ;;
+    *) echo "ceph-test-cluster: not up ($2 does not exist)" >&2; exit 1 ;;
   esac
 fi
 DIR=$(cd "$2" && pwd)
@@ -332,5 +334,21 @@ case "$CMD" in
     ;;
   status)
     if is_up; then cat "$DIR/env"; else echo "ceph-test-cluster: not up in $DIR" >&2; exit 1; fi
+    ;;
+  stop-osd) stop_group 15 osd; log "osd stopped" ;;
+  stop-rgw) stop_group 10 rgw; log "radosgw stopped" ;;
+  start-osd|start-rgw)
+    [ -f "$DIR/env" ] || die "no cluster in $DIR"
+    d=${CMD#start-}
+    if is_ours "$(pid_of "$d")"; then log "$d already running"; exit 0; fi
+    RGW_PORT=$(sed -n 's/^RGW_PORT=//p' "$DIR/env")
+    if [ "$d" = osd ]; then
+      start osd ceph-osd -f -c "$CONF" -i 0
+      wait_for "$TIMEOUT" "osd.0 up" osd_up || die "the OSD did not come back"
+    else
+      start rgw radosgw -f -c "$CONF" -n client.rgw.a
+      wait_for "$TIMEOUT" "radosgw on 127.0.0.1:$RGW_PORT" rgw_ok || die "radosgw did not come back"
+    fi
+    log "$d started"
     ;;
 esac

@@ -67,6 +67,14 @@ public final class CephTestCluster {
         return parse(dir.resolve("env"));
     }
 
+    /**
+     * Fault injection: {@code stop-osd}, {@code start-osd}, {@code stop-rgw} or {@code start-rgw} on the test
+     * cluster (a start waits until the daemon serves again).
+     */
+    public static void daemon(String command) throws IOException {
+        run(top().resolve("scripts/ceph-test-cluster.sh"), command, get("CEPH_TEST_DIR"));
+    }
+
     private static Path top() {
         String t = System.getenv("HANGAR_TOP");
         Path p = t != null && !t.isEmpty() ? Path.of(t) : Path.of(System.getProperty("user.dir")).getParent();

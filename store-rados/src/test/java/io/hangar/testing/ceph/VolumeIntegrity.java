@@ -99,6 +99,74 @@ public final class VolumeIntegrity {
         }
     }
 
+    /**
+     * A write stream that rides out a fault: {@code fault} runs (on another thread) once the first 8 MiB of
+     * a 40 MiB file are acknowledged by fsync, while 1 MiB writes and an fsync every 4 MiB go on; every
+     * write and fsync must succeed (the VFS waits for the store), then the file reads back whole through a
+     * fresh volume and fsck is clean.
+     */
+    public static void writeThrough(Path dir, String storeUrl, Fault fault) throws Exception {
+        String meta = "sqlite://" + dir.resolve("meta.db");
+        Volumes.format(meta, "fault", storeUrl, Map.of());
+        Map<String, String> opts = Map.of("buffer-size", "32M", "cache-size", "0", "compact-threshold", "100000");
+        int size = 40 << 20;
+        byte[] ref = new byte[size];
+        new Random(11).nextBytes(ref);
+        Thread injector = null;
+        Exception[] injected = new Exception[1];
+        try (OpenVolume v = Volumes.open(meta, opts)) {
+            try (FileHandle h = v.create(Caller.ROOT, Volume.ROOT, "stream", 0644, OpenFlags.RDWR | OpenFlags.TRUNC)) {
+                for (int off = 0; off < size; off += 1 << 20) {
+                    h.write(off, ref, off, 1 << 20);
+                    if ((off + (1 << 20)) % (4 << 20) == 0) {
+                        h.fsync();
+                    }
+                    if (off + (1 << 20) == 8 << 20) {
+                        injector = new Thread(() -> {
+                            try {
+                                fault.run();
+                            } catch (Exception e) {
+                                injected[0] = e;
+                            }
+                        }, "fault");
+                        injector.start();
+                    }
+                }
+                h.fsync();
+            }
+        } finally {
+            if (injector != null) {
+                injector.join();
+            }
+        }
+        if (injected[0] != null) {
+            throw injected[0];
+        }
+        try (OpenVolume v = Volumes.open(meta, opts)) {
+            long ino = v.resolve("/stream").inode();
+            byte[] got = new byte[size];
+            try (FileHandle h = v.open(Caller.ROOT, ino, OpenFlags.RDONLY)) {
+                for (int off = 0; off < size;) {
+                    int n = h.read(off, got, off, Math.min(4 << 20, size - off));
+                    assertTrue(n > 0, "short read at " + off);
+                    off += n;
+                }
+            }
+            assertEquals(sha256(ref), sha256(got), "SHA-256 of the stream written across the fault");
+        }
+        List<String> lines = new ArrayList<>();
+        try (VolumeCheck c = Volumes.check(meta)) {
+            FsckReport rep = c.fsck(false, lines::add);
+            assertTrue(rep.clean(), "fsck not clean after the fault: " + rep + " " + lines);
+        }
+    }
+
+    /** What a fault test does to the cluster while the stream runs. */
+    @FunctionalInterface
+    public interface Fault {
+        void run() throws Exception;
+    }
+
     static String sha256(byte[] b) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
     }
