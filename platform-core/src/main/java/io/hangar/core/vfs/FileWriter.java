@@ -144,16 +144,21 @@ final class FileWriter implements BufferBudget.Holder {
     /** Seals the open slice and queues its commit behind the earlier ones. Under the lock. */
     private void seal() {
         SliceBuilder s = current;
-        current = null;
-        budget.unregister(this);
-        if (s == null || s.len() == 0) {
-            if (s != null) {
-                s.discard();
-            }
+        if (s != null && s.len() > 0) {
+            CompletableFuture<Void> uploaded = s.seal();
+            // The new tail before the open slice goes: dirty() reads both without the lock, and must never see
+            // neither an open slice nor a pending commit while this one is on its way (a read would then skip
+            // the flush and cut itself at the old committed length).
+            tail = tail.thenCompose(v -> uploaded).thenRun(() -> commit(s));
+            current = null;
+            budget.unregister(this);
             return;
         }
-        CompletableFuture<Void> uploaded = s.seal();
-        tail = tail.thenCompose(v -> uploaded).thenRun(() -> commit(s));
+        current = null;
+        budget.unregister(this);
+        if (s != null) {
+            s.discard();
+        }
     }
 
     private void commit(SliceBuilder s) {
