@@ -156,28 +156,25 @@ public final class VolumeOpener {
         } catch (IllegalArgumentException e) {
             throw new VolumeOpenException(Reason.BAD_ARGUMENT, e.getMessage());
         }
-        MetadataEngine meta = engine(metaUrl);
-        ChunkStore store = null;
-        try {
-            VolumeFormat f = meta.load().orElseThrow(() -> notFormatted(metaUrl));
-            store = store(f.storage());
-            verifyMarker(store, f);
-            ChunkStore s = store;
-            return new VfsVolume(f, meta, new StoreGate(store, opts.storeWaitMs()), opts, () -> {
-                s.close();
-                meta.close();
-            });
-        } catch (FsException | RuntimeException e) {
-            if (store != null) {
-                store.close();
-            }
-            meta.close();
-            throw e;
-        }
+        return withStore(metaUrl, (f, meta, store, close) -> new VfsVolume(f, meta,
+                new StoreGate(store, opts.storeWaitMs()), opts, close));
     }
 
     /** fsck and gc of the volume at {@code metaUrl} with its recorded chunk store; closing it disconnects both. */
     public VolumeCheck checker(String metaUrl) throws FsException {
+        return withStore(metaUrl, (f, meta, store, close) -> new VolumeChecker(f, meta, () -> store,
+                Clock.systemUTC(), close));
+    }
+
+    private interface Opened<T> {
+        T make(VolumeFormat f, MetadataEngine meta, ChunkStore store, Runnable close) throws FsException;
+    }
+
+    /**
+     * Opens the engine at {@code metaUrl} and the store its settings name, checks the store's marker, and
+     * hands both to {@code make} with the action that closes them; on any failure both are closed.
+     */
+    private <T> T withStore(String metaUrl, Opened<T> make) throws FsException {
         MetadataEngine meta = engine(metaUrl);
         ChunkStore store = null;
         try {
@@ -185,7 +182,7 @@ public final class VolumeOpener {
             store = store(f.storage());
             verifyMarker(store, f);
             ChunkStore s = store;
-            return new VolumeChecker(f, meta, () -> s, Clock.systemUTC(), () -> {
+            return make.make(f, meta, store, () -> {
                 s.close();
                 meta.close();
             });

@@ -107,7 +107,8 @@ public final class CrashWorkload {
         }
     }
 
-    private static long inode(MetadataEngine m, String name) throws FsException {
+    /** The inode of a name in the root, 0 if there is none. */
+    static long inode(MetadataEngine m, String name) throws FsException {
         try {
             return m.lookup(MetadataEngine.ROOT, name).inode();
         } catch (FsException e) {

@@ -3,8 +3,6 @@ package io.hangar.tck.crash;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.hangar.fs.Errno;
-import io.hangar.fs.FsException;
 import io.hangar.spi.meta.MetaProblem;
 import io.hangar.spi.meta.MetadataEngine;
 import io.hangar.spi.meta.Slice;
@@ -89,7 +87,7 @@ public abstract class MetaCrashTck {
                     continue;
                 }
                 String expected = e.getValue();
-                long ino = inode(m, name);
+                long ino = CrashWorkload.inode(m, name);
                 String actual = ino == 0 ? name + " -" : CrashWorkload.state(m, name, ino, cs);
                 assertEquals(expected, actual, "acknowledged state of " + name + " (seed " + seed + ")");
             }
@@ -101,7 +99,7 @@ public abstract class MetaCrashTck {
 
             Map<Long, Long> records = new HashMap<>();
             for (int i = 0; i < CrashWorkload.FILES; i++) {
-                long ino = inode(m, "f" + i);
+                long ino = CrashWorkload.inode(m, "f" + i);
                 for (int c = 0; ino != 0 && c < CrashWorkload.CHUNK_SPAN; c++) {
                     for (Slice s : m.readChunk(ino, c)) {
                         if (!s.isHole()) {
@@ -136,16 +134,6 @@ public abstract class MetaCrashTck {
         }
     }
 
-    private static long inode(MetadataEngine m, String name) throws FsException {
-        try {
-            return m.lookup(MetadataEngine.ROOT, name).inode();
-        } catch (FsException e) {
-            if (e.errno() == Errno.ENOENT) {
-                return 0;
-            }
-            throw e;
-        }
-    }
 
     /** The workload's output, read line by line: what it acknowledged, and what was in flight at the end. */
     private static final class Journal {
