@@ -1,0 +1,73 @@
+package io.hangar.frontend.http.s3;
+
+import io.hangar.fs.Errno;
+import io.hangar.fs.FsException;
+import io.hangar.spi.frontend.Frontend;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * What one S3 gateway serves and how, parsed from {@link Frontend#start} options:
+ * <ul>
+ * <li>{@value #LISTEN}: {@code host:port} to listen on (default {@code 127.0.0.1:9000}; port 0 picks one);
+ * <li>{@value #CREDENTIALS}: a credentials file (see {@link Credentials}); with
+ * {@code HANGAR_S3_ACCESS_KEY}/{@code HANGAR_S3_SECRET_KEY} in the environment, one more full-access pair;
+ * <li>{@value #REGION}: the region reported (default us-east-1; requests signed for any region are taken);
+ * <li>{@value #MAX_SKEW}: seconds a request's time may differ from ours (default 900);
+ * <li>{@value #UPLOAD_MAX_AGE}: hours after which an unfinished multipart upload is aborted (default 168);
+ * <li>{@value #WORKERS}: threads doing volume I/O (default 32);
+ * <li>{@value Frontend#OPTION_READ_ONLY}: refuse every change with AccessDenied.
+ * </ul>
+ */
+record GatewaySpec(String host, int port, Path credentials, String region, Duration maxSkew,
+        Duration uploadMaxAge, int workers, boolean readOnly) {
+    static final String LISTEN = "listen";
+    static final String CREDENTIALS = "credentials";
+    static final String REGION = "region";
+    static final String MAX_SKEW = "maxSkewSeconds";
+    static final String UPLOAD_MAX_AGE = "uploadMaxAgeHours";
+    static final String WORKERS = "workers";
+
+    static GatewaySpec parse(Map<String, String> o) throws FsException {
+        String listen = o.getOrDefault(LISTEN, "127.0.0.1:9000").trim();
+        int colon = listen.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new FsException(Errno.EINVAL, "listen must be host:port, not '" + listen + "'");
+        }
+        String host = listen.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port = integer(listen.substring(colon + 1), LISTEN, 0, 65535);
+        String cred = o.getOrDefault(CREDENTIALS, "").trim();
+        String region = o.getOrDefault(REGION, "us-east-1").trim();
+        if (region.isEmpty()) {
+            region = "us-east-1";
+        }
+        return new GatewaySpec(host, port, cred.isEmpty() ? null : Path.of(cred), region,
+                Duration.ofSeconds(integer(o.getOrDefault(MAX_SKEW, "900"), MAX_SKEW, 1, 86_400)),
+                Duration.ofHours(integer(o.getOrDefault(UPLOAD_MAX_AGE, "168"), UPLOAD_MAX_AGE, 1, 87_600)),
+                integer(o.getOrDefault(WORKERS, "32"), WORKERS, 1, 1024),
+                bool(o.getOrDefault(Frontend.OPTION_READ_ONLY, "false")));
+    }
+
+    private static int integer(String v, String key, int min, int max) throws FsException {
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new FsException(Errno.EINVAL, key + " must be an integer from " + min + " to " + max + ", not '" + v + "'");
+    }
+
+    private static boolean bool(String v) throws FsException {
+        if (v.trim().equalsIgnoreCase("true") || v.trim().equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(v.trim());
+        }
+        throw new FsException(Errno.EINVAL, Frontend.OPTION_READ_ONLY + " must be true or false, not '" + v + "'");
+    }
+}

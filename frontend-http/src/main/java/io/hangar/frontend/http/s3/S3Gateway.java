@@ -1,0 +1,182 @@
+package io.hangar.frontend.http.s3;
+
+import io.hangar.fs.Errno;
+import io.hangar.fs.FsException;
+import io.hangar.spi.frontend.Endpoint;
+import io.hangar.vfs.Volume;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.file.FileSystemOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import java.io.IOException;
+import java.net.BindException;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * One S3 gateway: a Vert.x HTTP server (its own event loops and a worker pool for volume I/O) serving one
+ * volume. The router sends everything to the S3 handler today; the REST API of a later release gets a route
+ * of its own in front of it.
+ */
+final class S3Gateway implements Endpoint {
+    private static final Logger LOG = Logger.getLogger(S3Gateway.class.getName());
+    static final String KIND = "s3";
+    private static final long SWEEP_MS = 3_600_000;
+
+    private final Volume volume;
+    private final GatewaySpec spec;
+    private final Vertx vertx;
+    private final WorkerExecutor workers;
+    private final HttpServer server;
+    private final String address;
+    private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    private final long sweeper;
+    private volatile boolean active = true;
+
+    private S3Gateway(Volume volume, GatewaySpec spec, Vertx vertx, WorkerExecutor workers, HttpServer server,
+            long sweeper) {
+        this.volume = volume;
+        this.spec = spec;
+        this.vertx = vertx;
+        this.workers = workers;
+        this.server = server;
+        this.sweeper = sweeper;
+        String host = spec.host().contains(":") ? "[" + spec.host() + "]" : spec.host();
+        this.address = "http://" + host + ":" + server.actualPort();
+    }
+
+    static S3Gateway start(Volume volume, GatewaySpec spec, Map<String, String> env) throws FsException {
+        Credentials creds;
+        try {
+            creds = Credentials.load(spec.credentials(), env);
+        } catch (IOException e) {
+            throw new FsException(Errno.EINVAL, "cannot read the credentials file " + spec.credentials() + ": "
+                    + e.getMessage());
+        }
+        if (creds.empty()) {
+            throw new FsException(Errno.EINVAL, "no S3 credentials: set " + Credentials.ENV_ACCESS + " and "
+                    + Credentials.ENV_SECRET + ", or give a credentials file");
+        }
+        ObjectStore store = new ObjectStore(volume, spec.readOnly());
+        Thread t = Thread.currentThread();
+        ClassLoader before = t.getContextClassLoader();
+        // Vert.x finds its service providers through the context class loader: ours sees the embedded jars.
+        t.setContextClassLoader(S3Gateway.class.getClassLoader());
+        Vertx vertx = null;
+        try {
+            vertx = Vertx.vertx(new VertxOptions().setFileSystemOptions(new FileSystemOptions()
+                    .setClassPathResolvingEnabled(false).setFileCachingEnabled(false))
+                    .setMaxWorkerExecuteTime(1).setMaxWorkerExecuteTimeUnit(TimeUnit.DAYS)
+                    .setBlockedThreadCheckInterval(10).setBlockedThreadCheckIntervalUnit(TimeUnit.SECONDS));
+            WorkerExecutor workers = vertx.createSharedWorkerExecutor("hangar-s3-" + volume.name(), spec.workers(),
+                    1, TimeUnit.DAYS);
+            S3Handler handler = new S3Handler(vertx, workers, store, new SigV4(creds, spec.maxSkew()), spec.region());
+            Router router = Router.router(vertx);
+            router.route().handler(rc -> handler.handle(rc.request()));
+            HttpServerOptions opts = new HttpServerOptions().setHost(spec.host()).setPort(spec.port())
+                    .setHandle100ContinueAutomatically(false).setMaxHeaderSize(64 * 1024)
+                    .setMaxInitialLineLength(16 * 1024).setMaxChunkSize(64 * 1024).setCompressionSupported(false)
+                    .setDecompressionSupported(false).setIdleTimeout(300).setIdleTimeoutUnit(TimeUnit.SECONDS)
+                    .setTcpNoDelay(true);
+            HttpServer server;
+            try {
+                server = vertx.createHttpServer(opts).requestHandler(router).listen().await();
+            } catch (Exception e) {
+                Throwable cause = e;
+                while (cause.getCause() != null && !(cause instanceof BindException)) {
+                    cause = cause.getCause();
+                }
+                throw new FsException(cause instanceof BindException ? Errno.EBUSY : Errno.EINVAL,
+                        "cannot listen on " + spec.host() + ":" + spec.port() + ": " + cause.getMessage());
+            }
+            Multipart mp = handler.multipart();
+            long nanosMaxAge = spec.uploadMaxAge().toNanos();
+            long tmpAge = TimeUnit.HOURS.toNanos(24);
+            if (!spec.readOnly()) {
+                workers.executeBlocking(() -> mp.sweep(nanosMaxAge, tmpAge), false);
+            }
+            long sweeper = spec.readOnly() ? -1 : vertx.setPeriodic(SWEEP_MS,
+                    id -> workers.executeBlocking(() -> mp.sweep(nanosMaxAge, tmpAge), false));
+            S3Gateway g = new S3Gateway(volume, spec, vertx, workers, server, sweeper);
+            LOG.info("S3 gateway for volume " + volume.name() + " listening on " + g.address());
+            return g;
+        } catch (FsException | RuntimeException e) {
+            if (vertx != null) {
+                vertx.close();
+            }
+            throw e;
+        } finally {
+            t.setContextClassLoader(before);
+        }
+    }
+
+    int port() {
+        return server.actualPort();
+    }
+
+    @Override
+    public String kind() {
+        return KIND;
+    }
+
+    @Override
+    public String volume() {
+        return volume.name();
+    }
+
+    @Override
+    public String address() {
+        return address;
+    }
+
+    @Override
+    public boolean readOnly() {
+        return spec.readOnly();
+    }
+
+    @Override
+    public String subdir() {
+        return "/";
+    }
+
+    @Override
+    public boolean active() {
+        return active;
+    }
+
+    @Override
+    public CompletionStage<Void> ended() {
+        return ended;
+    }
+
+    /** Stops listening, lets requests in flight end (up to 30 s), then stops Vert.x. */
+    @Override
+    public synchronized void close() throws FsException {
+        if (!active) {
+            return;
+        }
+        active = false;
+        try {
+            if (sweeper >= 0) {
+                vertx.cancelTimer(sweeper);
+            }
+            server.shutdown(30, TimeUnit.SECONDS).toCompletionStage().toCompletableFuture().get(40, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warning("S3 gateway " + address + ": " + e.getMessage());
+        }
+        try {
+            workers.close();
+            vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warning("stopping Vert.x of " + address + ": " + e.getMessage());
+        }
+        LOG.info("S3 gateway " + address + " stopped");
+        ended.complete(null);
+    }
+}

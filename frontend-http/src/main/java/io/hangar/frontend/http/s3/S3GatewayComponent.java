@@ -1,0 +1,111 @@
+package io.hangar.frontend.http.s3;
+
+import io.hangar.fs.FsException;
+import io.hangar.spi.frontend.Endpoint;
+import io.hangar.spi.frontend.Frontend;
+import io.hangar.vfs.Volume;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.Filter;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.util.tracker.ServiceTracker;
+import org.osgi.util.tracker.ServiceTrackerCustomizer;
+
+/**
+ * A configured gateway ({@value S3GatewayConfig#PID}): serves the volume named in the configuration whenever
+ * that {@link Volume} service is registered; stops when it goes, when the configuration changes or is
+ * deleted, and when the bundle stops.
+ */
+@Component(configurationPid = S3GatewayConfig.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, service = {})
+@Designate(ocd = S3GatewayConfig.class, factory = true)
+public final class S3GatewayComponent {
+    private static final Logger LOG = Logger.getLogger(S3GatewayComponent.class.getName());
+
+    private final Frontend frontend;
+    private final BundleContext context;
+    private final S3GatewayConfig config;
+    private final ServiceTracker<Volume, Endpoint> tracker;
+
+    @Activate
+    public S3GatewayComponent(@Reference(target = "(" + Frontend.KIND + "=" + S3Gateway.KIND + ")") Frontend frontend,
+            BundleContext context, S3GatewayConfig config) throws InvalidSyntaxException {
+        this.frontend = frontend;
+        this.context = context;
+        this.config = config;
+        if (config.volume() == null || config.volume().isBlank()) {
+            throw new IllegalArgumentException(S3GatewayConfig.PID + " needs 'volume'");
+        }
+        Filter f = context.createFilter("(&(" + Constants.OBJECTCLASS + "=" + Volume.class.getName()
+                + ")(volume.name=" + escape(config.volume()) + "))");
+        this.tracker = new ServiceTracker<>(context, f, new Starter());
+        tracker.open();
+    }
+
+    @Deactivate
+    void deactivate() {
+        tracker.close();
+    }
+
+    private Map<String, String> options() {
+        return Map.of(GatewaySpec.LISTEN, config.listen(), GatewaySpec.CREDENTIALS, config.credentials(),
+                GatewaySpec.REGION, config.region(), GatewaySpec.MAX_SKEW, Integer.toString(config.maxSkewSeconds()),
+                GatewaySpec.UPLOAD_MAX_AGE, Integer.toString(config.uploadMaxAgeHours()),
+                GatewaySpec.WORKERS, Integer.toString(config.workers()),
+                Frontend.OPTION_READ_ONLY, Boolean.toString(config.readOnly()));
+    }
+
+    private final class Starter implements ServiceTrackerCustomizer<Volume, Endpoint> {
+        @Override
+        public Endpoint addingService(ServiceReference<Volume> ref) {
+            Volume v = context.getService(ref);
+            if (v == null) {
+                return null;
+            }
+            try {
+                return frontend.start(v, options());
+            } catch (FsException | RuntimeException ex) {
+                LOG.log(Level.SEVERE, "cannot serve volume " + config.volume() + " over S3 at " + config.listen()
+                        + ": " + ex.getMessage());
+                context.ungetService(ref);
+                return null;
+            }
+        }
+
+        @Override
+        public void modifiedService(ServiceReference<Volume> ref, Endpoint e) {
+            // Nothing a gateway depends on.
+        }
+
+        @Override
+        public void removedService(ServiceReference<Volume> ref, Endpoint e) {
+            try {
+                e.close();
+            } catch (FsException ex) {
+                LOG.log(Level.WARNING, "stopping " + e.address() + ": " + ex.getMessage());
+            } finally {
+                context.ungetService(ref);
+            }
+        }
+    }
+
+    static String escape(String value) {
+        StringBuilder sb = new StringBuilder(value.length());
+        for (char c : value.toCharArray()) {
+            if (c == '\\' || c == '*' || c == '(' || c == ')') {
+                sb.append('\\');
+            }
+            sb.append(c);
+        }
+        return sb.toString();
+    }
+}
