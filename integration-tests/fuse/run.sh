@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The FUSE suites on real mounts (as root), on every metadata engine: the POSIX behaviour suite, the
 # randomized integrity test (and its check after a remount), the torch checkpoint round trip, two mounts in
-# two processes, a read-only mount and a subdir mount. They run once on SQLite metadata and once on a real
-# redis-server this script starts on a free loopback port (and stops by pid, also on failure), each time
-# on a freshly formatted volume with a file store. Every suite writes a JUnit XML report
-# TEST-fuse-<engine>-<suite>.xml that scripts/junit-summary.py counts; the last line says
+# two processes, a read-only mount and a subdir mount; then the crash suite (kill -9 of a mount's runtime,
+# a failing chunk store; on volumes of its own, see crash_suite.py). They run once on SQLite metadata and
+# once on a real redis-server this script starts on a free loopback port (and stops by pid, also on
+# failure), each time on a freshly formatted volume with a file store. Every suite writes a JUnit XML
+# report TEST-fuse-<engine>-<suite>.xml that scripts/junit-summary.py counts; the last line says
 # "fuse: N passed, N failed".
 #
 #   run.sh [META-URL MOUNTPOINT]
@@ -19,10 +20,11 @@
 # and the exit status is 1.
 #
 # Time limits (seconds; a suite past its own is killed, TERM then KILL 30 s later, and fails): posix 900,
-# integrity 900, torch 1200, twomounts/readonly/subdir/integrity-remount 300 each; a format, mount or
-# unmount 300. Here (2 cores) a whole run on both engines takes under 3 minutes, posix and torch under
-# 20 s each per engine: the limits are there to end a hang, not to time anything. HANGAR_FUSE_SUITE_LIMIT=S
-# sets one limit for every suite (e.g. to see the time-limit path).
+# integrity 900, torch 1200, crash 1200, twomounts/readonly/subdir/integrity-remount 300 each; a format,
+# mount or unmount 300. Here (2 cores) a whole run on both engines takes under 3 minutes plus 3-5 for the
+# crash suite per engine, posix and torch under 20 s each per engine: the limits are there to end a hang,
+# not to time anything. HANGAR_FUSE_SUITE_LIMIT=S sets one limit for every suite (e.g. to see the
+# time-limit path).
 #
 # Mounts are made with ./hangar mount -d (the runtime, the DS component) when the runtime jar is built,
 # else with the standalone harness (frontend-fuse's MountMain); HANGAR_FUSE_MOUNTER=cli|harness chooses.
@@ -44,7 +46,7 @@ attr_timeout=1.0
 export HANGAR_ATTR_TIMEOUT=$attr_timeout
 # Every suite, in the order they run: their reports are expected whatever happens (test.sh expects the
 # same list for each engine).
-all_suites="posix integrity torch twomounts readonly subdir integrity-remount"
+all_suites="posix integrity torch twomounts readonly subdir integrity-remount crash"
 status=0
 work=""
 current=""
@@ -54,7 +56,7 @@ limit_of() {
   if [ -n "${HANGAR_FUSE_SUITE_LIMIT:-}" ]; then echo "$HANGAR_FUSE_SUITE_LIMIT"; return; fi
   case $1 in
     posix | integrity) echo 900 ;;
-    torch) echo 1200 ;;
+    torch | crash) echo 1200 ;;
     *) echo 300 ;;
   esac
 }
@@ -409,6 +411,10 @@ run_engine() {
   else
     not_run "$mount_error" integrity-remount
   fi
+
+  # Crash tests of Hangar itself, on volumes the suite formats and mounts itself (never the given one: it
+  # kills runtimes and runs gc without a grace period); it needs the CLI and the runtime jar.
+  suite crash crash_suite.py "$engine" "$ework/crash" "$reports"
 }
 
 if [ $# -ge 2 ]; then
