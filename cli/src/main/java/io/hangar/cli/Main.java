@@ -59,6 +59,7 @@ public final class Main implements Callable<Integer>, CliContext {
     public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
         Main root = new Main(out, err, env);
         return execute(VolumeCommands.commandLine(root, UpCommand.class, MountCommand.class, UmountCommand.class,
+                GatewayCommand.class,
                 BenchCommand.class), args, root);
     }
 

@@ -31,6 +31,9 @@ final class UpCommand implements Callable<Integer> {
     static final int DEFAULT_CONSOLE_PORT = 8180;
     static final String CONSOLE_USER = "admin";
     static final String FUSE_ARTIFACT = "frontend-fuse";
+    static final int DEFAULT_S3_PORT = 9000;
+    /** "ACCESS SECRET" generated on this first start, shown once. */
+    private String s3Keys;
 
     @Spec
     CommandSpec spec;
@@ -97,6 +100,17 @@ final class UpCommand implements Callable<Integer> {
             out.println("console:  http://127.0.0.1:" + port + "/system/console  user " + user + ", password "
                     + (password != null ? password : "in " + etc.dir().resolve(ConfigFiles.CONSOLE_PID + ".cfg")));
         }
+        for (String f : etc.factoryFiles(GatewayCommand.S3_PID)) {
+            Map<String, String> g = etc.read(f);
+            String listen = g.getOrDefault("listen", "127.0.0.1:9000");
+            String creds = g.getOrDefault("credentials", "");
+            out.println("s3:       http://" + listen + "  " + (s3Keys != null ? "access key " + s3Keys.replace(" ",
+                    ", secret key ") : "keys in " + (creds.isEmpty() ? "$" + GatewayCommand.ENV_ACCESS : creds)));
+            String host = listen.substring(0, listen.lastIndexOf(':'));
+            if (host.equals("127.0.0.1") || host.equals("localhost") || host.equals("0.0.0.0")) {
+                ports.add(Integer.parseInt(listen.substring(listen.lastIndexOf(':') + 1)));
+            }
+        }
         boolean shell = !noShell && RuntimeLauncher.foregroundTerminal();
         out.println(shell ? "shell:    Gogo below: try 'hangar:ls default /', 'help', 'stop 0' to stop"
                 : "shell:    none (stdin is not a terminal in the foreground); stop with Ctrl-C or SIGTERM");
@@ -137,6 +151,17 @@ final class UpCommand implements Callable<Integer> {
         etc.write(ConfigFiles.CONSOLE_PID + ".cfg", "Felix Web Console login (generated on first start).",
                 Map.of("username", CONSOLE_USER, "password", password), true);
 
+        if (RuntimeLauncher.runtimeHas("frontend-http")) {
+            // The S3 gateway on a loopback port, with a key pair generated now and kept in etc/.
+            s3Keys = GatewayCommand.generateKeys(etc, "S3 keys of the gateway 'hangar up' serves (generated on "
+                    + "first start).");
+            Map<String, String> s3 = new LinkedHashMap<>();
+            s3.put("volume", "default");
+            s3.put("listen", "127.0.0.1:" + freeOr(DEFAULT_S3_PORT));
+            s3.put("credentials", etc.dir().resolve(GatewayCommand.CREDENTIALS_FILE).toString());
+            etc.write(ConfigFiles.factoryFile(GatewayCommand.S3_PID, "default"),
+                    "S3 gateway of the volume 'default' (loopback only). Delete this file to stop it.", s3, false);
+        }
         Optional<String> noFuse = fuseUnusable();
         if (noFuse.isEmpty()) {
             Map<String, String> fuse = new LinkedHashMap<>();
