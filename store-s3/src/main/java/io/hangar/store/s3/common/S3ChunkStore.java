@@ -78,10 +78,17 @@ public final class S3ChunkStore implements ChunkStore {
     /** Builds the client and checks the bucket is there and the credentials work on it. */
     public static S3ChunkStore open(S3Settings s) throws StoreException {
         S3Client client;
+        // The SDK finds its interceptors and plugins through the context class loader first: in a framework
+        // that is not the bundle's, which holds the embedded SDK.
+        Thread t = Thread.currentThread();
+        ClassLoader previous = t.getContextClassLoader();
+        t.setContextClassLoader(S3ChunkStore.class.getClassLoader());
         try {
             client = client(s);
         } catch (SdkException | IllegalArgumentException | UncheckedIOException e) {
             throw new StoreException(Kind.INVALID, s.describe() + ": cannot set up the S3 client: " + e.getMessage());
+        } finally {
+            t.setContextClassLoader(previous);
         }
         S3ChunkStore store = new S3ChunkStore(s, client);
         try {
