@@ -10,7 +10,8 @@
 # over from an earlier run, a skipped test case, a suite past its time limit: each counts as failed
 # (scripts/junit-summary.py). Time limits (seconds; TERM, then KILL 120 s later): the Maven build with
 # every JVM test 10800, integration-tests/fuse/run.sh 10800 (each of its suites has its own, see there),
-# cnf/smoke-up.sh 1200. Here the FUSE suites take about 3 minutes and smoke-up about 25 s.
+# integration-tests/s3/run.sh 3600 (likewise), cnf/smoke-up.sh 1200. Here the FUSE suites take about 3
+# minutes, the S3 client suites about 2 and smoke-up about 25 s.
 set -uo pipefail
 cd "$(dirname "$0")"
 top=$(pwd)
@@ -79,6 +80,7 @@ ceph_down
 # folder. NAME SCRIPT LIMIT REPORT-FOLDER
 suites=(
   "fuse integration-tests/fuse/run.sh 10800 integration-tests/fuse/target/reports"
+  "s3 integration-tests/s3/run.sh 3600 integration-tests/s3/target/reports"
   "smoke-up cnf/smoke-up.sh 1200 cnf/target/smoke-reports"
 )
 for s in "${suites[@]}"; do
@@ -110,6 +112,11 @@ for engine in sqlite redis; do
   for s in posix integrity torch twomounts readonly subdir integrity-remount crash; do
     expect+=(--expect "integration-tests/fuse/target/reports/TEST-fuse-$engine-$s.xml")
   done
+done
+
+# Each S3 client suite (the list in integration-tests/s3/run.sh).
+for s in awscli s3cmd boto3 negative fuse; do
+  expect+=(--expect "integration-tests/s3/target/reports/TEST-s3-$s.xml")
 done
 
 echo "== summary"
