@@ -30,6 +30,14 @@ UTIME_NOW = (1 << 30) - 1
 UTIME_OMIT = (1 << 30) - 2
 # The mount's attribute timeout (run.sh passes what it mounted with).
 ATTR_TIMEOUT = float(os.environ.get("HANGAR_ATTR_TIMEOUT", "1.0"))
+# Which frontend serves the mount (run.sh exports it): libfuse 3's low-level API or libfuse 2's high-level one.
+LOWLEVEL = os.environ.get("HANGAR_FUSE_FRONTEND", "highlevel") == "lowlevel"
+RENAME_WHITEOUT = 4
+FALLOC_FL_KEEP_SIZE = 1
+FALLOC_FL_PUNCH_HOLE = 2
+FALLOC_FL_ZERO_RANGE = 0x10
+SEEK_DATA = 3
+SEEK_HOLE = 4
 
 
 def child(fn):
@@ -467,25 +475,160 @@ def rename_files_and_directories(d):
     eq(os.stat(os.path.join(d, "other")).st_nlink, 3, "link count of the new parent")
 
 
+def renameat2(src, dst, flags):
+    if libc.renameat2(AT_FDCWD, src.encode(), AT_FDCWD, dst.encode(), flags) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
+
 @test
-def rename_flags_on_libfuse2(d):
-    # libfuse 2 speaks FUSE 7.19; the kernel sends renameat2 flags only from 7.23 on, so it answers
-    # EINVAL itself. RENAME_NOREPLACE onto an existing name is EEXIST from the kernel's own check.
+def rename_flags(d):
     a, b, c = (os.path.join(d, n) for n in ("a", "b", "c"))
     write(a, b"A")
     write(b, b"B")
-
-    def renameat2(src, dst, flags):
-        if libc.renameat2(AT_FDCWD, src.encode(), AT_FDCWD, dst.encode(), flags) != 0:
-            e = ctypes.get_errno()
-            raise OSError(e, os.strerror(e))
-
+    # RENAME_NOREPLACE onto an existing name is EEXIST from the kernel's own check, on both frontends.
     expect_errno(errno.EEXIST, renameat2, a, b, RENAME_NOREPLACE)
-    expect_errno(errno.EINVAL, renameat2, a, c, RENAME_NOREPLACE)
-    expect_errno(errno.EINVAL, renameat2, a, b, RENAME_EXCHANGE)
-    eq((read(a), read(b)), (b"A", b"B"), "nothing changed")
-    renameat2(a, c, 0)
-    eq(read(c), b"A", "flags 0 renames")
+    if not LOWLEVEL:
+        # libfuse 2 speaks FUSE 7.19; the kernel sends renameat2 flags only from 7.23 on, so it answers
+        # EINVAL itself.
+        expect_errno(errno.EINVAL, renameat2, a, c, RENAME_NOREPLACE)
+        expect_errno(errno.EINVAL, renameat2, a, b, RENAME_EXCHANGE)
+        eq((read(a), read(b)), (b"A", b"B"), "nothing changed")
+        renameat2(a, c, 0)
+        eq(read(c), b"A", "flags 0 renames")
+        return
+    # libfuse 3: the flags reach the engine as the kernel sends them.
+    renameat2(a, c, RENAME_NOREPLACE)
+    eq(read(c), b"A", "RENAME_NOREPLACE onto a free name renames")
+    expect_errno(errno.ENOENT, os.stat, a)
+    renameat2(b, c, RENAME_EXCHANGE)
+    eq((read(b), read(c)), (b"A", b"B"), "RENAME_EXCHANGE swaps the two")
+    expect_errno(errno.ENOENT, renameat2, b, a, RENAME_EXCHANGE)
+    os.mkdir(os.path.join(d, "dir"))
+    write(os.path.join(d, "dir", "in"), b"in")
+    renameat2(os.path.join(d, "dir"), c, RENAME_EXCHANGE)
+    eq(read(os.path.join(d, "c", "in")), b"in", "a directory and a file exchange")
+    eq(read(os.path.join(d, "dir")), b"B", "the file took the directory's name")
+    expect_errno(errno.EINVAL, renameat2, b, os.path.join(d, "e"), RENAME_EXCHANGE | RENAME_NOREPLACE)
+    expect_errno(errno.EINVAL, renameat2, b, os.path.join(d, "w"), RENAME_WHITEOUT)
+
+
+@test
+def hard_link_attributes_through_every_name(d):
+    # With attribute caching on (run.sh mounts with 1 s), every name of a hard link must show the link
+    # count and ctime of the one file at once. libfuse 2's high-level API gives each name a kernel inode
+    # of its own: there the other names are only right after the attribute timeout.
+    def settle():
+        if not LOWLEVEL:
+            time.sleep(ATTR_TIMEOUT + 0.3)
+    os.mkdir(os.path.join(d, "x"))
+    os.mkdir(os.path.join(d, "y"))
+    f, g, h, k = (os.path.join(d, *p) for p in (("x", "f"), ("y", "g"), ("y", "h"), ("x", "k")))
+    write(f, b"one file")
+    os.link(f, g)
+    before = os.stat(g)
+    eq(before.st_nlink, 2, "nlink through the second name")
+    time.sleep(0.05)
+    os.link(f, h)
+    settle()
+    for n in (f, g, h):
+        st = os.stat(n)
+        eq(st.st_nlink, 3, f"nlink through {os.path.basename(n)} after a third link")
+        check(st.st_ctime_ns > before.st_ctime_ns, f"ctime through {os.path.basename(n)} moved with the link")
+        eq(st.st_ino, before.st_ino, "one inode")
+    os.unlink(h)
+    settle()
+    eq((os.stat(f).st_nlink, os.stat(g).st_nlink), (2, 2), "nlink through both names after an unlink")
+    write(k, b"other")
+    os.rename(k, g)
+    settle()
+    eq(os.stat(f).st_nlink, 1, "a rename over one name drops the link count seen through the other")
+    eq(read(f), b"one file", "the renamed-over file keeps its data under its other name")
+    eq(read(g), b"other", "the new file under the old name")
+    os.chmod(f, 0o600)
+    os.link(f, h)
+    settle()
+    eq(stat.S_IMODE(os.stat(h).st_mode), 0o600, "chmod through one name shows through another")
+    fd = os.open(h, os.O_WRONLY | os.O_APPEND)
+    os.write(fd, b" grown")
+    os.close(fd)
+    settle()
+    eq(os.stat(f).st_size, len(b"one file grown"), "size through the other name after a write")
+
+
+@test
+def fallocate_modes(d):
+    p = os.path.join(d, "f")
+    write(p, b"x" * 1000)
+    fd = os.open(p, os.O_RDWR)
+    try:
+        os.posix_fallocate(fd, 0, 100_000)
+        eq(os.fstat(fd).st_size, 100_000, "posix_fallocate (mode 0) extends the size")
+        eq(os.pread(fd, 10, 1000), b"\0" * 10, "the new range reads as zeros")
+        eq(os.pread(fd, 10, 0), b"x" * 10, "the old data stays")
+        os.posix_fallocate(fd, 0, 500)
+        eq(os.fstat(fd).st_size, 100_000, "within the size nothing changes")
+
+        def fallocate(mode, off, length):
+            if libc.fallocate(fd, mode, ctypes.c_long(off), ctypes.c_long(length)) != 0:
+                e = ctypes.get_errno()
+                raise OSError(e, os.strerror(e))
+        if LOWLEVEL:
+            fallocate(FALLOC_FL_KEEP_SIZE, 0, 1 << 20)
+            eq(os.fstat(fd).st_size, 100_000, "KEEP_SIZE keeps the size")
+            fallocate(0, 100_000, 50_000)
+            eq(os.fstat(fd).st_size, 150_000, "fallocate(2) mode 0 extends")
+        else:
+            # libfuse 2's high-level API has no fallocate: the kernel says EOPNOTSUPP (glibc's
+            # posix_fallocate falls back to writing).
+            expect_errno(errno.EOPNOTSUPP, fallocate, FALLOC_FL_KEEP_SIZE, 0, 1 << 20)
+        # No holes in the Volume API yet: punching and zeroing ranges are refused, never faked.
+        expect_errno(errno.EOPNOTSUPP, fallocate, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096)
+        expect_errno(errno.EOPNOTSUPP, fallocate, FALLOC_FL_ZERO_RANGE, 0, 4096)
+        eq(os.pread(fd, 10, 0), b"x" * 10, "a refused punch changes nothing")
+    finally:
+        os.close(fd)
+
+
+@test
+def lseek_data_and_hole(d):
+    p = os.path.join(d, "f")
+    write(p, b"y" * 10_000)
+    fd = os.open(p, os.O_RDONLY)
+    try:
+        # The volume does not report holes: the whole file is data, its end the one hole.
+        eq(os.lseek(fd, 0, SEEK_DATA), 0, "SEEK_DATA from 0")
+        eq(os.lseek(fd, 5000, SEEK_DATA), 5000, "SEEK_DATA inside")
+        eq(os.lseek(fd, 0, SEEK_HOLE), 10_000, "SEEK_HOLE is the end")
+        expect_errno(errno.ENXIO, os.lseek, fd, 10_000, SEEK_DATA)
+        expect_errno(errno.ENXIO, os.lseek, fd, 20_000, SEEK_HOLE)
+    finally:
+        os.close(fd)
+
+
+@test
+def copy_file_range_copies(d):
+    src, dst = os.path.join(d, "src"), os.path.join(d, "dst")
+    data = os.urandom(3 << 20)
+    write(src, data)
+    fi = os.open(src, os.O_RDONLY)
+    fo = os.open(dst, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        done = 0
+        while done < len(data):
+            n = os.copy_file_range(fi, fo, len(data) - done, done, done)
+            check(n > 0, "copy_file_range makes progress")
+            done += n
+        eq(os.copy_file_range(fi, fo, 100, len(data), len(data)), 0, "nothing to copy at the end")
+        n = os.copy_file_range(fi, fo, 1000, 10, 5 << 20)
+        eq(n, 1000, "a copy past the end of the target")
+    finally:
+        os.close(fi)
+        os.close(fo)
+    got = read(dst)
+    eq(got[:len(data)], data, "the copy")
+    eq(len(got), (5 << 20) + 1000, "extended by the copy past its end")
+    eq(got[5 << 20:], data[10:1010], "the range copied past the end")
 
 
 # ---- links ----

@@ -81,9 +81,17 @@ fail_env() {
 # kill ldconfig with SIGPIPE, which pipefail reports as a failed check.
 ldconfig_bin=$(command -v ldconfig || echo /sbin/ldconfig)
 libs=$("$ldconfig_bin" -p 2>/dev/null) || fail_env "cannot list the shared libraries ($ldconfig_bin -p failed)"
-libfuse=$(awk '$1 == "libfuse.so.2" { print $NF; exit }' <<<"$libs")
+# HANGAR_FUSE_FRONTEND=highlevel|lowlevel: the mounts' frontend (libfuse 2's high-level API, or libfuse 3's
+# low-level one); the runtime and the harness read it from the environment (docs/frontend-fuse.md).
+export HANGAR_FUSE_FRONTEND=${HANGAR_FUSE_FRONTEND:-highlevel}
+case $HANGAR_FUSE_FRONTEND in
+  highlevel) libname=libfuse.so.2 pkgs="fuse3 libfuse2" ;;
+  lowlevel) libname=libfuse3.so.3 pkgs="fuse3 libfuse3-3" ;;
+  *) fail_env "HANGAR_FUSE_FRONTEND must be highlevel or lowlevel, not '$HANGAR_FUSE_FRONTEND'" ;;
+esac
+libfuse=$(awk -v n="$libname" '$1 == n { print $NF; exit }' <<<"$libs")
 [ -n "$libfuse" ] && [ -e "$libfuse" ] \
-  || fail_env "libfuse.so.2 is missing from the loader's cache ($ldconfig_bin -p); apt-get install -y fuse3 libfuse2"
+  || fail_env "$libname is missing from the loader's cache ($ldconfig_bin -p); apt-get install -y $pkgs"
 command -v fusermount >/dev/null || command -v fusermount3 >/dev/null \
   || fail_env "neither fusermount nor fusermount3 is on the PATH (apt-get install -y fuse3)"
 command -v timeout >/dev/null || fail_env "timeout (coreutils) is missing: the suites run under time limits"
@@ -364,7 +372,7 @@ run_engine() {
       return
     }
   fi
-  echo "fuse ($engine): volume $meta, mounts made by the $mounter, work folder $ework"
+  echo "fuse ($engine): volume $meta, mounts made by the $mounter, $HANGAR_FUSE_FRONTEND frontend, work folder $ework"
 
   if ! mount_volume main "$main_mp" --attr-timeout "$attr_timeout" --entry-timeout "$attr_timeout"; then
     not_run "$mount_error" $all_suites

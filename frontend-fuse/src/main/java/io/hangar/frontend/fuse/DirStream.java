@@ -16,11 +16,12 @@ import java.util.List;
  * removed meanwhile never make an unchanged entry show twice or not at all. Only a seek back into an earlier
  * batch re-reads that batch, where concurrent changes may shift positions, which POSIX leaves unspecified.
  */
-final class DirStream {
+public final class DirStream {
     static final int BATCH = 512;
 
     private final Volume volume;
     private final long inode;
+    private final boolean withAttributes;
     /** cursors.get(b): the name the batch b starts after (null for the first batch). */
     private final List<String> cursors = new ArrayList<>();
     private List<DirEntry> batch = List.of();
@@ -28,18 +29,24 @@ final class DirStream {
     /** Number of entries in the stream once its end was seen, else -1. */
     private long size = -1;
 
-    DirStream(Volume volume, long inode) {
+    public DirStream(Volume volume, long inode) {
+        this(volume, inode, false);
+    }
+
+    /** With {@code withAttributes} the entries carry their attributes (for READDIRPLUS). */
+    public DirStream(Volume volume, long inode, boolean withAttributes) {
         this.volume = volume;
         this.inode = inode;
+        this.withAttributes = withAttributes;
         cursors.add(null);
     }
 
-    long inode() {
+    public long inode() {
         return inode;
     }
 
     /** Entry {@code index} of this stream, or null past its end. */
-    synchronized DirEntry get(long index) throws FsException {
+    public synchronized DirEntry get(long index) throws FsException {
         if (size >= 0 && index >= size) {
             return null;
         }
@@ -60,7 +67,7 @@ final class DirStream {
 
     /** Reads batch b; a short batch marks the end of the stream. */
     private void load(int b) throws FsException {
-        List<DirEntry> list = volume.readdir(inode, cursors.get(b), BATCH, false);
+        List<DirEntry> list = volume.readdir(inode, cursors.get(b), BATCH, withAttributes);
         batch = list;
         batchIndex = b;
         if (list.size() < BATCH) {

@@ -4,18 +4,18 @@ import io.hangar.fs.Errno;
 import io.hangar.fs.FsException;
 
 /** Linux errno values FUSE callbacks return negated; the ones {@link Errno} has no constant for are here. */
-final class Errnos {
-    static final int EINTR = 4;
-    static final int EAGAIN = Errno.EAGAIN.value();
-    static final int EDEADLK = 35;
+public final class Errnos {
+    public static final int EINTR = 4;
+    public static final int EAGAIN = Errno.EAGAIN.value();
+    public static final int EDEADLK = 35;
 
     private Errnos() {
     }
 
     /** A lock request that cannot be granted; carries the errno, since {@link Errno} lacks EINTR and EDEADLK. */
-    static final class LockFailure extends Exception {
+    public static final class LockFailure extends Exception {
         private static final long serialVersionUID = 1L;
-        final int errno;
+        public final int errno;
 
         LockFailure(int errno, String message) {
             super(message, null, false, false);
@@ -23,7 +23,7 @@ final class Errnos {
         }
     }
 
-    static int negative(FsException e) {
+    public static int negative(FsException e) {
         return -e.errno().value();
     }
 }

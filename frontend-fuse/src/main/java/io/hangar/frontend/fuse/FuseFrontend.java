@@ -1,6 +1,7 @@
 package io.hangar.frontend.fuse;
 
 import io.hangar.fs.FsException;
+import io.hangar.frontend.fuse.lowlevel.LowLevelOptions;
 import io.hangar.spi.frontend.Endpoint;
 import io.hangar.spi.frontend.Frontend;
 import io.hangar.vfs.Volume;
@@ -33,7 +34,7 @@ public final class FuseFrontend implements Frontend {
 
     @Override
     public Endpoint start(Volume volume, Map<String, String> options) throws FsException {
-        FuseMount m = FuseMount.start(volume, MountSpec.parse(options));
+        FuseMount m = FuseMount.start(volume, MountSpec.parse(options), LowLevelOptions.parse(options));
         mounts.add(m);
         m.ended().whenComplete((v, e) -> mounts.remove(m));
         return m;

@@ -3,6 +3,8 @@ package io.hangar.frontend.fuse;
 import io.hangar.fs.Entry;
 import io.hangar.fs.Errno;
 import io.hangar.fs.FsException;
+import io.hangar.frontend.fuse.lowlevel.LowLevelFs;
+import io.hangar.frontend.fuse.lowlevel.LowLevelOptions;
 import io.hangar.spi.frontend.Endpoint;
 import io.hangar.vfs.Volume;
 import java.io.IOException;
@@ -35,15 +37,17 @@ final class FuseMount implements Endpoint {
 
     private final Volume volume;
     private final MountSpec spec;
-    private final HangarFs fs;
+    private final FuseSession fs;
+    private final boolean lowLevel;
     private final Thread loop;
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private volatile boolean closing;
 
-    private FuseMount(Volume volume, MountSpec spec, HangarFs fs) {
+    private FuseMount(Volume volume, MountSpec spec, FuseSession fs, boolean lowLevel) {
         this.volume = volume;
         this.spec = spec;
         this.fs = fs;
+        this.lowLevel = lowLevel;
         this.loop = new Thread(this::serve, "hangar-fuse " + spec.mountpoint());
         loop.setDaemon(true);
     }
@@ -55,26 +59,37 @@ final class FuseMount implements Endpoint {
     /** Kernel read-ahead of a mount: enough 128 KiB requests in flight to keep a sequential reader busy. */
     private static final int READ_AHEAD_KIB = 16 << 10;
 
-    static FuseMount start(Volume volume, MountSpec spec) throws FsException {
-        if (!StandardCharsets.UTF_8.equals(Charset.defaultCharset())) {
+    static FuseMount start(Volume volume, MountSpec given, LowLevelOptions ll) throws FsException {
+        if (!ll.lowLevel() && !StandardCharsets.UTF_8.equals(Charset.defaultCharset())) {
             // jnr-fuse decodes the paths libfuse hands over with the JVM's default charset: under any other
-            // (a C locale) every non-ASCII name would be stored mangled.
+            // (a C locale) every non-ASCII name would be stored mangled. (The low-level frontend decodes
+            // names as UTF-8 itself.)
             throw new FsException(Errno.EINVAL, "the JVM's default charset is " + Charset.defaultCharset()
                     + ", not UTF-8: names would be mangled; start Java with -Dfile.encoding=UTF-8 (or a UTF-8 locale)");
         }
-        Path mp = checkMountpoint(spec.mountpoint(), spec.extraOptions());
-        Entry root = volume.resolve(spec.subdir());
+        Path mp = checkMountpoint(given.mountpoint(), given.extraOptions());
+        Entry root = volume.resolve(given.subdir());
         if (!root.attr().isDirectory()) {
-            throw new FsException(Errno.ENOTDIR, "subdir " + spec.subdir() + " is not a directory");
+            throw new FsException(Errno.ENOTDIR, "subdir " + given.subdir() + " is not a directory");
         }
-        HangarFs fs;
-        try {
-            fs = new HangarFs(volume, root.inode(), spec);
-        } catch (LinkageError | RuntimeException e) {
-            throw new FsException(Errno.EIO, "cannot load libfuse.so.2 (Debian: apt-get install libfuse2): " + e, e);
+        MountSpec spec = new MountSpec(mp, given.readOnly(), given.subdir(), given.attrTimeout(),
+                given.entryTimeout(), given.extraOptions());
+        FuseSession fs;
+        if (ll.lowLevel()) {
+            try {
+                fs = new LowLevelFs(volume, root.inode(), spec, ll, isRoot());
+            } catch (LinkageError | RuntimeException e) {
+                throw new FsException(Errno.EIO, "cannot load libfuse3.so.3 (Debian: apt-get install fuse3 libfuse3-3): "
+                        + e, e);
+            }
+        } else {
+            try {
+                fs = new HangarFs(volume, root.inode(), spec, isRoot());
+            } catch (LinkageError | RuntimeException e) {
+                throw new FsException(Errno.EIO, "cannot load libfuse.so.2 (Debian: apt-get install libfuse2): " + e, e);
+            }
         }
-        FuseMount m = new FuseMount(volume, new MountSpec(mp, spec.readOnly(), spec.subdir(), spec.attrTimeout(),
-                spec.entryTimeout(), spec.extraOptions()), fs);
+        FuseMount m = new FuseMount(volume, spec, fs, ll.lowLevel());
         m.loop.start();
         try {
             CompletableFuture.anyOf(fs.initialized(), m.ended).get(MOUNT_TIMEOUT_S, TimeUnit.SECONDS);
@@ -96,7 +111,7 @@ final class FuseMount implements Endpoint {
         }
         KernelReadAhead.raise(mp, READ_AHEAD_KIB);
         LOG.info("mounted volume " + volume.name() + (spec.subdir().equals("/") ? "" : " " + spec.subdir()) + " at "
-                + mp + (spec.readOnly() ? " read-only" : ""));
+                + mp + (spec.readOnly() ? " read-only" : "") + (ll.lowLevel() ? " (libfuse 3 low-level)" : " (libfuse 2)"));
         return m;
     }
 
@@ -136,7 +151,7 @@ final class FuseMount implements Endpoint {
     private void serve() {
         int rc;
         try {
-            rc = fs.run(spec.fuseArguments(volume.name(), isRoot()));
+            rc = fs.serve();
         } catch (RuntimeException | Error e) {
             LOG.log(Level.SEVERE, "FUSE loop of " + spec.mountpoint() + " failed", e);
             rc = -1;
@@ -160,7 +175,7 @@ final class FuseMount implements Endpoint {
         }
     }
 
-    private static boolean isRoot() {
+    static boolean isRoot() {
         try {
             return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
         } catch (IOException | UnsupportedOperationException e) {
@@ -274,6 +289,6 @@ final class FuseMount implements Endpoint {
 
     @Override
     public String toString() {
-        return "fuse:" + volume.name() + spec.subdir() + "@" + spec.mountpoint();
+        return (lowLevel ? "fuse3:" : "fuse:") + volume.name() + spec.subdir() + "@" + spec.mountpoint();
     }
 }

@@ -1,6 +1,7 @@
 package io.hangar.frontend.fuse;
 
 import io.hangar.fs.FsException;
+import io.hangar.frontend.fuse.lowlevel.LowLevelOptions;
 import io.hangar.spi.frontend.Endpoint;
 import io.hangar.spi.frontend.Frontend;
 import io.hangar.vfs.Volume;
@@ -67,7 +68,10 @@ public final class FuseMountComponent {
                 Frontend.OPTION_SUBDIR, config.subdir(),
                 MountSpec.ATTR_TIMEOUT, Double.toString(config.attrTimeout()),
                 MountSpec.ENTRY_TIMEOUT, Double.toString(config.entryTimeout()),
-                MountSpec.OPTIONS, config.options());
+                MountSpec.OPTIONS, config.options(),
+                LowLevelOptions.FRONTEND, config.frontend() == null ? "" : config.frontend(),
+                LowLevelOptions.NEGATIVE_TIMEOUT, Double.toString(config.negativeTimeout()),
+                LowLevelOptions.WRITEBACK_CACHE, Boolean.toString(config.writebackCache()));
     }
 
     private final class Mounter implements ServiceTrackerCustomizer<Volume, Endpoint> {

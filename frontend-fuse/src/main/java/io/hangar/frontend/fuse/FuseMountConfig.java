@@ -37,6 +37,17 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(required = false, description = "Further libfuse -o options, comma-separated.")
     String options() default "";
 
+    @AttributeDefinition(required = false, description = "highlevel (libfuse 2, jnr-fuse) or lowlevel (libfuse 3's "
+            + "inode API); empty: $HANGAR_FUSE_FRONTEND, else highlevel.")
+    String frontend() default "";
+
+    @AttributeDefinition(required = false, description = "lowlevel only: seconds the kernel remembers a missing name.")
+    double negativeTimeout() default 0.0;
+
+    @AttributeDefinition(required = false, description = "lowlevel only: the kernel's writeback cache (weakens "
+            + "close-to-open between clients; docs/frontend-fuse.md).")
+    boolean writebackCache() default false;
+
     @AttributeDefinition(required = false, description = "Stop the whole runtime once this mount ends or "
             + "cannot be made (a runtime started by hangar mount for this mount alone).")
     boolean exitOnUnmount() default false;

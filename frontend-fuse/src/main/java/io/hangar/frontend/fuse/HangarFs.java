@@ -54,7 +54,7 @@ import ru.serce.jnrfuse.struct.Timespec;
  * <p>Permissions are the kernel's ({@code default_permissions}): it checks every access against the
  * attributes reported here, including the chmod/chown/utimens rules, before a request arrives.
  */
-final class HangarFs extends FuseStubFS {
+final class HangarFs extends FuseStubFS implements FuseSession {
     private static final Logger LOG = Logger.getLogger(HangarFs.class.getName());
     /** File handles are unique across every mount in this JVM: BSD locks are keyed by them. */
     private static final AtomicLong NEXT_HANDLE = new AtomicLong(1);
@@ -117,7 +117,12 @@ final class HangarFs extends FuseStubFS {
     private final int mountId = NEXT_MOUNT.getAndIncrement();
     private volatile boolean stopping;
 
-    HangarFs(Volume volume, long root, MountSpec spec) {
+    private final MountSpec spec;
+    private final boolean asRoot;
+
+    HangarFs(Volume volume, long root, MountSpec spec, boolean asRoot) {
+        this.spec = spec;
+        this.asRoot = asRoot;
         this.volume = volume;
         this.paths = new PathResolver(volume, root, spec.entryTimeout());
         this.readOnly = spec.readOnly();
@@ -126,19 +131,24 @@ final class HangarFs extends FuseStubFS {
         Struct.getMemory(fuseOperations).putByte(OPERATION_FLAGS_OFFSET, OPERATION_FLAGS);
     }
 
+    @Override
+    public int serve() {
+        return run(spec.fuseArguments(volume.name(), asRoot));
+    }
+
     /** Runs libfuse's mount and multi-threaded loop on this thread until the file system is unmounted. */
     int run(List<String> args) {
         String[] argv = args.toArray(String[]::new);
         return libFuse.fuse_main_real(argv.length, argv, fuseOperations, Struct.size(fuseOperations), null);
     }
 
-    /** Completes once the kernel has sent INIT: the mount exists and requests are being served. */
-    CompletableFuture<Void> initialized() {
+    @Override
+    public CompletableFuture<Void> initialized() {
         return initialized;
     }
 
-    /** Makes lock waits give up: the mount is going away. */
-    void stopping() {
+    @Override
+    public void stopping() {
         stopping = true;
     }
 
@@ -146,7 +156,8 @@ final class HangarFs extends FuseStubFS {
      * Closes what the kernel left open (their buffered writes are committed) and drops this mount's locks;
      * returns the first failure to commit, if any.
      */
-    FsException releaseAll() {
+    @Override
+    public FsException releaseAll() {
         FsException first = null;
         Set<Long> handles = Set.copyOf(files.keySet());
         for (Long fh : handles) {

@@ -22,14 +22,14 @@ import java.util.function.BooleanSupplier;
  * conversion between shared and exclusive. A blocked request gives up with EINTR when the caller's
  * {@code interrupted} check says so (the kernel interrupted the request).
  */
-final class LockTable {
+public final class LockTable {
     /** Lock end meaning "to the end of the file, however far it grows". */
-    static final long TO_EOF = Long.MAX_VALUE;
+    public static final long TO_EOF = Long.MAX_VALUE;
     private static final long POLL_MS = 50;
     private static final Map<Volume, LockTable> TABLES = new WeakHashMap<>();
 
     /** A held POSIX lock; {@code end} is inclusive; {@code mount} tags who took it, for its cleanup. */
-    record Held(long owner, long pid, boolean write, long start, long end, int mount) {
+    public record Held(long owner, long pid, boolean write, long start, long end, int mount) {
         boolean overlaps(long s, long e) {
             return start <= e && s <= end;
         }
@@ -42,7 +42,7 @@ final class LockTable {
     private final Map<Long, Map<Long, Boolean>> bsd = new HashMap<>();
     private final Map<Long, Wait> waiting = new HashMap<>();
 
-    static LockTable of(Volume volume) {
+    public static LockTable of(Volume volume) {
         synchronized (TABLES) {
             return TABLES.computeIfAbsent(volume, v -> new LockTable());
         }
@@ -51,7 +51,7 @@ final class LockTable {
     // ---- POSIX record locks ----
 
     /** The first lock of another owner that conflicts with the described one (F_GETLK), or null. */
-    synchronized Held conflict(long inode, long owner, boolean write, long start, long end) {
+    public synchronized Held conflict(long inode, long owner, boolean write, long start, long end) {
         for (Held h : posix.getOrDefault(inode, List.of())) {
             if (h.owner != owner && h.overlaps(start, end) && (write || h.write)) {
                 return h;
@@ -61,7 +61,7 @@ final class LockTable {
     }
 
     /** F_SETLK / F_SETLKW with a read or write lock. */
-    synchronized void lock(int mount, long inode, long owner, long pid, boolean write, long start, long end,
+    public synchronized void lock(int mount, long inode, long owner, long pid, boolean write, long start, long end,
             boolean wait, BooleanSupplier interrupted) throws Errnos.LockFailure, InterruptedException {
         Held blocker;
         while ((blocker = conflict(inode, owner, write, start, end)) != null) {
@@ -94,7 +94,7 @@ final class LockTable {
     }
 
     /** F_SETLK with F_UNLCK: releases the owner's locks within the range. */
-    synchronized void unlock(long inode, long owner, long start, long end) {
+    public synchronized void unlock(long inode, long owner, long start, long end) {
         List<Held> locks = posix.get(inode);
         if (locks == null) {
             return;
@@ -154,7 +154,7 @@ final class LockTable {
     // ---- BSD locks ----
 
     /** flock(2) LOCK_SH / LOCK_EX for the open file {@code file}. */
-    synchronized void flock(long inode, long file, boolean exclusive, boolean wait, BooleanSupplier interrupted)
+    public synchronized void flock(long inode, long file, boolean exclusive, boolean wait, BooleanSupplier interrupted)
             throws Errnos.LockFailure, InterruptedException {
         Map<Long, Boolean> holders = bsd.computeIfAbsent(inode, k -> new HashMap<>());
         Boolean mine = holders.get(file);
@@ -187,7 +187,7 @@ final class LockTable {
     }
 
     /** LOCK_UN, and the implicit unlock when the last descriptor of the open file is closed. */
-    synchronized void funlock(long inode, long file) {
+    public synchronized void funlock(long inode, long file) {
         Map<Long, Boolean> holders = bsd.get(inode);
         if (holders != null && holders.remove(file) != null) {
             dropIfEmpty(inode, holders);
@@ -222,14 +222,14 @@ final class LockTable {
     }
 
     /** The POSIX locks on {@code inode}, ordered by start (what a lock listing would show). */
-    synchronized List<Held> posixLocks(long inode) {
+    public synchronized List<Held> posixLocks(long inode) {
         List<Held> out = new ArrayList<>(posix.getOrDefault(inode, List.of()));
         out.sort((a, b) -> Long.compare(a.start, b.start));
         return out;
     }
 
     /** Forgets every lock a mount took and the BSD locks of the open files it leaves behind. */
-    synchronized void releaseAll(int mount, Set<Long> files) {
+    public synchronized void releaseAll(int mount, Set<Long> files) {
         for (Iterator<Map<Long, Boolean>> it = bsd.values().iterator(); it.hasNext();) {
             Map<Long, Boolean> holders = it.next();
             holders.keySet().removeAll(files);

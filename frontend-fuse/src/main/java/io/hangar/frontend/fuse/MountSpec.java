@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  * <li>{@value #OPTIONS}: further {@code -o} options for libfuse, comma-separated (e.g. {@code nonempty}).
  * </ul>
  */
-record MountSpec(Path mountpoint, boolean readOnly, String subdir, double attrTimeout, double entryTimeout,
+public record MountSpec(Path mountpoint, boolean readOnly, String subdir, double attrTimeout, double entryTimeout,
         List<String> extraOptions) {
     static final String MOUNTPOINT = "mountpoint";
     static final String ATTR_TIMEOUT = "attrTimeout";

@@ -43,7 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FuseMountTest {
     @TempDir
     Path tmp;
-    private OpenVolume volume;
+    protected OpenVolume volume;
     private FuseFrontend frontend;
 
     @BeforeAll
@@ -82,12 +82,17 @@ class FuseMountTest {
         volume.close();
     }
 
-    private Path dir(String name) throws IOException {
+    protected Path dir(String name) throws IOException {
         return Files.createDirectories(tmp.resolve(name));
     }
 
-    private Endpoint mount(Path mp, String... options) throws FsException {
-        Map<String, String> o = new HashMap<>();
+    /** The frontend the mounts use: the libfuse 2 one here, whatever the environment says. */
+    protected Map<String, String> frontendOptions() {
+        return Map.of("frontend", "highlevel");
+    }
+
+    protected Endpoint mount(Path mp, String... options) throws FsException {
+        Map<String, String> o = new HashMap<>(frontendOptions());
         o.put(MountSpec.MOUNTPOINT, mp.toString());
         for (int i = 0; i < options.length; i += 2) {
             o.put(options[i], options[i + 1]);

@@ -16,7 +16,8 @@ import java.util.concurrent.ExecutionException;
  * <pre>
  * MountMain format META-URL NAME STORAGE-URL
  * MountMain mount META-URL MOUNTPOINT [--read-only] [--subdir DIR] [--buffer-size BYTES]
- *                 [--attr-timeout S] [--entry-timeout S] [--options O,O]
+ *                 [--attr-timeout S] [--entry-timeout S] [--options O,O] [--frontend highlevel|lowlevel]
+ *                 [--negative-timeout S] [--writeback-cache]
  * </pre>
  */
 public final class MountMain {
@@ -44,6 +45,10 @@ public final class MountMain {
                 case "--attr-timeout" -> mount.put(MountSpec.ATTR_TIMEOUT, args[++i]);
                 case "--entry-timeout" -> mount.put(MountSpec.ENTRY_TIMEOUT, args[++i]);
                 case "--options" -> mount.put(MountSpec.OPTIONS, args[++i]);
+                // highlevel|lowlevel (default: $HANGAR_FUSE_FRONTEND, else highlevel)
+                case "--frontend" -> mount.put("frontend", args[++i]);
+                case "--negative-timeout" -> mount.put("negativeTimeout", args[++i]);
+                case "--writeback-cache" -> mount.put("writebackCache", "true");
                 default -> {
                     System.err.println("unknown option " + args[i]);
                     System.exit(2);

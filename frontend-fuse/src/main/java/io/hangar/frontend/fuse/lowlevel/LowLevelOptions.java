@@ -1,0 +1,96 @@
+package io.hangar.frontend.fuse.lowlevel;
+
+import io.hangar.fs.Errno;
+import io.hangar.fs.FsException;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The options only the libfuse 3 low-level frontend has, parsed from the same {@code Frontend#start} options
+ * as {@code MountSpec}:
+ * <ul>
+ * <li>{@value #FRONTEND}: {@code highlevel} (libfuse 2, jnr-fuse) or {@code lowlevel} (libfuse 3's inode
+ * API); default {@code $HANGAR_FUSE_FRONTEND}, else the system property {@code hangar.fuse.frontend}, else
+ * {@value #DEFAULT_FRONTEND};
+ * <li>{@value #NEGATIVE_TIMEOUT}: seconds the kernel remembers that a name does not exist (default 0: a
+ * name another client creates shows at once);
+ * <li>{@value #WRITEBACK_CACHE}: the kernel's writeback cache ({@code true|false}, default false);
+ * <li>{@value #MAX_BACKGROUND} (default 64) and {@value #CONGESTION_THRESHOLD} (default 48): asynchronous
+ * requests (read-ahead, async direct I/O) the kernel keeps in flight;
+ * <li>{@value #MAX_THREADS} (default 32): worker threads of libfuse's loop (blocking lock waits hold one each).
+ * </ul>
+ */
+public record LowLevelOptions(boolean lowLevel, double negativeTimeout, boolean writebackCache, int maxBackground,
+        int congestionThreshold, int maxThreads) {
+    public static final String FRONTEND = "frontend";
+    public static final String NEGATIVE_TIMEOUT = "negativeTimeout";
+    public static final String WRITEBACK_CACHE = "writebackCache";
+    public static final String MAX_BACKGROUND = "maxBackground";
+    public static final String CONGESTION_THRESHOLD = "congestionThreshold";
+    public static final String MAX_THREADS = "maxThreads";
+    public static final String DEFAULT_FRONTEND = "highlevel";
+    public static final String ENV = "HANGAR_FUSE_FRONTEND";
+
+    public static LowLevelOptions parse(Map<String, String> options) throws FsException {
+        String f = options.get(FRONTEND);
+        if (f == null || f.isBlank()) {
+            f = System.getenv(ENV);
+        }
+        if (f == null || f.isBlank()) {
+            f = System.getProperty("hangar.fuse.frontend", DEFAULT_FRONTEND);
+        }
+        boolean low = switch (f.trim().toLowerCase(Locale.ROOT)) {
+            case "lowlevel", "fuse3" -> true;
+            case "highlevel", "fuse2" -> false;
+            default -> throw new FsException(Errno.EINVAL, FRONTEND + " must be lowlevel or highlevel, not '" + f + "'");
+        };
+        int background = integer(options, MAX_BACKGROUND, 64, 1, 65535);
+        int congestion = integer(options, CONGESTION_THRESHOLD, Math.max(1, background * 3 / 4), 1, 65535);
+        return new LowLevelOptions(low, seconds(options, NEGATIVE_TIMEOUT, 0), bool(options, WRITEBACK_CACHE),
+                background, Math.min(congestion, background), integer(options, MAX_THREADS, 32, 2, 1024));
+    }
+
+    private static boolean bool(Map<String, String> options, String key) throws FsException {
+        String v = options.getOrDefault(key, "false").trim();
+        if (v.isEmpty()) {
+            return false;
+        }
+        if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(v);
+        }
+        throw new FsException(Errno.EINVAL, key + " must be true or false, not '" + v + "'");
+    }
+
+    private static double seconds(Map<String, String> options, String key, double dflt) throws FsException {
+        String v = options.getOrDefault(key, "").trim();
+        if (v.isEmpty()) {
+            return dflt;
+        }
+        try {
+            double d = Double.parseDouble(v);
+            if (d >= 0 && d <= 86_400) {
+                return d;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new FsException(Errno.EINVAL, key + " must be seconds between 0 and 86400, not '" + v + "'");
+    }
+
+    private static int integer(Map<String, String> options, String key, int dflt, int min, int max)
+            throws FsException {
+        String v = options.getOrDefault(key, "").trim();
+        if (v.isEmpty()) {
+            return dflt;
+        }
+        try {
+            int i = Integer.parseInt(v);
+            if (i >= min && i <= max) {
+                return i;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new FsException(Errno.EINVAL, key + " must be an integer from " + min + " to " + max + ", not '" + v + "'");
+    }
+}
