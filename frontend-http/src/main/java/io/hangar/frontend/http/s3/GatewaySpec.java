@@ -17,17 +17,20 @@ import java.util.Map;
  * <li>{@value #MAX_SKEW}: seconds a request's time may differ from ours (default 900);
  * <li>{@value #UPLOAD_MAX_AGE}: hours after which an unfinished multipart upload is aborted (default 168);
  * <li>{@value #WORKERS}: threads doing volume I/O (default 32);
- * <li>{@value Frontend#OPTION_READ_ONLY}: refuse every change with AccessDenied.
+ * <li>{@value Frontend#OPTION_READ_ONLY}: refuse every change with AccessDenied;
+ * <li>{@value #KEEP_ALIVE_MS}: how long a CompleteMultipartUpload may take before the 200 goes out and
+ * whitespace keeps the connection alive, and the interval of that whitespace (default 5000).
  * </ul>
  */
 record GatewaySpec(String host, int port, Path credentials, String region, Duration maxSkew,
-        Duration uploadMaxAge, int workers, boolean readOnly) {
+        Duration uploadMaxAge, int workers, boolean readOnly, long keepAliveMs) {
     static final String LISTEN = "listen";
     static final String CREDENTIALS = "credentials";
     static final String REGION = "region";
     static final String MAX_SKEW = "maxSkewSeconds";
     static final String UPLOAD_MAX_AGE = "uploadMaxAgeHours";
     static final String WORKERS = "workers";
+    static final String KEEP_ALIVE_MS = "keepAliveMs";
 
     static GatewaySpec parse(Map<String, String> o) throws FsException {
         String listen = o.getOrDefault(LISTEN, "127.0.0.1:9000").trim();
@@ -49,7 +52,8 @@ record GatewaySpec(String host, int port, Path credentials, String region, Durat
                 Duration.ofSeconds(integer(o.getOrDefault(MAX_SKEW, "900"), MAX_SKEW, 1, 86_400)),
                 Duration.ofHours(integer(o.getOrDefault(UPLOAD_MAX_AGE, "168"), UPLOAD_MAX_AGE, 1, 87_600)),
                 integer(o.getOrDefault(WORKERS, "32"), WORKERS, 1, 1024),
-                bool(o.getOrDefault(Frontend.OPTION_READ_ONLY, "false")));
+                bool(o.getOrDefault(Frontend.OPTION_READ_ONLY, "false")),
+                integer(o.getOrDefault(KEEP_ALIVE_MS, "5000"), KEEP_ALIVE_MS, 1, 3_600_000));
     }
 
     private static int integer(String v, String key, int min, int max) throws FsException {

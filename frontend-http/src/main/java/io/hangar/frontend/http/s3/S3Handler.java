@@ -63,14 +63,16 @@ final class S3Handler {
     private final Multipart multipart;
     private final SigV4 sigv4;
     private final String region;
+    private final long keepAliveMs;
 
-    S3Handler(Vertx vertx, WorkerExecutor workers, ObjectStore store, SigV4 sigv4, String region) {
+    S3Handler(Vertx vertx, WorkerExecutor workers, ObjectStore store, SigV4 sigv4, String region, long keepAliveMs) {
         this.vertx = vertx;
         this.workers = workers;
         this.store = store;
         this.multipart = new Multipart(store);
         this.sigv4 = sigv4;
         this.region = region;
+        this.keepAliveMs = keepAliveMs;
     }
 
     Multipart multipart() {
@@ -438,8 +440,10 @@ final class S3Handler {
             return;
         }
         if (c.resp.headWritten()) {
-            // Headers are out (a Complete keeping its connection alive): the error goes into the 200's body.
-            c.resp.end(Xml.error(e.code, e.getMessage(), c.resource(), c.requestId));
+            // Headers are out (a Complete keeping its connection alive): the error goes into the 200's body,
+            // after the XML declaration already sent.
+            String x = Xml.error(e.code, e.getMessage(), c.resource(), c.requestId);
+            c.resp.end(x.substring(x.indexOf('\n') + 1));
             return;
         }
         c.resp.setStatusCode(e.status);
@@ -1256,7 +1260,7 @@ final class S3Handler {
         // alive with whitespace, as S3 does; the result (or an Error) follows in the body.
         long[] timer = new long[1];
         boolean[] finished = new boolean[1];
-        timer[0] = vertx.setPeriodic(5_000, id -> {
+        timer[0] = vertx.setPeriodic(keepAliveMs, id -> {
             if (finished[0] || c.resp.closed()) {
                 vertx.cancelTimer(id);
                 return;

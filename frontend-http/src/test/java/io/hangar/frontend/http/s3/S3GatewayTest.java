@@ -546,4 +546,41 @@ class S3GatewayTest {
         assertArrayEquals(data, s3.getObjectAsBytes(b -> b.bucket("chunked").key("c")).asByteArray());
         assertEquals("\"" + md5(data) + "\"", s3.headObject(b -> b.bucket("chunked").key("c")).eTag());
     }
+
+    @Test
+    void twoGatewaysShareUploadsAndCompleteKeepsTheConnectionAlive() throws Exception {
+        // A second gateway on the same volume answers Complete with an early 200 and whitespace after 1 ms.
+        Endpoint second = new S3Frontend(Map.of(Credentials.ENV_ACCESS, AK, Credentials.ENV_SECRET, SK))
+                .start(volume, Map.of("listen", "127.0.0.1:0", "keepAliveMs", "1"));
+        String first = url;
+        try (S3Client other = S3Client.builder().endpointOverride(URI.create(second.address()))
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(AK, SK)))
+                .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).build())
+                .httpClient(UrlConnectionHttpClient.create()).build()) {
+            s3.createBucket(b -> b.bucket("shared"));
+            String id = s3.createMultipartUpload(b -> b.bucket("shared").key("k")).uploadId();
+            byte[] p1 = random(5 << 20, 11);
+            byte[] p2 = random(1000, 12);
+            String e1 = s3.uploadPart(b -> b.bucket("shared").key("k").uploadId(id).partNumber(1),
+                    RequestBody.fromBytes(p1)).eTag();
+            String e2 = other.uploadPart(b -> b.bucket("shared").key("k").uploadId(id).partNumber(2),
+                    RequestBody.fromBytes(p2)).eTag();
+            assertEquals(2, other.listParts(b -> b.bucket("shared").key("k").uploadId(id)).parts().size());
+            // A failing Complete after the 200 went out: the SDK finds the Error in the body.
+            S3Exception e = error(() -> other.completeMultipartUpload(b -> b.bucket("shared").key("k").uploadId(id)
+                    .multipartUpload(m -> m.parts(CompletedPart.builder().partNumber(1).eTag("\"0\"").build()))));
+            assertEquals("InvalidPart", e.awsErrorDetails().errorCode());
+            String etag = other.completeMultipartUpload(b -> b.bucket("shared").key("k").uploadId(id)
+                    .multipartUpload(m -> m.parts(CompletedPart.builder().partNumber(1).eTag(e1).build(),
+                            CompletedPart.builder().partNumber(2).eTag(e2).build()))).eTag();
+            assertTrue(etag.endsWith("-2\""), etag);
+            byte[] got = s3.getObjectAsBytes(b -> b.bucket("shared").key("k")).asByteArray();
+            assertEquals(p1.length + p2.length, got.length);
+            assertEquals(etag, s3.headObject(b -> b.bucket("shared").key("k")).eTag());
+            assertEquals(first, url);
+        } finally {
+            second.close();
+        }
+    }
 }
