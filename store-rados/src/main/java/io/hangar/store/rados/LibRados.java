@@ -16,10 +16,6 @@ interface LibRados extends Library {
             java.util.Map.of(Library.OPTION_STRING_ENCODING, "UTF-8"));
 
     // ---- plain object calls: 0 or a negative errno
-    int rados_write_full(Pointer io, String oid, Pointer buf, long len);
-
-    int rados_remove(Pointer io, String oid);
-
     int rados_stat(Pointer io, String oid, LongByReference psize, LongByReference pmtime);
 
     // ---- asynchronous completions (no callbacks: waited for)
@@ -63,4 +59,13 @@ interface LibRados extends Library {
     int rados_write_op_operate(Pointer op, Pointer io, String oid, Pointer mtime, int flags);
 
     void rados_write_op_assert_exists(Pointer op);
+
+    void rados_write_op_write_full(Pointer op, Pointer buf, long len);
+
+    void rados_write_op_remove(Pointer op);
+
+    /** Operation flag: on a full pool or cluster fail with ENOSPC/EDQUOT instead of waiting for space. */
+    int FULL_TRY = 64;
+    /** Operation flag: go ahead on a full pool or cluster (deletes, which free space). */
+    int FULL_FORCE = 128;
 }

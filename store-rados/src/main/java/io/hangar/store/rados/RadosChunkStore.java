@@ -23,7 +23,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 /**
  * Objects in a RADOS pool namespace, one RADOS object per key (a 4 MiB block is one object, written with
  * one {@code write_full}: atomic, and durable once acknowledged, as RADOS acknowledges only what every
- * replica has committed).
+ * replica has committed). On a full pool (quota) or cluster, writes fail at once with FULL instead of
+ * waiting for space ({@code FULL_TRY}); deletes go ahead ({@code FULL_FORCE}), so gc can free it.
  *
  * <p><b>Listing in key order.</b> RADOS lists a pool in hash order, and only whole: no prefix, no order.
  * The store keeps an index instead, as a directory tree of omap objects: for a key {@code a/b/name} the
@@ -158,7 +159,14 @@ final class RadosChunkStore implements ChunkStore {
                 String dir = key.substring(0, slash + 1);
                 linkDirectory(dir);
                 omapSet(indexOid(dir), key.substring(slash + 1));
-                int rc = LIB.rados_write_full(io, key, buf, len);
+                Pointer op = LIB.rados_create_write_op();
+                int rc;
+                try {
+                    LIB.rados_write_op_write_full(op, buf, len);
+                    rc = LIB.rados_write_op_operate(op, io, key, null, LibRados.FULL_TRY);
+                } finally {
+                    LIB.rados_release_write_op(op);
+                }
                 if (rc < 0) {
                     throw map(rc, "put " + key);
                 }
@@ -247,16 +255,25 @@ final class RadosChunkStore implements ChunkStore {
         checkKey(key);
         enter();
         try {
-            int rc = LIB.rados_remove(io, key);
+            // Deletes go ahead on a full pool: they are what frees it (gc).
+            Pointer op = LIB.rados_create_write_op();
+            int rc;
+            try {
+                LIB.rados_write_op_remove(op);
+                rc = LIB.rados_write_op_operate(op, io, key, null, LibRados.FULL_FORCE);
+            } finally {
+                LIB.rados_release_write_op(op);
+            }
             if (rc < 0 && rc != -ENOENT) {
                 throw map(rc, "delete " + key);
             }
             int slash = key.lastIndexOf('/');
-            Pointer op = LIB.rados_create_write_op();
+            op = LIB.rados_create_write_op();
             try {
                 LIB.rados_write_op_assert_exists(op); // never create an index object for a key never put
                 LIB.rados_write_op_omap_rm_keys(op, new String[] {key.substring(slash + 1)}, 1);
-                rc = LIB.rados_write_op_operate(op, io, indexOid(key.substring(0, slash + 1)), null, 0);
+                rc = LIB.rados_write_op_operate(op, io, indexOid(key.substring(0, slash + 1)), null,
+                        LibRados.FULL_FORCE);
             } finally {
                 LIB.rados_release_write_op(op);
             }
@@ -300,7 +317,7 @@ final class RadosChunkStore implements ChunkStore {
         int rc;
         try {
             LIB.rados_write_op_omap_set(op, new String[] {name}, new String[] {""}, new long[] {0}, 1);
-            rc = LIB.rados_write_op_operate(op, io, oid, null, 0);
+            rc = LIB.rados_write_op_operate(op, io, oid, null, LibRados.FULL_TRY);
         } finally {
             LIB.rados_release_write_op(op);
         }

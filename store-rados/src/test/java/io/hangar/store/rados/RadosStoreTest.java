@@ -139,6 +139,43 @@ class RadosStoreTest {
     }
 
     @Test
+    void aPoolOverItsQuotaIsFullAtOnceAndDeletesStillWork() throws Exception {
+        String pool = "quota-" + UUID.randomUUID().toString().substring(0, 8);
+        ceph("osd", "pool", "create", pool, "8", "8");
+        try {
+            ceph("osd", "pool", "application", "enable", pool, "rados");
+            ceph("osd", "pool", "set-quota", pool, "max_objects", "2");
+            String url = fresh().replaceFirst("rados://[^/]+/", "rados://" + pool + "/");
+            try (ChunkStore s = open(url)) {
+                s.put("k1", new byte[10], 0, 10); // the root index and k1: the quota
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+                while (!ceph("osd", "pool", "ls", "detail").lines()
+                        .anyMatch(l -> l.contains("'" + pool + "'") && l.contains("full_quota"))) {
+                    assertTrue(System.nanoTime() < deadline, "the mon never flagged the pool full");
+                    Thread.sleep(500);
+                }
+                long t0 = System.nanoTime();
+                StoreException e = assertThrows(StoreException.class, () -> s.put("k2", new byte[10], 0, 10));
+                assertEquals(Kind.FULL, e.kind(), e.getMessage());
+                assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0) < 10, "waited for space");
+                s.delete("k1"); // what gc does to make room
+                assertEquals(Kind.NOT_FOUND, assertThrows(StoreException.class, () -> s.head("k1")).kind());
+            }
+        } finally {
+            ceph("osd", "pool", "delete", pool, pool, "--yes-i-really-really-mean-it");
+        }
+    }
+
+    private static String ceph(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("ceph", "-c", CephTestCluster.get("CEPH_CONF")));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), String.join(" ", cmd) + ": " + out);
+        return out;
+    }
+
+    @Test
     void listingWalksOnlyTheDirectoriesOfThePage() throws Exception {
         // 20 directories of 60 blocks each, listed in pages of 16 and per directory, as fsck lists
         try (ChunkStore s = open(fresh())) {
