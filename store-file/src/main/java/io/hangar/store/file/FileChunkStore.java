@@ -10,7 +10,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -239,8 +238,9 @@ final class FileChunkStore implements ChunkStore {
             return new StoreException(Kind.PERMISSION, what + ": " + e.getMessage(), e);
         }
         String msg = e.getMessage() == null ? e.toString() : e.getMessage();
-        if (e instanceof FileSystemException && msg.contains("No space left")
-                || msg.contains("Disk quota exceeded")) {
+        // ENOSPC reaches Java as a FileSystemException from file operations but as a plain IOException from
+        // FileChannel.write: the message is what both share.
+        if (msg.contains("No space left") || msg.contains("Disk quota exceeded")) {
             return new StoreException(Kind.FULL, what + ": " + msg, e);
         }
         return new StoreException(Kind.TRANSIENT, what + ": " + msg, e);

@@ -36,6 +36,29 @@ class FileChunkStoreTest extends ChunkStoreTck {
         assertTrue(Files.isRegularFile(dir.resolve("store/a/b/c")));
     }
 
+    /** A store on a full file system fails FULL (the VFS answers ENOSPC), not TRANSIENT (it would wait). */
+    @Test
+    void aFullFileSystemIsFull() throws Exception {
+        Path small = dir.resolve("small");
+        Files.createDirectories(small);
+        assertEquals(0, new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", small.toString())
+                .inheritIO().start().waitFor(), "mounting a 256 KiB tmpfs needs root (the test suite runs as root)");
+        try (ChunkStore full = new FileChunkStoreProvider().open(URI.create("file://" + small.resolve("store")))) {
+            byte[] block = new byte[128 << 10];
+            StoreException e = assertThrows(StoreException.class, () -> {
+                for (int i = 0; i < 8; i++) {
+                    full.put("k" + i, block, 0, block.length);
+                }
+            });
+            assertEquals(StoreException.Kind.FULL, e.kind(), e::getMessage);
+            try (var s = Files.list(small.resolve("store/.tmp"))) {
+                assertEquals(0, s.count(), "the failed put leaves no temporary file");
+            }
+        } finally {
+            new ProcessBuilder("umount", small.toString()).inheritIO().start().waitFor();
+        }
+    }
+
     @Test
     void closedStoreFailsTransiently() throws Exception {
         store.put("k", new byte[1], 0, 1);
