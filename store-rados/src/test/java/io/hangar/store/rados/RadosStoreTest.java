@@ -63,6 +63,16 @@ class RadosStoreTest {
     }
 
     @Test
+    void formatOnAMissingPoolFailsWithOneLineNamingIt() throws Exception {
+        String url = fresh().replaceFirst("rados://[^/]+/", "rados://no-such-pool/");
+        io.hangar.fs.FsException e = assertThrows(io.hangar.fs.FsException.class, () -> io.hangar.vfs.standalone.Volumes
+                .format("sqlite://" + dir.resolve("m.db"), "vol", url, java.util.Map.of()));
+        assertTrue(e.getMessage().contains("chunk store unreachable") && e.getMessage().contains("no pool 'no-such-pool'"),
+                e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+    }
+
+    @Test
     void aWrongKeyIsAPermissionErrorAndTheKeyIsNeverShown() throws Exception {
         byte[] raw = new byte[28];
         raw[0] = 1; // a cephx key blob: type 1 (AES), then created time, then a 16-byte secret

@@ -52,6 +52,16 @@ class S3StoreTest {
     }
 
     @Test
+    void formatOnAMissingBucketFailsWithOneLineNamingIt() throws Exception {
+        String url = S3ChunkStoreTest.url("no-such-bucket-y", "");
+        io.hangar.fs.FsException e = assertThrows(io.hangar.fs.FsException.class, () -> io.hangar.vfs.standalone.Volumes
+                .format("sqlite://" + dir.resolve("m.db"), "vol", url, java.util.Map.of()));
+        assertTrue(e.getMessage().contains("chunk store unreachable") && e.getMessage().contains("no bucket 'no-such-bucket-y'"),
+                e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+    }
+
+    @Test
     void wrongCredentialsAreAPermissionErrorAndTheSecretIsNeverShown() throws Exception {
         String bucket = RgwTestBuckets.newBucket("perm");
         String secret = "WRONGsecretWRONGsecretWRONGsecret0123456";
