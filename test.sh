@@ -115,7 +115,7 @@ for engine in sqlite redis; do
 done
 
 # Each S3 client suite (the list in integration-tests/s3/run.sh).
-for s in awscli s3cmd boto3 negative fuse; do
+for s in awscli s3cmd boto3 negative fuse twogateways; do
   expect+=(--expect "integration-tests/s3/target/reports/TEST-s3-$s.xml")
 done
 

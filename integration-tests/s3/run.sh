@@ -13,6 +13,9 @@
 #   negative  every error case asserted by HTTP status and S3 error code
 #   fuse      objects written through the gateway read byte-exact through the mount, files written through
 #             the mount listed and served by the gateway
+#   twogateways  a second gateway process on the same volume: a multipart upload whose parts alternate
+#             between the two and that completes on the other; PUTs and GETs of one key racing through both
+#             (every GET sees one whole object, the last PUT wins)
 #
 # Nothing is skipped: not root, no aws/s3cmd/boto3 (scripts/install-deps.sh installs them), no usable FUSE,
 # a gateway or mount that does not start: each is a failure with a report that says what is missing.
@@ -28,10 +31,11 @@ reports=${HANGAR_S3_REPORTS:-$here/target/reports}
 py=/usr/bin/python3
 export LC_ALL=C.UTF-8
 # Every suite, in the order they run (test.sh expects a report of each).
-all_suites="awscli s3cmd boto3 negative fuse"
+all_suites="awscli s3cmd boto3 negative fuse twogateways"
 status=0
 work=""
 gw_pid=""
+gw2_pid=""
 mounted=""
 
 mkdir -p "$reports"
@@ -54,12 +58,14 @@ cleanup() {
     "$top/hangar" umount "$mounted" >/dev/null 2>&1 || fusermount -u "$mounted" 2>/dev/null || true
     mounted=""
   fi
-  if [ -n "$gw_pid" ]; then
-    kill -TERM "$gw_pid" 2>/dev/null
-    for _ in $(seq 1 300); do kill -0 "$gw_pid" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL "$gw_pid" 2>/dev/null || true
-    gw_pid=""
-  fi
+  local p
+  for p in $gw_pid $gw2_pid; do
+    kill -TERM "$p" 2>/dev/null
+    for _ in $(seq 1 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$p" 2>/dev/null || true
+  done
+  gw_pid=""
+  gw2_pid=""
 }
 trap 'cleanup; exit 143' TERM INT HUP
 
@@ -92,12 +98,19 @@ if ! HANGAR_S3_ACCESS_KEY=$S3_AK HANGAR_S3_SECRET_KEY=$S3_SK timeout 300 "$top/h
 fi
 gw_pid=$(sed -n 's/.*(runtime pid \([0-9]*\),.*/\1/p' "$work/gateway.out")
 [ -n "$gw_pid" ] || fail_env "no runtime pid in the gateway's output: $(cat "$work/gateway.out")"
+port2=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+if ! HANGAR_S3_ACCESS_KEY=$S3_AK HANGAR_S3_SECRET_KEY=$S3_SK timeout 300 "$top/hangar" gateway "$meta" \
+  --listen "127.0.0.1:$port2" --cache-dir "$work/gateway2" -d >"$work/gateway2.out" 2>&1; then
+  fail_env "the second gateway did not start: $(tail -20 "$work/gateway2.out")"
+fi
+gw2_pid=$(sed -n 's/.*(runtime pid \([0-9]*\),.*/\1/p' "$work/gateway2.out")
+export S3_ENDPOINT2="http://127.0.0.1:$port2"
 mkdir -p "$work/mnt"
 if ! timeout 300 "$top/hangar" mount "$meta" "$work/mnt" --cache-dir "$work/mount" -d >"$work/mount.out" 2>&1; then
   fail_env "the mount did not start: $(tail -20 "$work/mount.out")"
 fi
 mounted="$work/mnt"
-echo "s3: gateway http://127.0.0.1:$port (pid $gw_pid), mount $work/mnt, work $work"
+echo "s3: gateways http://127.0.0.1:$port (pid $gw_pid) and $S3_ENDPOINT2 (pid $gw2_pid), mount $work/mnt, work $work"
 
 passed=0
 failed=0

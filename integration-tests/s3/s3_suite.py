@@ -558,12 +558,87 @@ def fuse_files_served_by_gateway():
     assert not os.path.exists(os.path.join(d, "notes.txt"))
 
 
+# ---- two gateway processes on one volume
+
+
+def two_clients():
+    other = os.environ["S3_ENDPOINT2"]
+    c2 = boto3.client("s3", endpoint_url=other, region_name="us-east-1", aws_access_key_id=AK,
+                      aws_secret_access_key=SK,
+                      config=botocore.config.Config(s3={"addressing_style": "path"}, signature_version="s3v4",
+                                                    retries={"max_attempts": 1}))
+    return [S3, c2]
+
+
+def twogateways_multipart_alternating():
+    gws = two_clients()
+    mkbucket("two")
+    up = gws[0].create_multipart_upload(Bucket="two", Key="ckpt/model.bin")["UploadId"]
+    parts = []
+    blobs = []
+    for n in range(1, 5):
+        body = random.Random(100 + n).randbytes((5 << 20) if n < 4 else 777)
+        blobs.append(body)
+        etag = gws[n % 2].upload_part(Bucket="two", Key="ckpt/model.bin", UploadId=up, PartNumber=n, Body=body)["ETag"]
+        parts.append({"PartNumber": n, "ETag": etag})
+    listed = gws[1].list_parts(Bucket="two", Key="ckpt/model.bin", UploadId=up)["Parts"]
+    assert [p["PartNumber"] for p in listed] == [1, 2, 3, 4], listed
+    assert [u["UploadId"] for u in gws[0].list_multipart_uploads(Bucket="two")["Uploads"]] == [up]
+    res = gws[1].complete_multipart_upload(Bucket="two", Key="ckpt/model.bin", UploadId=up,
+                                           MultipartUpload={"Parts": parts})
+    want = hashlib.md5(b"".join(hashlib.md5(b).digest() for b in blobs)).hexdigest() + "-4"
+    assert res["ETag"].strip('"') == want, res
+    for gw in gws:
+        got = gw.get_object(Bucket="two", Key="ckpt/model.bin")
+        assert got["ETag"].strip('"') == want and got["Body"].read() == b"".join(blobs)
+
+
+def twogateways_racing_puts_and_gets():
+    import threading
+    gws = two_clients()
+    mkbucket("two")
+    bodies = [random.Random(200 + i).randbytes(3 << 20) for i in range(2)]
+    digests = {hashlib.md5(b).hexdigest() for b in bodies}
+    gws[0].put_object(Bucket="two", Key="race", Body=bodies[0])
+    errors = []
+    seen = []
+
+    def writer(i):
+        try:
+            for _ in range(4):
+                gws[i].put_object(Bucket="two", Key="race", Body=bodies[i])
+        except Exception as e:  # noqa: BLE001
+            errors.append(repr(e))
+
+    def reader(i):
+        try:
+            for _ in range(8):
+                r = gws[i].get_object(Bucket="two", Key="race")
+                data = r["Body"].read()
+                seen.append((hashlib.md5(data).hexdigest(), r["ETag"].strip('"')))
+        except Exception as e:  # noqa: BLE001
+            errors.append(repr(e))
+    threads = [threading.Thread(target=writer, args=(0,)), threading.Thread(target=writer, args=(1,)),
+               threading.Thread(target=reader, args=(0,)), threading.Thread(target=reader, args=(1,))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    # Every GET saw one whole object, its ETag that of its bytes.
+    for md5, etag in seen:
+        assert md5 in digests and md5 == etag, (md5, etag)
+    final = [hashlib.md5(gw.get_object(Bucket="two", Key="race")["Body"].read()).hexdigest() for gw in gws]
+    assert final[0] == final[1] and final[0] in digests, final
+
+
 SUITES = {
     "awscli": [aws_cp_200mib_multipart_both_ways, aws_sync_model_directory, aws_ls_and_rm, aws_s3api_operations],
     "s3cmd": [s3cmd_put_get_ls_del],
     "boto3": [boto3_presigned_urls, boto3_conditional_and_ranged_gets, boto3_list_pagination_and_etags],
     "negative": [negative_buckets_and_keys, negative_auth, negative_bodies_and_multipart, negative_not_implemented],
     "fuse": [fuse_objects_visible_in_mount, fuse_files_served_by_gateway],
+    "twogateways": [twogateways_multipart_alternating, twogateways_racing_puts_and_gets],
 }
 
 if __name__ == "__main__":

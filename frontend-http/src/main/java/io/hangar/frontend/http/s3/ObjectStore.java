@@ -132,18 +132,42 @@ final class ObjectStore {
 
     /** The object {@code key} of the bucket whose directory is {@code bucket}; NoSuchKey if there is none. */
     Info stat(long bucket, String key) throws S3Error {
+        return open(bucket, key, false).info();
+    }
+
+    /** An object and, if asked for and it is a file, a read handle on exactly that inode. */
+    record Opened(Info info, FileHandle handle) {
+    }
+
+    /**
+     * Resolves a key and reads what is kept with it (and opens it): the name always leads to a whole
+     * object, but a PUT renaming over it may free the inode just found before its attributes are read or it
+     * is opened; then the name is resolved again, to the new object (a few times at most).
+     */
+    Opened open(long bucket, String key, boolean handle) throws S3Error {
         Keys.checkKey(key);
-        try {
-            Entry e = resolve(bucket, key);
+        for (int attempt = 0;; attempt++) {
+            Entry e;
+            try {
+                e = resolve(bucket, key);
+            } catch (FsException ex) {
+                if (ex.errno() == Errno.ENOENT || ex.errno() == Errno.ENOTDIR) {
+                    throw S3Error.noSuchKey(key);
+                }
+                throw S3Error.of(ex, key);
+            }
             if (e == null) {
                 throw S3Error.noSuchKey(key);
             }
-            return info(key, e.attr());
-        } catch (FsException ex) {
-            if (ex.errno() == Errno.ENOENT || ex.errno() == Errno.ENOTDIR) {
-                throw S3Error.noSuchKey(key);
+            try {
+                Info i = info(key, volume.getattr(e.inode()));
+                FileHandle h = handle && !i.marker() ? volume.open(CALLER, e.inode(), OpenFlags.RDONLY) : null;
+                return new Opened(i, h);
+            } catch (FsException ex) {
+                if (ex.errno() != Errno.ENOENT || attempt >= 8) {
+                    throw S3Error.of(ex, key);
+                }
             }
-            throw S3Error.of(ex, key);
         }
     }
 

@@ -980,12 +980,24 @@ final class S3Handler {
         String range = c.header("Range");
         blocking(c, () -> {
             long b = store.bucket(c.bucket);
-            ObjectStore.Info i = store.stat(b, c.key);
+            ObjectStore.Opened o = store.open(b, c.key, body);
+            try {
+                return getReply(c, o.info(), o.handle(), range);
+            } catch (S3Error | RuntimeException e) {
+                closeQuietly(o.handle());
+                throw e;
+            }
+        });
+    }
+
+    private Reply getReply(Call c, ObjectStore.Info i, FileHandle h, String range) throws S3Error {
+        {
             Integer cond = conditions(c, i);
             Reply r = new Reply(200);
             r.header("ETag", quote(i.etag()));
             r.header("Last-Modified", HTTP_DATE.format(Instant.ofEpochSecond(0, i.mtimeNs())));
             if (cond != null) {
+                closeQuietly(h);
                 if (cond == 304) {
                     Reply nm = new Reply(304);
                     nm.header("ETag", quote(i.etag())).header("Last-Modified", r.headers.get("Last-Modified"));
@@ -998,10 +1010,10 @@ final class S3Handler {
             if (!i.headers().containsKey("content-type")) {
                 r.header("Content-Type", "binary/octet-stream");
             }
-            for (String h : STORED_HEADERS) {
-                String override = c.param("response-" + h);
+            for (String name : STORED_HEADERS) {
+                String override = c.param("response-" + name);
                 if (override != null) {
-                    r.header(h, override);
+                    r.header(name, override);
                 }
             }
             long len = i.length();
@@ -1019,11 +1031,11 @@ final class S3Handler {
                     Reply pr = new Reply(206);
                     pr.headers.putAll(r.headers);
                     pr.header("Content-Range", "bytes " + from + "-" + rg[1] + "/" + len);
-                    return open(pr, i, from, to, body);
+                    return open(pr, i, from, to, h);
                 }
             }
-            return open(r, i, from, to, body);
-        });
+            return open(r, i, from, to, h);
+        }
     }
 
     /** A 416 that carries the object's length for its Content-Range. */
@@ -1037,18 +1049,16 @@ final class S3Handler {
         }
     }
 
-    private Reply open(Reply r, ObjectStore.Info i, long from, long to, boolean body) throws FsException {
+    /** The reply streams [from, to) of the open file; a HEAD (no handle) sends the length only. */
+    private static Reply open(Reply r, ObjectStore.Info i, long from, long to, FileHandle h) {
         r.from = from;
         r.to = to;
-        if (i.marker()) {
+        if (i.marker() || h == null) {
             r.stream = null;
-            r.header("Content-Length", "0");
+            r.header("Content-Length", Long.toString(i.marker() ? 0 : to - from));
             return r;
         }
-        r.stream = store.open(i.inode());
-        if (!body) {
-            return r;
-        }
+        r.stream = h;
         return r;
     }
 
