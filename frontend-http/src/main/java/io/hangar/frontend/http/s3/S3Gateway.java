@@ -87,7 +87,8 @@ final class S3Gateway implements Endpoint {
                     .setTcpNoDelay(true);
             HttpServer server;
             try {
-                server = vertx.createHttpServer(opts).requestHandler(router).listen().await();
+                server = vertx.createHttpServer(opts).requestHandler(router)
+                        .invalidRequestHandler(S3Gateway::invalid).listen().await();
             } catch (Exception e) {
                 Throwable cause = e;
                 while (cause.getCause() != null && !(cause instanceof BindException)) {
@@ -115,6 +116,33 @@ final class S3Gateway implements Endpoint {
         } finally {
             t.setContextClassLoader(before);
         }
+    }
+
+    /**
+     * A request Netty could not parse (a header section or request line past the limits, a malformed line):
+     * an S3 error body instead of Vert.x's empty 4xx, then the connection closes.
+     */
+    static void invalid(io.vertx.core.http.HttpServerRequest req) {
+        Throwable cause = req.decoderResult().cause();
+        String code = "InvalidRequest";
+        int status = 400;
+        String message = "The request could not be parsed: " + (cause == null ? "malformed" : cause.getMessage());
+        if (cause instanceof io.netty.handler.codec.TooLongFrameException) {
+            String m = String.valueOf(cause.getMessage());
+            if (m.contains("header")) {
+                code = "RequestHeaderSectionTooLarge";
+                message = "Your request header section exceeds the maximum allowed size (64 KiB).";
+            } else {
+                status = 414;
+                code = "RequestURITooLong";
+                message = "The request line is longer than 16 KiB.";
+            }
+        }
+        byte[] body = Xml.error(code, message, req.path() == null ? "/" : req.path(), "0")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        req.response().setStatusCode(status).putHeader("Content-Type", "application/xml")
+                .putHeader("Connection", "close").end(io.vertx.core.buffer.Buffer.buffer(body))
+                .onComplete(v -> req.connection().close());
     }
 
     int port() {

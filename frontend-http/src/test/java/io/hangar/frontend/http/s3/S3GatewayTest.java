@@ -583,4 +583,38 @@ class S3GatewayTest {
             second.close();
         }
     }
+
+    @Test
+    void hugeHeadersGetAnS3Error() throws Exception {
+        URI u = URI.create(url);
+        try (Socket s = new Socket(u.getHost(), u.getPort())) {
+            String big = "x".repeat(70 * 1024);
+            s.getOutputStream().write(("GET / HTTP/1.1\r\nhost: h\r\nx-big: " + big + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            Raw r = parse(s.getInputStream());
+            assertEquals(400, r.status());
+            assertTrue(r.body().contains("<Code>RequestHeaderSectionTooLarge</Code>"), r.body());
+        }
+    }
+
+    @Test
+    void abandonedUploadsAndLeftoversAreSwept() throws Exception {
+        s3.createBucket(b -> b.bucket("sweep"));
+        String id = s3.createMultipartUpload(b -> b.bucket("sweep").key("old")).uploadId();
+        s3.uploadPart(b -> b.bucket("sweep").key("old").uploadId(id).partNumber(1), RequestBody.fromString("x"));
+        ObjectStore store = new ObjectStore(volume, false);
+        Multipart mp = new Multipart(store);
+        // Younger than the age: kept.
+        assertEquals(0, mp.sweep(java.util.concurrent.TimeUnit.HOURS.toNanos(1), java.util.concurrent.TimeUnit.HOURS
+                .toNanos(1)));
+        // Everything older than "now" goes: the upload (and its part's data) and anything left in tmp/.
+        Thread.sleep(5);
+        volume.create(io.hangar.fs.Caller.ROOT, store.tmpDir, "put-leftover", 0644,
+                io.hangar.fs.OpenFlags.RDWR | io.hangar.fs.OpenFlags.CREAT).close();
+        Thread.sleep(5);
+        assertTrue(mp.sweep(1, 1) >= 2);
+        assertEquals("NoSuchUpload", error(() -> s3.listParts(b -> b.bucket("sweep").key("old").uploadId(id)))
+                .awsErrorDetails().errorCode());
+        assertEquals(List.of(), volume.readdir(store.tmpDir, null, 10, false));
+    }
 }
