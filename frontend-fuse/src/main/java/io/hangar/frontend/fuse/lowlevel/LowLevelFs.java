@@ -104,6 +104,11 @@ public final class LowLevelFs implements FuseSession {
     /** security.* names known absent, until the nanoTime stored (the attribute timeout). */
     private final Map<XattrKey, Long> noSecurityXattr = new ConcurrentHashMap<>();
     private final ArrayBlockingQueue<byte[]> buffers = new ArrayBlockingQueue<>(POOLED);
+    /**
+     * Native 1 MiB buffers replies of read data go out from: the bytes read are copied in once, exactly as
+     * many as were read (a heap array passed to jnr-ffi would be copied whole, 1 MiB for a 4 KiB read).
+     */
+    private final ArrayBlockingQueue<Pointer> nativeBuffers = new ArrayBlockingQueue<>(POOLED);
     private final CompletableFuture<Void> initialized = new CompletableFuture<>();
     /** The callbacks and native memory libfuse points at: reachable for as long as this mount lives. */
     private final List<Object> keep = new ArrayList<>();
@@ -350,6 +355,25 @@ public final class LowLevelFs implements FuseSession {
     private void giveBack(byte[] b) {
         if (b.length == MAX_WRITE) {
             buffers.offer(b);
+        }
+    }
+
+    private void replyData(Pointer req, byte[] b, int n) {
+        if (n == 0) {
+            nat.fuse_reply_buf(req, null, 0);
+            return;
+        }
+        Pointer p = n <= MAX_WRITE ? nativeBuffers.poll() : null;
+        if (p == null) {
+            p = Memory.allocateDirect(runtime, Math.max(n, MAX_WRITE), false);
+        }
+        try {
+            p.put(0, b, 0, n);
+            nat.fuse_reply_buf(req, p, n);
+        } finally {
+            if (p.size() == MAX_WRITE) {
+                nativeBuffers.offer(p);
+            }
         }
     }
 
@@ -709,7 +733,7 @@ public final class LowLevelFs implements FuseSession {
                     }
                     total += n;
                 }
-                fuse.fuse_reply_buf(req, b, total);
+                replyData(req, b, total);
             } finally {
                 giveBack(b);
             }
