@@ -229,4 +229,27 @@ class FsckGcTest {
         assertEquals(0, after.slices());
         assertTrue(after.clean(), after::toString);
     }
+
+    /** Closing a volume stops a compaction midway; the blocks it had written go with it, not to gc. */
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite"})
+    void aVolumeClosedDuringCompactionLeaksNoBlocks(String engine) throws Exception {
+        String meta = meta(engine);
+        Volumes.format(meta, "fk", "file://" + dir.resolve("chunks"), Map.of("block-size", "64K"));
+        byte[] patch = random(200_000, 9);
+        for (int round = 0; round < 6; round++) {
+            try (VfsVolume v = (VfsVolume) Volumes.open(meta, Map.of("compact-threshold", "3"))) {
+                try (FileHandle h = v.create(Caller.ROOT, Volume.ROOT, "f" + round, 0644, OpenFlags.RDWR)) {
+                    h.write(0, new byte[16 << 20], 0, 16 << 20);
+                    for (int i = 0; i < 12; i++) {
+                        h.write(i * 1_000_000L, patch, 0, patch.length);
+                        h.flush(); // each commit may start a compaction of the 16 MiB chunk
+                    }
+                }
+            } // closes while the last compaction is likely still copying blocks
+            FsckReport r = fsck(meta, new ArrayList<>());
+            assertEquals(0, r.leakedBlocks(), "round " + round + ": " + r);
+            assertTrue(r.consistent(), r::toString);
+        }
+    }
 }

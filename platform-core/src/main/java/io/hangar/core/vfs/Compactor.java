@@ -91,25 +91,34 @@ final class Compactor {
         } else {
             id = ids.next();
             int bs = layout.blockSize();
-            for (int b = 0; b * bs < end; b++) {
-                int blen = Math.min(bs, end - b * bs);
-                byte[] block = new byte[blen];
-                try {
-                    reader.readSegments(segs, b * bs, block, 0, blen);
-                } catch (FsException e) {
-                    // Another client replaced these slices (and deleted their blocks) since we read the list:
-                    // the swap would fail anyway. Only a block missing from the current list is an error.
-                    if (BlockReader.isMissingBlock(e) && !meta.readChunk(inode, chunk).equals(slices)) {
-                        deleteBlocks(id, b * bs);
-                        return false;
+            int stored = 0; // bytes of the new slice's blocks that may be in the store (the one in flight too)
+            try {
+                for (int b = 0; b * bs < end; b++) {
+                    int blen = Math.min(bs, end - b * bs);
+                    byte[] block = new byte[blen];
+                    try {
+                        reader.readSegments(segs, b * bs, block, 0, blen);
+                    } catch (FsException e) {
+                        // Another client replaced these slices (and deleted their blocks) since we read the list:
+                        // the swap would fail anyway. Only a block missing from the current list is an error.
+                        if (BlockReader.isMissingBlock(e) && !meta.readChunk(inode, chunk).equals(slices)) {
+                            deleteBlocks(id, stored);
+                            return false;
+                        }
+                        throw e;
                     }
-                    throw e;
+                    String key = layout.blockKey(id, b, blen);
+                    stored += blen;
+                    gate.call("compact " + key, st -> {
+                        st.put(key, block, 0, blen);
+                        return null;
+                    });
                 }
-                String key = layout.blockKey(id, b, blen);
-                gate.call("compact " + key, st -> {
-                    st.put(key, block, 0, blen);
-                    return null;
-                });
+            } catch (FsException | RuntimeException e) {
+                // Stopped midway (the volume closing interrupts us, the store failed): the blocks written so far
+                // belong to no slice. Remove them rather than leave them for gc.
+                deleteQuietly(id, stored);
+                throw e;
             }
             replacement = List.of(new Slice(id, end, 0, end, 0));
         }
@@ -120,6 +129,19 @@ final class Compactor {
             deleteBlocks(id, end);
         }
         return swapped;
+    }
+
+    private void deleteQuietly(long id, int size) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            deleteBlocks(id, size);
+        } catch (FsException | RuntimeException e) {
+            LOG.log(Level.FINE, "blocks of abandoned compaction slice " + id + " left for gc", e);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private void deleteBlocks(long id, int size) throws FsException {
