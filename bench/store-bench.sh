@@ -3,8 +3,8 @@
 # 4 MiB objects with 1 and 16 threads and 4 KiB objects with 16 threads through store-rados next to
 # `rados bench` (16 in flight), and through store-s3 (radosgw, path-style) next to `aws s3 cp` of one
 # 512 MiB file (awscli's multipart, 10 threads). Uses the cluster in DIR (scripts/ceph-test-cluster.sh up
-# DIR; default target/ceph-test, started and stopped here if it is not up). Needs the store modules
-# installed (mvn install -pl store-rados,store-s3) and Debian's awscli. Never run by the tests.
+# DIR; default target/ceph-test, started and stopped here if it is not up). Needs ./hangar built and
+# Debian's awscli. Never run by the tests.
 # Usage: bench/store-bench.sh [DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,17 +19,12 @@ WORK=$(mktemp -d /tmp/store-bench.XXXXXX)
 trap 'rm -rf "$WORK"; [ -n "$started" ] && scripts/ceph-test-cluster.sh down "$DIR"' EXIT
 # shellcheck disable=SC1091
 . "$DIR/env"
-for m in store-rados store-s3; do
-  (cd "$m" && mvn -o -q -B dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$WORK/$m.cp" >/dev/null)
-done
-CP="$(cat "$WORK/store-rados.cp"):$(cat "$WORK/store-s3.cp"):store-rados/target/classes:store-rados/target/test-classes:store-s3/target/classes"
-bench() { java -cp "$CP" io.hangar.testing.ceph.StoreBench "$@" 2>/dev/null; }
+# Hangar's side: ./hangar objbench, the stores' own code on the CLI's class path.
+objbench() { ./hangar objbench "$@" 2>/dev/null; }
 
 echo "== RADOS (pool $RADOS_POOL)"
 R="rados://$RADOS_POOL/store-bench?conf=$CEPH_CONF&user=$CEPH_USER"
-bench "$R" 1 64 4194304
-bench "$R" 16 256 4194304
-bench "$R" 16 4096 4096
+objbench "$R&keyring=$CEPH_KEYRING" --big-objects 256 --small-objects 4096 -t 16
 rados -c "$CEPH_CONF" -p "$RADOS_POOL" bench 10 write -t 16 --no-cleanup 2>/dev/null \
   | awk '/^Bandwidth \(MB\/sec\)/{bw=$3} /^Average IOPS/{io=$3} END{printf "rados bench 16 in flight x 4 MiB: write %7.1f MiB/s %5d ops/s\n", bw, io}'
 rados -c "$CEPH_CONF" -p "$RADOS_POOL" bench 10 seq -t 16 2>/dev/null \
@@ -44,9 +39,7 @@ aws_() { env -u AWS_CA_BUNDLE AWS_SHARED_CREDENTIALS_FILE="$WORK/creds" AWS_PROF
   /usr/bin/aws --endpoint-url "$RGW_ENDPOINT" "$@"; }
 aws_ s3 mb "s3://$bucket" >/dev/null
 S="s3://$bucket?endpoint=$RGW_ENDPOINT&path-style=true&profile=bench&credentials-file=$WORK/creds"
-bench "$S" 1 32 4194304
-bench "$S" 16 128 4194304
-bench "$S" 16 2048 4096
+objbench "$S" --big-objects 128 --small-objects 2048 -t 16
 head -c $((512 << 20)) /dev/urandom >"$WORK/f"
 t0=$(date +%s.%N); aws_ s3 cp "$WORK/f" "s3://$bucket/f" >/dev/null; t1=$(date +%s.%N)
 aws_ s3 cp "s3://$bucket/f" "$WORK/g" >/dev/null; t2=$(date +%s.%N)

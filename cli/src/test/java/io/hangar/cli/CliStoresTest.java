@@ -64,4 +64,24 @@ class CliStoresTest {
         assertEquals(1, f.errLines().size(), f.stderr());
         assertTrue(f.stderr().contains("pool"), f.stderr());
     }
+
+    @Test
+    void objbenchMeasuresEveryOperationAndLeavesNothingBehind() throws Exception {
+        String pool = CephTestCluster.get("RADOS_POOL");
+        String ns = "objbench-" + UUID.randomUUID();
+        String url = "rados://" + pool + "/" + ns + "?conf=" + CephTestCluster.get("CEPH_CONF") + "&user="
+                + CephTestCluster.get("CEPH_USER") + "&keyring=" + CephTestCluster.get("CEPH_KEYRING");
+        CliRun r = CliRun.of("objbench", url, "--big-objects", "4", "--big-object-size", "1M", "--small-objects", "8",
+                "-t", "2");
+        assertEquals(0, r.exit(), r.stderr());
+        java.util.List<String> rows = r.out().lines().filter(l -> l.contains(" put ")).toList();
+        assertEquals(4, rows.size(), r.out());
+        assertTrue(rows.get(0).matches("\\s*4 x 1 MiB\\s+1 thr\\s+put .* \\| get .* \\| head .* \\| delete .*"), rows.get(0));
+        assertTrue(rows.get(3).matches("\\s*8 x 4 KiB\\s+2 thr .*"), rows.get(3));
+        // Every object it wrote is gone again.
+        try (io.hangar.spi.store.ChunkStore s = new io.hangar.store.rados.RadosChunkStoreProvider().open(
+                java.net.URI.create(url))) {
+            assertEquals(java.util.List.of(), s.list("", null, 10).objects());
+        }
+    }
 }
