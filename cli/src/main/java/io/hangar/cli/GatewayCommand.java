@@ -59,6 +59,12 @@ final class GatewayCommand implements Callable<Integer> {
             description = "The gateway runtime's local folder (etc/, run/, runtime.log); default "
                     + "~/.hangar/gateways/<hash of the listen address>.")
     Path cacheDir;
+    @Option(names = "--buffer-size", paramLabel = "SIZE",
+            description = "The volume's memory for write buffers, e.g. 256M (default: the volume's default).")
+    String bufferSize;
+    @Option(names = "--cache-size", paramLabel = "SIZE",
+            description = "The volume's in-memory block cache, e.g. 512M (default: the volume's default).")
+    String cacheSize;
     @Option(names = {"-d", "--background"}, description = "Run in the background; return once listening.")
     boolean background;
 
@@ -171,8 +177,19 @@ final class GatewayCommand implements Callable<Integer> {
         for (String old : etc.factoryFiles(S3_PID)) {
             Files.delete(etc.dir().resolve(old));
         }
-        etc.write(ConfigFiles.factoryFile(ConfigFiles.VOLUME_PID, name), "Written by 'hangar gateway'.",
-                Map.of("name", name, "meta", meta), false);
+        Map<String, String> volume = new LinkedHashMap<>();
+        volume.put("name", name);
+        volume.put("meta", meta);
+        if (bufferSize != null) {
+            Sizes.parse(bufferSize);
+            volume.put("bufferSize", bufferSize);
+        }
+        if (cacheSize != null) {
+            Sizes.parse(cacheSize);
+            volume.put("cacheSize", cacheSize);
+        }
+        etc.write(ConfigFiles.factoryFile(ConfigFiles.VOLUME_PID, name), "Written by 'hangar gateway'.", volume,
+                false);
         String generated = null;
         String credFile = "";
         if (credentials != null) {

@@ -19,11 +19,13 @@ import java.util.Map;
  * <li>{@value #WORKERS}: threads doing volume I/O (default 32);
  * <li>{@value Frontend#OPTION_READ_ONLY}: refuse every change with AccessDenied;
  * <li>{@value #KEEP_ALIVE_MS}: how long a CompleteMultipartUpload may take before the 200 goes out and
- * whitespace keeps the connection alive, and the interval of that whitespace (default 5000).
+ * whitespace keeps the connection alive, and the interval of that whitespace (default 5000);
+ * <li>{@value #BUFFER_MB}: MiB of request bodies all requests together may hold while the volume writes
+ * (default 64); past it requests pause.
  * </ul>
  */
 record GatewaySpec(String host, int port, Path credentials, String region, Duration maxSkew,
-        Duration uploadMaxAge, int workers, boolean readOnly, long keepAliveMs) {
+        Duration uploadMaxAge, int workers, boolean readOnly, long keepAliveMs, long bufferBytes) {
     static final String LISTEN = "listen";
     static final String CREDENTIALS = "credentials";
     static final String REGION = "region";
@@ -31,6 +33,7 @@ record GatewaySpec(String host, int port, Path credentials, String region, Durat
     static final String UPLOAD_MAX_AGE = "uploadMaxAgeHours";
     static final String WORKERS = "workers";
     static final String KEEP_ALIVE_MS = "keepAliveMs";
+    static final String BUFFER_MB = "bufferMb";
 
     static GatewaySpec parse(Map<String, String> o) throws FsException {
         String listen = o.getOrDefault(LISTEN, "127.0.0.1:9000").trim();
@@ -53,7 +56,8 @@ record GatewaySpec(String host, int port, Path credentials, String region, Durat
                 Duration.ofHours(integer(o.getOrDefault(UPLOAD_MAX_AGE, "168"), UPLOAD_MAX_AGE, 1, 87_600)),
                 integer(o.getOrDefault(WORKERS, "32"), WORKERS, 1, 1024),
                 bool(o.getOrDefault(Frontend.OPTION_READ_ONLY, "false")),
-                integer(o.getOrDefault(KEEP_ALIVE_MS, "5000"), KEEP_ALIVE_MS, 1, 3_600_000));
+                integer(o.getOrDefault(KEEP_ALIVE_MS, "5000"), KEEP_ALIVE_MS, 1, 3_600_000),
+                (long) integer(o.getOrDefault(BUFFER_MB, "64"), BUFFER_MB, 1, 65_536) << 20);
     }
 
     private static int integer(String v, String key, int min, int max) throws FsException {

@@ -61,7 +61,8 @@ public final class S3GatewayComponent {
                 GatewaySpec.REGION, config.region(), GatewaySpec.MAX_SKEW, Integer.toString(config.maxSkewSeconds()),
                 GatewaySpec.UPLOAD_MAX_AGE, Integer.toString(config.uploadMaxAgeHours()),
                 GatewaySpec.WORKERS, Integer.toString(config.workers()),
-                Frontend.OPTION_READ_ONLY, Boolean.toString(config.readOnly()));
+                Frontend.OPTION_READ_ONLY, Boolean.toString(config.readOnly()),
+                GatewaySpec.BUFFER_MB, Integer.toString(config.bufferMb()));
     }
 
     private final class Starter implements ServiceTrackerCustomizer<Volume, Endpoint> {

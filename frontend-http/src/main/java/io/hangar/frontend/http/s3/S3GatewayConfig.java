@@ -35,6 +35,10 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(required = false, description = "Threads doing volume I/O.")
     int workers() default 32;
 
+    @AttributeDefinition(required = false, description = "MiB of request bodies all requests together may "
+            + "hold while the volume writes; past it requests pause.")
+    int bufferMb() default 64;
+
     @AttributeDefinition(required = false, description = "Refuse every change with AccessDenied.")
     boolean readOnly() default false;
 }

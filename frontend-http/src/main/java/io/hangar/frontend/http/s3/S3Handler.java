@@ -41,8 +41,8 @@ import org.w3c.dom.Element;
  */
 final class S3Handler {
     private static final Logger LOG = Logger.getLogger(S3Handler.class.getName());
-    static final int HIGH_WATER = 8 << 20;
-    static final int LOW_WATER = 2 << 20;
+    static final int HIGH_WATER = 4 << 20;
+    static final int LOW_WATER = 1 << 20;
     static final int WRITE_CHUNK = 1 << 20;
     static final int READ_CHUNK = 1 << 20;
     static final int MAX_XML_BODY = 4 << 20;
@@ -64,8 +64,10 @@ final class S3Handler {
     private final SigV4 sigv4;
     private final String region;
     private final long keepAliveMs;
+    private final Budget budget;
 
-    S3Handler(Vertx vertx, WorkerExecutor workers, ObjectStore store, SigV4 sigv4, String region, long keepAliveMs) {
+    S3Handler(Vertx vertx, WorkerExecutor workers, ObjectStore store, SigV4 sigv4, String region, long keepAliveMs,
+            Budget budget) {
         this.vertx = vertx;
         this.workers = workers;
         this.store = store;
@@ -73,6 +75,7 @@ final class S3Handler {
         this.sigv4 = sigv4;
         this.region = region;
         this.keepAliveMs = keepAliveMs;
+        this.budget = budget;
     }
 
     Multipart multipart() {
@@ -852,7 +855,10 @@ final class S3Handler {
         final Checksum sum;
         final MessageDigest md5 = ObjectStore.md5();
         final MessageDigest sha256;
-        Buffer pending = Buffer.buffer(WRITE_CHUNK);
+        /** What arrived since the last batch went to the volume (no buffer is allocated ahead of the data). */
+        final List<byte[]> pending = new ArrayList<>();
+        int pendingLength;
+        final io.vertx.core.Context context = vertx.getOrCreateContext();
         long queued;
         long length;
         long position;
@@ -868,29 +874,43 @@ final class S3Handler {
         }
 
         void data(byte[] b, int off, int len) {
-            pending.appendBytes(b, off, len);
-            if (pending.length() >= WRITE_CHUNK) {
+            if (len == 0) {
+                return;
+            }
+            pending.add(off == 0 && len == b.length ? b : java.util.Arrays.copyOfRange(b, off, off + len));
+            pendingLength += len;
+            if (pendingLength >= WRITE_CHUNK) {
                 ship();
             }
         }
 
         void data(Buffer b) {
-            pending.appendBuffer(b);
-            if (pending.length() >= WRITE_CHUNK) {
-                ship();
-            }
+            byte[] bytes = b.getBytes();
+            data(bytes, 0, bytes.length);
         }
 
         /** Queues the pending batch for the volume; pauses the request while too much waits. */
         private void ship() {
-            if (pending.length() == 0) {
+            if (pendingLength == 0) {
                 return;
             }
-            byte[] bytes = pending.getBytes();
-            pending = Buffer.buffer(WRITE_CHUNK);
+            byte[] bytes;
+            if (pending.size() == 1) {
+                bytes = pending.get(0);
+            } else {
+                bytes = new byte[pendingLength];
+                int at0 = 0;
+                for (byte[] piece : pending) {
+                    System.arraycopy(piece, 0, bytes, at0, piece.length);
+                    at0 += piece.length;
+                }
+            }
+            pending.clear();
+            pendingLength = 0;
             long at = position;
             position += bytes.length;
             queued += bytes.length;
+            budget.take(bytes.length);
             tail = tail.compose(v -> workers.<Void>executeBlocking(() -> {
                 t.handle().write(at, bytes, 0, bytes.length);
                 md5.update(bytes);
@@ -904,17 +924,34 @@ final class S3Handler {
                 return null;
             }, false)).onComplete(ar -> {
                 queued -= bytes.length;
+                budget.release(bytes.length);
                 if (ar.failed()) {
                     fail(asS3(ar.cause()));
-                } else if (paused && queued <= LOW_WATER && !done) {
-                    paused = false;
-                    c.req.resume();
+                } else {
+                    maybeResume();
                 }
             });
-            if (queued > HIGH_WATER && !paused) {
+            if ((queued > HIGH_WATER || budget.over()) && !paused) {
                 paused = true;
                 c.req.pause();
+                if (queued <= HIGH_WATER) {
+                    // Paused for the gateway's budget, not its own writes: woken when the budget frees.
+                    budget.await(() -> context.runOnContext(v -> maybeResume()));
+                }
             }
+        }
+
+        /** On the request's context: resumes when its own queue and the gateway's budget allow. */
+        void maybeResume() {
+            if (!paused || done || queued > LOW_WATER) {
+                return;
+            }
+            if (budget.over()) {
+                budget.await(() -> context.runOnContext(v -> maybeResume()));
+                return;
+            }
+            paused = false;
+            c.req.resume();
         }
 
         void finish(Callable<Reply> commit) {
