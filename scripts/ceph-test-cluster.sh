@@ -7,6 +7,8 @@
 #   scripts/ceph-test-cluster.sh status DIR   exit 0 and print the env lines if the cluster in DIR is up
 #   scripts/ceph-test-cluster.sh stop-osd|start-osd|stop-rgw|start-rgw DIR
 #                                             for fault tests: stop one daemon (by pid) or start it again
+#   scripts/ceph-test-cluster.sh cephfs DIR   for benchmarks (bench/peers.sh): add an MDS and CephFS to the
+#                                             running cluster, mounted with ceph-fuse at DIR/cephfs
 #
 # Daemons: one mon (msgr v2 + v1 on 127.0.0.1), one mgr, one bluestore OSD on a sparse file, one radosgw
 # (beast on 127.0.0.1, rgw_dns_name for virtual-hosted buckets). cephx on: DIR/keyring holds client.admin.
@@ -25,11 +27,11 @@ T0=$(date +%s.%N)
 elapsed() { awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
 log() { printf '[ceph-test-cluster %5ss] %s\n' "$(elapsed)" "$*" >&2; }
 die() { printf 'ceph-test-cluster: FAILED: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,10p' "$0" >&2; exit 2; }
+usage() { sed -n '2,12p' "$0" >&2; exit 2; }
 
 [ $# -eq 2 ] && [ -n "$2" ] || usage
 CMD=$1
-case "$CMD" in up|down|status|stop-osd|start-osd|stop-rgw|start-rgw) ;; *) usage ;; esac
+case "$CMD" in up|down|status|stop-osd|start-osd|stop-rgw|start-rgw|cephfs) ;; *) usage ;; esac
 if [ ! -d "$2" ]; then
   case "$CMD" in
     up) mkdir -p "$2" ;;
@@ -89,6 +91,9 @@ stop_group() { # GRACE NAMES...: SIGTERM the recorded pids that are still ours, 
 }
 
 stop_all() { # clients first, the mon last
+  if grep -qs " $DIR/cephfs " /proc/mounts; then fusermount3 -u "$DIR/cephfs" 2>/dev/null || umount -l "$DIR/cephfs" || true; fi
+  stop_group 10 ceph-fuse
+  stop_group 15 mds
   stop_group 10 rgw
   stop_group 15 mgr osd
   stop_group 10 mon
@@ -97,7 +102,7 @@ stop_all() { # clients first, the mon last
 
 wipe() { # only a DIR this script made (marker), or an empty one
   if [ -e "$MARK" ]; then
-    rm -rf "$DIR"/{mon,osd,mgr,rgw,run,crash,monmap,env,keyring,ceph.conf}
+    rm -rf "$DIR"/{mon,osd,mgr,rgw,mds,cephfs,run,crash,monmap,env,keyring,ceph.conf}
   elif [ -n "$(ls -A "$DIR")" ]; then
     die "$DIR is not empty and was not made by ceph-test-cluster.sh; refusing to use it"
   fi
@@ -325,8 +330,43 @@ do_up() {
   cat "$DIR/env"
 }
 
+mds_active() { ceph_cmd fs status cephfs 2>/dev/null | grep -q active; }
+cephfs_mounted() { grep -qs " $DIR/cephfs fuse" /proc/mounts; }
+
+do_cephfs() {
+  is_up || die "no cluster up in $DIR (scripts/ceph-test-cluster.sh up $DIR first)"
+  PACKAGES=(ceph-mds ceph-fuse)
+  install_packages
+  if ! grep -q '^\[mds\]' "$CONF"; then
+    cat >>"$CONF" <<CONF
+
+[mds]
+mds_data = $DIR/mds/ceph-\$id
+keyring = $DIR/mds/ceph-\$id/keyring
+log_file = $DIR/log/\$name.log
+admin_socket = $DIR/run/\$name.asok
+CONF
+  fi
+  mkdir -p "$DIR/mds/ceph-a" "$DIR/cephfs"
+  ceph_cmd auth get-or-create mds.a mon 'allow profile mds' mgr 'allow profile mds' mds 'allow *' osd 'allow *' \
+    >"$DIR/mds/ceph-a/keyring" 2>>"$DIR/log/setup.out" || die "cannot create the mds key"
+  if ! ceph_cmd fs ls 2>/dev/null | grep -q 'name: cephfs'; then
+    cephq osd pool create cephfs_metadata 8 8
+    cephq osd pool create cephfs_data 32 32
+    cephq fs new cephfs cephfs_metadata cephfs_data
+  fi
+  is_ours "$(pid_of mds)" || start mds ceph-mds -f -c "$CONF" -i a
+  wait_for "$TIMEOUT" "an active MDS" mds_active || die "the MDS did not become active"
+  if ! cephfs_mounted; then
+    start ceph-fuse ceph-fuse -f -c "$CONF" --client_fs=cephfs "$DIR/cephfs"
+    wait_for "$TIMEOUT" "ceph-fuse at $DIR/cephfs" cephfs_mounted || die "ceph-fuse did not mount"
+  fi
+  log "CephFS mounted with ceph-fuse at $DIR/cephfs"
+}
+
 case "$CMD" in
   up) do_up ;;
+  cephfs) do_cephfs ;;
   down)
     stop_all
     [ -e "$MARK" ] && wipe
