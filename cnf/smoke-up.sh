@@ -2,7 +2,8 @@
 # Smoke test of the runtime as a user runs it: ./hangar up on a fresh data folder.
 #  1. without a terminal (stdin at its end): prints "ready", keeps running, serves the FUSE mount it was
 #     configured with on first start, the web console answers 401 without and 200 with the generated
-#     password, SIGTERM stops it and the volume closes;
+#     password, the S3 gateway refuses an unsigned request and takes a signed bucket and object (curl
+#     --aws-sigv4) that the mount shows, SIGTERM stops it and the volume closes;
 #  2. restarted in a terminal (a pty from script(1)): the Gogo shell runs hangar:* commands on the
 #     volume (and hangar:format adds one), the FUSE mount serves the volume, and 'stop 0' ends it; what
 #     was written is still there afterwards.
@@ -121,6 +122,26 @@ if [ "$without" = 401 ] && [ "$with" = 200 ]; then
   result web-console-needs-the-password ok
 else
   result web-console-needs-the-password fail "expected 401/200, got $without/$with (password '${password}')"
+fi
+
+# The S3 gateway of the first start: its port and generated keys are printed; an unsigned request is refused
+# with an S3 error, a signed one (curl's SigV4) creates a bucket and an object that the FUSE mount shows.
+s3line=$(grep -m1 '^s3: ' "$log1" || true)
+s3url=$(printf '%s' "$s3line" | awk '{print $2}')
+s3ak=$(printf '%s' "$s3line" | sed -n 's/.*access key \([^,]*\),.*/\1/p')
+s3sk=$(printf '%s' "$s3line" | sed -n 's/.*secret key \([^ ]*\).*/\1/p')
+anon=$(curl -s "$s3url/" || true)
+# curl 7.88 signs no payload hash of its own: it takes the x-amz-content-sha256 given.
+sig=(--aws-sigv4 "aws:amz:us-east-1:s3" -u "$s3ak:$s3sk" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD")
+s3put=$(curl -s -o /dev/null -w '%{http_code}' "${sig[@]}" -X PUT "$s3url/smoke-bucket" || true)
+s3obj=$(curl -s -o /dev/null -w '%{http_code}' "${sig[@]}" -X PUT --data-binary 'through s3' \
+  "$s3url/smoke-bucket/hello.txt" || true)
+sleep 1.5
+if [ -n "$s3ak" ] && printf '%s' "$anon" | grep -q '<Code>AccessDenied</Code>' && [ "$s3put" = 200 ] \
+  && [ "$s3obj" = 200 ] && [ "$(cat "$data/mnt/smoke-bucket/hello.txt" 2>/dev/null)" = 'through s3' ]; then
+  result up-serves-s3 ok
+else
+  result up-serves-s3 fail "s3 line '$s3line', unsigned: ${anon:0:120}, create bucket $s3put, put $s3obj, in the mount: $(cat "$data/mnt/smoke-bucket/hello.txt" 2>&1 | head -c 100)"
 fi
 
 # stdin ended at start: the runtime must still be serving (the launcher's 117 would have ended it).
