@@ -31,7 +31,7 @@ UTIME_OMIT = (1 << 30) - 2
 # The mount's attribute timeout (run.sh passes what it mounted with).
 ATTR_TIMEOUT = float(os.environ.get("HANGAR_ATTR_TIMEOUT", "1.0"))
 # Which frontend serves the mount (run.sh exports it): libfuse 3's low-level API or libfuse 2's high-level one.
-LOWLEVEL = os.environ.get("HANGAR_FUSE_FRONTEND", "highlevel") == "lowlevel"
+LOWLEVEL = os.environ.get("HANGAR_FUSE_FRONTEND", "lowlevel") == "lowlevel"
 RENAME_WHITEOUT = 4
 FALLOC_FL_KEEP_SIZE = 1
 FALLOC_FL_PUNCH_HOLE = 2

@@ -81,9 +81,9 @@ fail_env() {
 # kill ldconfig with SIGPIPE, which pipefail reports as a failed check.
 ldconfig_bin=$(command -v ldconfig || echo /sbin/ldconfig)
 libs=$("$ldconfig_bin" -p 2>/dev/null) || fail_env "cannot list the shared libraries ($ldconfig_bin -p failed)"
-# HANGAR_FUSE_FRONTEND=highlevel|lowlevel: the mounts' frontend (libfuse 2's high-level API, or libfuse 3's
-# low-level one); the runtime and the harness read it from the environment (docs/frontend-fuse.md).
-export HANGAR_FUSE_FRONTEND=${HANGAR_FUSE_FRONTEND:-highlevel}
+# HANGAR_FUSE_FRONTEND=lowlevel|highlevel: the mounts' frontend (libfuse 3's low-level API, the default, or
+# libfuse 2's high-level one); the runtime and the harness read it from the environment (docs/frontend-fuse.md).
+export HANGAR_FUSE_FRONTEND=${HANGAR_FUSE_FRONTEND:-lowlevel}
 case $HANGAR_FUSE_FRONTEND in
   highlevel) libname=libfuse.so.2 pkgs="fuse3 libfuse2" ;;
   lowlevel) libname=libfuse3.so.3 pkgs="fuse3 libfuse3-3" ;;

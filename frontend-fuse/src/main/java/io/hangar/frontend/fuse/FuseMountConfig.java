@@ -38,7 +38,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     String options() default "";
 
     @AttributeDefinition(required = false, description = "highlevel (libfuse 2, jnr-fuse) or lowlevel (libfuse 3's "
-            + "inode API); empty: $HANGAR_FUSE_FRONTEND, else highlevel.")
+            + "inode API); empty: $HANGAR_FUSE_FRONTEND, else lowlevel.")
     String frontend() default "";
 
     @AttributeDefinition(required = false, description = "lowlevel only: seconds the kernel remembers a missing name.")

@@ -45,7 +45,7 @@ public final class MountMain {
                 case "--attr-timeout" -> mount.put(MountSpec.ATTR_TIMEOUT, args[++i]);
                 case "--entry-timeout" -> mount.put(MountSpec.ENTRY_TIMEOUT, args[++i]);
                 case "--options" -> mount.put(MountSpec.OPTIONS, args[++i]);
-                // highlevel|lowlevel (default: $HANGAR_FUSE_FRONTEND, else highlevel)
+                // highlevel|lowlevel (default: $HANGAR_FUSE_FRONTEND, else lowlevel)
                 case "--frontend" -> mount.put("frontend", args[++i]);
                 case "--negative-timeout" -> mount.put("negativeTimeout", args[++i]);
                 case "--writeback-cache" -> mount.put("writebackCache", "true");

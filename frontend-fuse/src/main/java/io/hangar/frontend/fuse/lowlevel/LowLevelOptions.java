@@ -28,7 +28,7 @@ public record LowLevelOptions(boolean lowLevel, double negativeTimeout, boolean 
     public static final String MAX_BACKGROUND = "maxBackground";
     public static final String CONGESTION_THRESHOLD = "congestionThreshold";
     public static final String MAX_THREADS = "maxThreads";
-    public static final String DEFAULT_FRONTEND = "highlevel";
+    public static final String DEFAULT_FRONTEND = "lowlevel";
     public static final String ENV = "HANGAR_FUSE_FRONTEND";
 
     public static LowLevelOptions parse(Map<String, String> options) throws FsException {
