@@ -145,7 +145,7 @@ final class Lister {
             }
         }
         full();
-        items.add(new Item(key, store.info(key, e.attr() != null ? e.attr() : store.volume.getattr(e.inode()))));
+        items.add(new Item(key, store.info(key, e.attr() != null ? e.attr() : store.volume.getattr(e.inode()), false)));
     }
 
     private void addPrefix(String cp) {

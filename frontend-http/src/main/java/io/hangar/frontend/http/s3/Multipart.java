@@ -194,7 +194,8 @@ final class Multipart {
                 if (e.type() != FileType.FILE || !e.name().startsWith("part-")) {
                     continue;
                 }
-                ObjectStore.Info i = store.info(e.name(), e.attr() != null ? e.attr() : store.volume.getattr(e.inode()));
+                ObjectStore.Info i = store.info(e.name(), e.attr() != null ? e.attr() : store.volume.getattr(e.inode()),
+                        false);
                 out.add(new Part(Integer.parseInt(e.name().substring(5)), i.etag(), i.length(), i.mtimeNs(),
                         e.inode()));
             }

@@ -188,6 +188,11 @@ final class ObjectStore {
     }
 
     Info info(String key, Attr a) throws FsException {
+        return info(key, a, true);
+    }
+
+    /** What is kept with an object; listings and part lists leave the headers out (one engine call less). */
+    Info info(String key, Attr a, boolean withHeaders) throws FsException {
         String etag = null;
         byte[] stored = xattr(a.inode(), XA_ETAG);
         if (stored != null) {
@@ -201,7 +206,7 @@ final class ObjectStore {
             etag = syntheticEtag(a);
         }
         Map<String, String> headers = new LinkedHashMap<>();
-        byte[] h = xattr(a.inode(), XA_HEADERS);
+        byte[] h = withHeaders ? xattr(a.inode(), XA_HEADERS) : null;
         if (h != null) {
             for (String line : new String(h, StandardCharsets.UTF_8).split("\n")) {
                 int c = line.indexOf(':');
