@@ -2,11 +2,13 @@
 # S3 gateway figures, side by side in one run (docs/gateway.md, "Figures"): `aws s3 cp` of a 1 GiB object up
 # and down (multipart, awscli defaults), 64 threads of 4 KiB PUTs then GETs (bench/s3_small.py, boto3), against
 #   * the gateway (`hangar gateway -d`) on a fresh volume with SQLite metadata and the file store, and
-#   * radosgw of a single-node Ceph started here (scripts/ceph-test-cluster.sh), unless S3_BENCH_RADOSGW=0;
+#   * radosgw of a single-node Ceph started here (scripts/ceph-test-cluster.sh), unless S3_BENCH_RADOSGW=0,
+#   * the gateway on a volume with SQLite metadata and that cluster's RADOS pool (namespace s3bench);
 # then the gateway's memory: 16 concurrent uploads of 256 MiB each (boto3 upload_file, 8 MiB parts) on a
 # gateway runtime started with HANGAR_RUNTIME_OPTS (default -Xmx1g) and the volume's buffers and cache at
 # 128 MiB each (S3_BENCH_VOLUME_OPTS), its peak RSS (VmHWM) after, and whether it ran out of heap.
-# S3_BENCH_CLIENT=0 runs the memory part only; S3_BENCH_RADOSGW=0 leaves radosgw out.
+# S3_BENCH_CLIENT=0 runs the memory part only, S3_BENCH_MEMORY=0 the client part only; S3_BENCH_RADOSGW=0
+# leaves Ceph out.
 # Everything is stopped by pid and removed at the end. As root; needs awscli and python3-boto3.
 #   bench/s3-bench.sh [WORKDIR]
 set -euo pipefail
@@ -29,10 +31,10 @@ export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_M
 unset AWS_CA_BUNDLE
 export HANGAR_S3_ACCESS_KEY=$AWS_ACCESS_KEY_ID HANGAR_S3_SECRET_KEY=$AWS_SECRET_ACCESS_KEY
 
-start_gateway() { # NAME: a fresh volume and a gateway on it; sets gw_pid, gw_url
-  local name=$1 port
+start_gateway() { # NAME [GATEWAY OPTIONS]: a fresh volume and a gateway on it; sets gw_pid, gw_url
+  local name=$1 port storage=${STORAGE:-file://$work/$1/chunks}
   port=$(free_port)
-  "$top/hangar" format "sqlite://$work/$name/meta.db" "$name" --storage "file://$work/$name/chunks" >/dev/null
+  "$top/hangar" format "sqlite://$work/$name/meta.db" "$name" --storage "$storage" >/dev/null
   "$top/hangar" gateway "sqlite://$work/$name/meta.db" --listen "127.0.0.1:$port" --cache-dir "$work/$name/gw" -d \
     "${@:2}" >"$work/$name.out"
   gw_pid=$(sed -n 's/.*(runtime pid \([0-9]*\),.*/\1/p' "$work/$name.out")
@@ -68,11 +70,15 @@ if [ "${S3_BENCH_RADOSGW:-1}" = 1 ]; then
   # shellcheck disable=SC1091
   . "$ceph/env"
   run_client_bench "radosgw (single-node Ceph)" "$RGW_ENDPOINT" "$S3_ACCESS_KEY" "$S3_SECRET_KEY"
+  STORAGE="rados://$RADOS_POOL/s3bench?conf=$CEPH_CONF&user=$CEPH_USER&keyring=$CEPH_KEYRING" start_gateway rados
+  run_client_bench "gateway (sqlite + RADOS)" "$gw_url" "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY"
+  stop_gateway
   "$top/scripts/ceph-test-cluster.sh" down "$ceph" >/dev/null
   ceph=""
 fi
 fi
 
+[ "${S3_BENCH_MEMORY:-1}" = 1 ] || exit 0
 # The volume's own write buffers and block cache live in the same heap: sized to leave the gateway room.
 mem_volume=${S3_BENCH_VOLUME_OPTS:---buffer-size 128M --cache-size 128M}
 echo "== memory: 16 concurrent 256 MiB uploads, runtime options ${HANGAR_RUNTIME_OPTS:=-Xmx1g}, volume $mem_volume"
