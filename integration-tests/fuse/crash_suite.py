@@ -1135,7 +1135,13 @@ class LoopStore:
 
     def make_readonly(self):
         for cmd in (["mount", "--bind", self.dir, self.dir], ["mount", "-o", "remount,ro,bind", self.dir]):
-            r = run_cmd(cmd, 30, cmd[0])
+            # The remount is refused ("busy") while the volume has a block file open for writing on the new
+            # bind mount, which the running workload often has: try again, a bounded number of times.
+            for attempt in range(200):
+                r = run_cmd(cmd, 30, cmd[0])
+                if r.returncode == 0 or "busy" not in (r.stderr or "").lower():
+                    break
+                time.sleep(0.05)
             if r.returncode != 0:
                 raise AssertionError(f"{' '.join(cmd)} failed: {r.stderr.strip()}")
             if cmd[1] == "--bind":
