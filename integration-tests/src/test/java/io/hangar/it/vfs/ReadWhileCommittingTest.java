@@ -65,4 +65,17 @@ class ReadWhileCommittingTest {
             pool.shutdownNow();
         }
     }
+
+    /** A chmod of a file with buffered writes answers the length getattr gives (the kernel caches it). */
+    @Test
+    void setattrReportsTheLengthOfBufferedWrites() throws Exception {
+        VolumeFixture fx = new VolumeFixture(dir).format("race", Map.of());
+        try (VfsVolume v = fx.open()) {
+            FileHandle h = v.create(Caller.ROOT, Volume.ROOT, "f", 0644, OpenFlags.RDWR);
+            h.write(0, new byte[300_000], 0, 300_000);
+            assertEquals(300_000, v.getattr(h.inode()).length());
+            assertEquals(300_000, v.setattr(Caller.ROOT, h.inode(), io.hangar.fs.SetAttr.mode(0600)).length());
+            h.close();
+        }
+    }
 }

@@ -210,7 +210,9 @@ public final class VfsVolume implements OpenVolume {
         SetAttr rest = change.withoutSize();
         if (rest.mode() != null || rest.uid() != null || rest.gid() != null || rest.atimeNs() != null
                 || rest.mtimeNs() != null || rest.ctimeNs() != null) {
-            return meta.setattr(inode, rest);
+            // The length includes buffered writes, as getattr's does: the kernel caches what it is told.
+            long pending = pendingEnd(inode);
+            return withPending(meta.setattr(inode, rest), pending);
         }
         return getattr(inode);
     }
