@@ -1,85 +1,26 @@
 package io.hangar.frontend.fuse;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/**
- * Where libfuse.so.2 is on this machine, whatever its architecture: the dynamic loader's cache as
- * {@code ldconfig -p} lists it (read to its end, never cut short), else the multiarch library directories
- * ({@code /lib/<triplet>}, {@code /usr/lib/<triplet>}) and the plain ones. For the tests' prerequisite check.
- */
+/** Where libfuse.so.2 is on this machine ({@link SharedLibraries}), for the tests' prerequisite check. */
 final class LibFuse {
     static final String NAME = "libfuse.so.2";
-    static final String DIRS = "/lib/*-linux-gnu*, /usr/lib/*-linux-gnu*, /lib64, /usr/lib64, /lib, /usr/lib";
-    private static final List<String> LDCONFIG = List.of("/sbin/ldconfig", "/usr/sbin/ldconfig", "ldconfig");
+    static final String DIRS = SharedLibraries.DIRS;
 
     private LibFuse() {
     }
 
     static Optional<Path> find() {
-        return find(LDCONFIG, Path.of("/"));
+        return SharedLibraries.find(NAME);
     }
 
-    /** The first ldconfig of {@code ldconfigs} that runs decides from its listing; then the directories below {@code root}. */
     static Optional<Path> find(List<String> ldconfigs, Path root) {
-        for (String ldconfig : ldconfigs) {
-            Optional<String> listing = listing(ldconfig);
-            if (listing.isPresent()) {
-                Optional<Path> lib = fromListing(listing.get()).filter(Files::exists);
-                if (lib.isPresent()) {
-                    return lib;
-                }
-                break;
-            }
-        }
-        return inDirectories(root);
+        return SharedLibraries.find(NAME, ldconfigs, root);
     }
 
-    /** The path of libfuse.so.2 in an {@code ldconfig -p} listing, of any architecture. */
     static Optional<Path> fromListing(String listing) {
-        // "\tlibfuse.so.2 (libc6,AArch64) => /lib/aarch64-linux-gnu/libfuse.so.2"
-        for (String line : listing.split("\n")) {
-            String t = line.trim();
-            int arrow = t.lastIndexOf(" => ");
-            if (t.startsWith(NAME + " ") && arrow > 0) {
-                return Optional.of(Path.of(t.substring(arrow + 4).trim()));
-            }
-        }
-        return Optional.empty();
-    }
-
-    static Optional<Path> inDirectories(Path root) {
-        List<Path> dirs = new ArrayList<>();
-        for (String base : List.of("lib", "usr/lib")) {
-            try (DirectoryStream<Path> multiarch = Files.newDirectoryStream(root.resolve(base), "*-linux-gnu*")) {
-                multiarch.forEach(dirs::add);
-            } catch (IOException e) {
-                // No such directory here.
-            }
-        }
-        for (String d : List.of("lib64", "usr/lib64", "lib", "usr/lib")) {
-            dirs.add(root.resolve(d));
-        }
-        return dirs.stream().map(d -> d.resolve(NAME)).filter(Files::exists).findFirst();
-    }
-
-    private static Optional<String> listing(String ldconfig) {
-        try {
-            Process p = new ProcessBuilder(ldconfig, "-p").redirectErrorStream(true).start();
-            // Read it all before waiting: the process must never block on (or die of) a full pipe.
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            return p.waitFor() == 0 ? Optional.of(out) : Optional.empty();
-        } catch (IOException e) {
-            return Optional.empty();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.empty();
-        }
+        return SharedLibraries.fromListing(NAME, listing);
     }
 }

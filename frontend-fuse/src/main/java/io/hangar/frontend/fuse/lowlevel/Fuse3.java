@@ -1,12 +1,7 @@
 package io.hangar.frontend.fuse.lowlevel;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
+import io.hangar.frontend.fuse.SharedLibraries;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Pointer;
@@ -255,57 +250,13 @@ public interface Fuse3 {
                 LibraryLoader.create(Native.class).failImmediately().load(s), p);
     }
 
-    /**
-     * Where libfuse3.so.3 is on this machine, whatever its architecture: the dynamic loader's cache as
-     * {@code ldconfig -p} lists it (read to its end), else the multiarch and plain library directories.
-     */
+    /** Where libfuse3.so.3 is on this machine, whatever its architecture ({@link SharedLibraries}). */
     static Optional<Path> find() {
-        for (String ldconfig : List.of("/sbin/ldconfig", "/usr/sbin/ldconfig", "ldconfig")) {
-            try {
-                Process proc = new ProcessBuilder(ldconfig, "-p").redirectErrorStream(true).start();
-                String out = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                if (proc.waitFor() != 0) {
-                    continue;
-                }
-                Optional<Path> lib = fromListing(out).filter(Files::exists);
-                if (lib.isPresent()) {
-                    return lib;
-                }
-                break;
-            } catch (IOException e) {
-                // try the next one
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        return inDirectories(Path.of("/"));
+        return SharedLibraries.find(NAME);
     }
 
     /** "\tlibfuse3.so.3 (libc6,x86-64) => /lib/x86_64-linux-gnu/libfuse3.so.3" in an ldconfig -p listing. */
     static Optional<Path> fromListing(String listing) {
-        for (String line : listing.split("\n")) {
-            String t = line.trim();
-            int arrow = t.lastIndexOf(" => ");
-            if (t.startsWith(NAME + " ") && arrow > 0) {
-                return Optional.of(Path.of(t.substring(arrow + 4).trim()));
-            }
-        }
-        return Optional.empty();
-    }
-
-    static Optional<Path> inDirectories(Path root) {
-        List<Path> dirs = new ArrayList<>();
-        for (String base : List.of("lib", "usr/lib")) {
-            try (DirectoryStream<Path> multiarch = Files.newDirectoryStream(root.resolve(base), "*-linux-gnu*")) {
-                multiarch.forEach(dirs::add);
-            } catch (IOException e) {
-                // no such directory
-            }
-        }
-        for (String d : List.of("lib64", "usr/lib64", "lib", "usr/lib")) {
-            dirs.add(root.resolve(d));
-        }
-        return dirs.stream().map(d -> d.resolve(NAME)).filter(Files::exists).findFirst();
+        return SharedLibraries.fromListing(NAME, listing);
     }
 }
