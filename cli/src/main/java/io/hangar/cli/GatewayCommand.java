@@ -1,7 +1,6 @@
 package io.hangar.cli;
 
 import io.hangar.spi.meta.VolumeFormat;
-import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -100,22 +99,8 @@ final class GatewayCommand implements Callable<Integer> {
         RuntimeLauncher launcher = new RuntimeLauncher(home, etc.dir()).property("hangar.gateway", listen);
         launcher.writeLoggingDefaults();
         launcher.clearReadyMarkers();
-        ProcessBuilder pb = new ProcessBuilder(launcher.command(false));
         Path log = home.resolve("runtime.log");
-        if (background) {
-            if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
-                pb.command().add(0, "/usr/bin/setsid");
-            }
-            pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-            pb.redirectErrorStream(true).redirectOutput(log.toFile());
-        } else {
-            pb.inheritIO();
-        }
-        Process runtime = pb.start();
-        Thread stopper = new Thread(() -> RuntimeLauncher.stop(runtime), "hangar-stop-runtime");
-        if (!background) {
-            Runtime.getRuntime().addShutdownHook(stopper);
-        }
+        Process runtime = launcher.startServing(background, log);
         if (!await(runtime, launcher, f.name(), host, port, background ? START_TIMEOUT_MS : 0)) {
             if (runtime.isAlive()) {
                 RuntimeLauncher.stop(runtime);
@@ -134,13 +119,7 @@ final class GatewayCommand implements Callable<Integer> {
         if (background) {
             return ExitCodes.OK;
         }
-        int code = runtime.waitFor();
-        try {
-            Runtime.getRuntime().removeShutdownHook(stopper);
-        } catch (IllegalStateException shuttingDown) {
-            // Ctrl-C: the hook is stopping the runtime already.
-        }
-        return RuntimeLauncher.exitCode(code);
+        return launcher.awaitExit(runtime);
     }
 
     /** Waits for the volume and the listening socket; false when the runtime exits or time runs out. */

@@ -1,7 +1,6 @@
 package io.hangar.cli;
 
 import io.hangar.spi.meta.VolumeFormat;
-import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -81,23 +80,8 @@ final class MountCommand implements Callable<Integer> {
         RuntimeLauncher launcher = new RuntimeLauncher(home, etc.dir()).property(MOUNTPOINT_PROPERTY, mp.toString());
         launcher.writeLoggingDefaults();
         launcher.clearReadyMarkers();
-        ProcessBuilder pb = new ProcessBuilder(launcher.command(false));
         Path log = home.resolve("runtime.log");
-        if (background) {
-            // setsid: the runtime outlives this terminal session (no SIGHUP when it closes).
-            if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
-                pb.command().add(0, "/usr/bin/setsid");
-            }
-            pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-            pb.redirectErrorStream(true).redirectOutput(log.toFile());
-        } else {
-            pb.inheritIO();
-        }
-        Process runtime = pb.start();
-        Thread stopper = new Thread(() -> RuntimeLauncher.stop(runtime), "hangar-stop-runtime");
-        if (!background) {
-            Runtime.getRuntime().addShutdownHook(stopper);
-        }
+        Process runtime = launcher.startServing(background, log);
         boolean mounted = launcher.awaitServing(runtime, List.of(), List.of(mp), List.of(), background ? MOUNT_TIMEOUT_MS : 0,
                 out);
         if (!mounted) {
@@ -112,13 +96,7 @@ final class MountCommand implements Callable<Integer> {
         if (background) {
             return ExitCodes.OK;
         }
-        int code = runtime.waitFor();
-        try {
-            Runtime.getRuntime().removeShutdownHook(stopper);
-        } catch (IllegalStateException shuttingDown) {
-            // Ctrl-C: the hook is stopping the runtime already.
-        }
-        return RuntimeLauncher.exitCode(code);
+        return launcher.awaitExit(runtime);
     }
 
     private void writeConfig(ConfigFiles etc, String meta, String name, Path mp) throws IOException {

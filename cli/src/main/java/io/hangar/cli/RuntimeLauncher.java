@@ -29,6 +29,8 @@ final class RuntimeLauncher {
     /** Extra JVM options for the runtime, e.g. -Xmx4g. */
     static final String OPTS_ENV = "HANGAR_RUNTIME_OPTS";
     private static final long POLL_MS = 200;
+    /** Stops a foreground runtime when this process is stopped (Ctrl-C, SIGTERM). */
+    private Thread stopper;
     static final String LOGGING = "logging.properties";
     private static final String LOGGING_DEFAULTS = """
             # java.util.logging for the runtime: platform-core, the engines and (through slf4j) Jetty, the web
@@ -81,6 +83,43 @@ final class RuntimeLauncher {
                 }
             }
         }
+    }
+
+    /**
+     * Starts a runtime without a shell that serves one mount or gateway: in the background in a session of
+     * its own (it outlives this terminal: no SIGHUP when it closes), stdin from /dev/null and its output in
+     * {@code log}; or in the foreground on this terminal, stopped when this process is ({@link #awaitExit}).
+     */
+    Process startServing(boolean background, Path log) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(command(false));
+        if (background) {
+            if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
+                pb.command().add(0, "/usr/bin/setsid");
+            }
+            pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            pb.redirectErrorStream(true).redirectOutput(log.toFile());
+        } else {
+            pb.inheritIO();
+        }
+        Process runtime = pb.start();
+        if (!background) {
+            stopper = new Thread(() -> stop(runtime), "hangar-stop-runtime");
+            Runtime.getRuntime().addShutdownHook(stopper);
+        }
+        return runtime;
+    }
+
+    /** Waits for a foreground runtime of {@link #startServing} to exit; returns the CLI's exit code for it. */
+    int awaitExit(Process runtime) throws InterruptedException {
+        int code = runtime.waitFor();
+        if (stopper != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(stopper);
+            } catch (IllegalStateException shuttingDown) {
+                // Ctrl-C: the hook is stopping the runtime already.
+            }
+        }
+        return exitCode(code);
     }
 
     List<String> command(boolean interactiveShell) {
