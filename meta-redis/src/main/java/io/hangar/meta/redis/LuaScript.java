@@ -49,6 +49,7 @@ final class LuaScript {
     static final LuaScript TRUNCATE = new LuaScript("truncate");
     static final LuaScript COMPACT_CHUNK = new LuaScript("compact_chunk");
     static final LuaScript CLONE = new LuaScript("clone");
+    static final LuaScript COPY_RANGE = new LuaScript("copy_range");
     static final LuaScript SESSION_OPEN = new LuaScript("session_open");
     static final LuaScript SESSION_HEARTBEAT = new LuaScript("session_heartbeat");
     static final LuaScript SESSION_CLOSE = new LuaScript("session_close");

@@ -387,6 +387,20 @@ public final class RedisMetadataEngine implements MetadataEngine {
     }
 
     @Override
+    public long copyRange(long srcInode, long srcOff, long dstInode, long dstOff, long len, long mtimeNs)
+            throws FsException {
+        if (srcOff < 0 || dstOff < 0 || len < 0) {
+            throw new FsException(Errno.EINVAL, "copy range " + srcOff + " -> " + dstOff + " of " + len + " bytes");
+        }
+        // Lua counts in doubles: every number it gets is at most 2^50 + 1, exact, and the answer unchanged (a
+        // source offset or length past the largest file copies what an exact one would; a destination past it
+        // is EFBIG either way).
+        long cap = MAX_FILE_SIZE + 1;
+        return (Long) eval(LuaScript.COPY_RANGE, srcInode, Math.min(srcOff, cap), dstInode, Math.min(dstOff, cap),
+                Math.min(len, cap), mtimeNs);
+    }
+
+    @Override
     public Entry clone(long srcInode, long dstParent, String dstName, int uid, int gid) throws FsException {
         checkName(dstName, false);
         List<?> r = (List<?>) eval(LuaScript.CLONE, srcInode, dstParent, dstName, uid, gid);

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import redis.clients.jedis.RedisClient;
 
 /**
- * The work of truncate, clone, unlink and release follows the data a file holds, not its length (the SPI's
+ * The work of truncate, clone, copyRange, unlink and release follows the data a file holds, not its length (the SPI's
  * rule, kept by the per-file chunk index {@code C<ino>}). Asserted without clocks: the server's own count of
  * the commands it ran, scripts' commands included ({@code INFO commandstats}), is the same for a sparse file
  * of 1 GiB and one of {@link MetadataEngine#MAX_FILE_SIZE}, and small. An engine that walked every chunk index
@@ -48,6 +48,7 @@ class RedisBoundedWorkTest extends RedisTestSupport {
             m.truncate(f, length);
             m.writeSlice(f, lastChunk, last, 3L);
             long copy = m.clone(f, ROOT, "copy", 0, 0).inode();
+            m.copyRange(f, 0, copy, 0, length, 4L); // the whole length over the clone: holes, then the records
             m.unlink(ROOT, "f");
             long session = m.openSession("holds the copy");
             m.open(session, copy);
@@ -81,7 +82,7 @@ class RedisBoundedWorkTest extends RedisTestSupport {
     }
 
     @Test
-    void truncateCloneUnlinkAndReleaseCostWhatTheFileHoldsNotItsLength() throws Exception {
+    void truncateCloneCopyRangeUnlinkAndReleaseCostWhatTheFileHoldsNotItsLength() throws Exception {
         commandsFor(1L << 30); // loads the scripts, so that both runs below call them alike (EVALSHA)
         Map<String, Long> oneGib = commandsFor(1L << 30);
         // A handful of calls per chunk held, whatever the length: 1 GiB is 256 chunks of 4 MiB.

@@ -36,6 +36,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
@@ -643,6 +644,71 @@ public final class SqliteMetadataEngine implements MetadataEngine {
             t.retain(replacement);
             t.release(expected);
             return true;
+        });
+    }
+
+    @Override
+    public long copyRange(long srcInode, long srcOff, long dstInode, long dstOff, long len, long mtimeNs)
+            throws FsException {
+        if (srcOff < 0 || dstOff < 0 || len < 0) {
+            throw new FsException(Errno.EINVAL, "copy range " + srcOff + " -> " + dstOff + " of " + len + " bytes");
+        }
+        VolumeFormat f = settings();
+        long cs = f.chunkSize();
+        return write(t -> {
+            Attr src = t.regularFile(srcInode);
+            Attr dst = srcInode == dstInode ? src : t.regularFile(dstInode);
+            long n = Math.min(len, Math.max(0, src.length() - srcOff));
+            if (n == 0) {
+                return 0L;
+            }
+            if (dstOff > MAX_FILE_SIZE - n) {
+                throw new FsException(Errno.EFBIG, "copy to " + dstOff + " of " + n + " bytes ends past the largest file");
+            }
+            if (srcInode == dstInode && srcOff < dstOff + n && dstOff < srcOff + n) {
+                throw new FsException(Errno.EINVAL, "overlapping ranges of inode " + srcInode);
+            }
+            long length = Math.max(dst.length(), dstOff + n);
+            long delta = Txn.space(length) - Txn.space(dst.length());
+            t.checkSpace(f, delta);
+            // Everything is read before the first write: with one inode, the source's records stay as they were.
+            List<Object[]> srcChunks = t.c.list("SELECT idx, slices FROM chunks WHERE inode = ? AND idx BETWEEN ? AND ?"
+                    + " ORDER BY idx", rs -> new Object[] {rs.getLong(1), rs.getBytes(2)}, srcInode, srcOff / cs,
+                    (srcOff + n - 1) / cs);
+            List<Long> dstChunks = t.c.list("SELECT idx FROM chunks WHERE inode = ? AND idx BETWEEN ? AND ?",
+                    rs -> rs.getLong(1), dstInode, dstOff / cs, (dstOff + n - 1) / cs);
+            Map<Long, List<Slice>> out = new TreeMap<>();
+            // What the destination held in the range is covered first; the source's records go on top.
+            for (long d : dstChunks) {
+                long from = Math.max(dstOff, d * cs);
+                long to = Math.min(dstOff + n, (d + 1) * cs);
+                out.computeIfAbsent(d, k -> new ArrayList<>()).add(Slice.hole((int) (from - d * cs), (int) (to - from)));
+            }
+            long shift = dstOff - srcOff;
+            for (Object[] chunk : srcChunks) {
+                long base = (Long) chunk[0] * cs;
+                for (Slice s : SliceRecords.decode((byte[]) chunk[1])) {
+                    long from = Math.max(base + s.pos(), srcOff);
+                    long to = Math.min(base + s.end(), srcOff + n);
+                    while (from < to) {
+                        long at = from + shift;
+                        long d = at / cs;
+                        int piece = (int) (Math.min(to + shift, (d + 1) * cs) - at);
+                        int pos = (int) (at - d * cs);
+                        out.computeIfAbsent(d, k -> new ArrayList<>()).add(s.isHole() ? Slice.hole(pos, piece)
+                                : new Slice(s.id(), s.size(), s.off() + (int) (from - base - s.pos()), piece, pos));
+                        from += piece;
+                    }
+                }
+            }
+            for (Map.Entry<Long, List<Slice>> e : out.entrySet()) {
+                t.appendToChunk(dstInode, (int) (long) e.getKey(), e.getValue());
+                t.retain(e.getValue());
+            }
+            t.c.update("UPDATE nodes SET length = ?, mtime = ?, ctime = ? WHERE inode = ?", length, mtimeNs, mtimeNs,
+                    dstInode);
+            t.add(USED_SPACE, delta);
+            return n;
         });
     }
 

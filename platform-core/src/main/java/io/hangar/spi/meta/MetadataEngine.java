@@ -184,6 +184,27 @@ public interface MetadataEngine extends AutoCloseable {
      */
     Entry clone(long srcInode, long dstParent, String dstName, int uid, int gid) throws FsException;
 
+    /**
+     * Makes bytes {@code [dstOff, dstOff+n)} of regular file {@code dstInode} read as bytes
+     * {@code [srcOff, srcOff+n)} of regular file {@code srcInode} without copying data, where {@code n} is
+     * {@code len} cut at the end of the source ({@code n = min(len, max(0, srcLength - srcOff))}); returns
+     * {@code n}. Every destination chunk the range touches that holds records gets a hole record over the
+     * range, then the source's records of the range in their write order, clipped and shifted (split where
+     * they cross a destination chunk boundary), each taking a reference to its slice as any record does. The
+     * destination grows to {@code dstOff + n} if it was shorter; its mtime and ctime become {@code mtimeNs}.
+     * One atomic change, like every other: applied whole or not at all.
+     *
+     * <p>Work follows the records of the chunks the range touches (chunks that hold none cost nothing), never
+     * the length of the range. Errors: EINVAL for a negative offset or length, or for overlapping ranges of
+     * one file; EFBIG if {@code dstOff + n} passes {@link #MAX_FILE_SIZE}; EISDIR for a directory, EINVAL for
+     * other non-files; ENOSPC past the capacity. With {@code n == 0} nothing changes. Engines older than SPI
+     * 1.2 throw EOPNOTSUPP: callers then copy the bytes.
+     */
+    default long copyRange(long srcInode, long srcOff, long dstInode, long dstOff, long len, long mtimeNs)
+            throws FsException {
+        throw new FsException(Errno.EOPNOTSUPP, getClass().getName() + " cannot copy slice ranges");
+    }
+
     /** Slices whose last reference is gone and whose blocks may be deleted from the chunk store. */
     List<SliceRef> pendingSliceDeletes(int limit) throws FsException;
 

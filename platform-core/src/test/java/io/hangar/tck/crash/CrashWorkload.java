@@ -18,8 +18,8 @@ import java.util.ServiceLoader;
 
 /**
  * The victim of {@link MetaCrashTck}: drives an engine, in a JVM of its own, through a seeded mix of every
- * mutation that holds references or open state — writeSlice into two chunks, truncate, compaction,
- * rename over existing names, open, release, and unlink of open and of closed files — and after each call
+ * mutation that holds references or open state — writeSlice into two chunks, copyRange of one file's
+ * range over another's, truncate, compaction, rename over existing names, open, release, and unlink of open and of closed files — and after each call
  * returns prints the touched file's state as read back from the engine: {@code name ino length records}
  * (records of chunks 0 and 1 in hex), or {@code name -} once the name is gone, then {@code .}. Before each
  * call it prints {@code ? name other}, the names the call may change, and every slice id before it is
@@ -65,6 +65,16 @@ public final class CrashWorkload {
                     out.println("+" + id);
                     out.flush();
                     m.writeSlice(ino, chunk, new Slice(id, len, 0, len, pos), System.nanoTime());
+                } else if (kind < 41) {
+                    // A range of one file over another's, crossing chunk boundaries: both names' states follow.
+                    long dst = other.equals(name) ? 0 : inode(m, other);
+                    if (dst != 0) {
+                        long len = 1 + r.nextInt(cs);
+                        long srcOff = r.nextInt(CHUNK_SPAN * cs);
+                        long dstOff = r.nextInt((int) (CHUNK_SPAN * cs - len));
+                        m.copyRange(ino, srcOff, dst, dstOff, len, System.nanoTime());
+                        out.println(state(m, other, dst, cs));
+                    }
                 } else if (kind < 47) {
                     long len = (long) r.nextInt(CHUNK_SPAN * cs);
                     m.truncate(ino, len);

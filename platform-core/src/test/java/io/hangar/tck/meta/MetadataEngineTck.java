@@ -1140,6 +1140,192 @@ public abstract class MetadataEngineTck extends MetadataEngineKit {
         assertTrue(p.containsAll(Set.of(ref(a), ref(b))), p.toString());
     }
 
+    // ---- copyRange ----
+
+    /** What a reader sees at file offset {@code at}: {@code id@offsetInSlice}, or "0" for zeros. */
+    private String seen(long inode, long at) throws FsException {
+        int cs = format.chunkSize();
+        List<Slice> recs = meta.readChunk(inode, (int) (at / cs));
+        int pos = (int) (at % cs);
+        for (int i = recs.size() - 1; i >= 0; i--) {
+            Slice s = recs.get(i);
+            if (s.pos() <= pos && pos < s.end()) {
+                return s.isHole() ? "0" : s.id() + "@" + (s.off() + pos - s.pos());
+            }
+        }
+        return "0";
+    }
+
+    /** References per slice id as scanSlices reports them. */
+    private Map<Long, Long> storedRefs() throws FsException {
+        Map<Long, Long> refs = new java.util.HashMap<>();
+        long after = 0;
+        for (List<StoredSlice> page; !(page = meta.scanSlices(after, 1000)).isEmpty();
+                after = page.get(page.size() - 1).id()) {
+            page.forEach(x -> refs.put(x.id(), x.refs()));
+        }
+        return refs;
+    }
+
+    @Test
+    void copyRangeMakesTheDestinationReadAsTheSourceAcrossChunksWithoutData() throws Exception {
+        int cs = format.chunkSize();
+        long f = file(ROOT, "src").inode();
+        Slice a = write(f, 0, 0, 5000);
+        Slice b = write(f, 0, 1000, 2000); // newer, on top of a
+        Slice c = write(f, 1, 0, 100);
+        meta.writeSlice(f, 0, Slice.hole(4000, 200), 1L); // zeros inside a
+        long g = file(ROOT, "dst").inode();
+        Slice d = write(g, 0, 0, 10_000);
+        Slice e = write(g, 0, cs - 3000, 3000);
+        long usedBefore = meta.statfs().usedBytes();
+        long srcOff = 500;
+        long dstOff = cs - 2000; // the copy crosses the destination's chunk boundary
+        List<String> srcBefore = new ArrayList<>();
+        long[] probes = {0, 1, 499, 500, 501, 2499, 2500, 3499, 3500, 3699, 3700, 4499, 4500, 1999, 2000, 2001,
+                cs - 501, cs - 500, cs - 499, cs - 401};
+        for (long i : probes) {
+            srcBefore.add(seen(f, srcOff + i));
+        }
+
+        long n = meta.copyRange(f, srcOff, g, dstOff, 2L * cs, 7_000_000L);
+        assertEquals(cs + 100 - srcOff, n, "short at the source's end");
+        Attr dst = meta.getattr(g);
+        assertEquals(dstOff + n, dst.length());
+        assertEquals(7_000_000L, dst.mtimeNs());
+        assertEquals(7_000_000L, dst.ctimeNs());
+        for (int i = 0; i < probes.length; i++) {
+            assertEquals(srcBefore.get(i), seen(g, dstOff + probes[i]), "destination at +" + probes[i]);
+        }
+        Random r = new Random(7);
+        for (int i = 0; i < 300; i++) {
+            long at = (long) (r.nextDouble() * n);
+            assertEquals(seen(f, srcOff + at), seen(g, dstOff + at), "destination at +" + at);
+        }
+        assertEquals(a.id() + "@" + 3, seen(f, 3));
+        assertEquals(d.id() + "@9999", seen(g, 9999), "before the range the destination is as it was");
+        assertEquals(e.id() + "@999", seen(g, dstOff - 1));
+        assertEquals("0", seen(g, dstOff + 3600), "the source's hole is copied as zeros");
+        assertEquals(c.id() + "@99", seen(g, dstOff + n - 1));
+        assertEquals(Set.of(), pending());
+        long used = meta.statfs().usedBytes();
+        long grown = dstOff + n - cs;
+        assertTrue(used > usedBefore && used <= usedBefore + grown + 4096, "usage grows with the length only");
+        // Every copied record holds a reference (the harness's check counts them all after the test).
+        Map<Long, Long> refs = storedRefs();
+        assertTrue(refs.get(a.id()) >= 2 && refs.get(b.id()) >= 2 && refs.get(c.id()) == 2, refs.toString());
+        assertEquals(List.of(c), meta.readChunk(f, 1), "the source keeps its records");
+    }
+
+    @Test
+    void copyRangeSlicesOutliveEitherFileUntilBothAreUnlinked() throws Exception {
+        long f = file(ROOT, "src").inode();
+        Slice a = write(f, 0, 0, 5000);
+        Slice b = write(f, 1, 0, 100);
+        long g = file(ROOT, "dst").inode();
+        Slice d = write(g, 0, 0, 100);
+        meta.copyRange(f, 0, g, 50, format.chunkSize() + 100L, 1L);
+        meta.unlink(ROOT, "src");
+        assertEquals(Set.of(), pending(), "the destination still reads the source's slices");
+        assertEquals(a.id() + "@0", seen(g, 50));
+        assertEquals(d.id() + "@49", seen(g, 49));
+        meta.unlink(ROOT, "dst");
+        assertEquals(Set.of(ref(a), ref(b), ref(d)), pending());
+        assertTrue(storedRefs().values().stream().allMatch(x -> x == 0), "no reference is left behind");
+
+        // The other order: the destination goes first.
+        long f2 = file(ROOT, "src2").inode();
+        Slice x = write(f2, 0, 0, 300);
+        long g2 = file(ROOT, "dst2").inode();
+        meta.copyRange(f2, 100, g2, 0, 200, 1L);
+        assertEquals(x.id() + "@100", seen(g2, 0));
+        meta.unlink(ROOT, "dst2");
+        assertEquals(Set.of(ref(a), ref(b), ref(d)), pending());
+        meta.unlink(ROOT, "src2");
+        assertTrue(pending().contains(ref(x)));
+    }
+
+    @Test
+    void copyRangeOverwritesTheDestinationWithTheSourcesZerosAndTruncateAndCompactionKeepCounts()
+            throws Exception {
+        int cs = format.chunkSize();
+        long f = file(ROOT, "sparse").inode();
+        meta.truncate(f, 10_000); // no records: all zeros
+        long g = file(ROOT, "dst").inode();
+        Slice d = write(g, 0, 0, 10_000);
+        assertEquals(5000, meta.copyRange(f, 0, g, 0, 5000, 1L));
+        assertEquals("0", seen(g, 0));
+        assertEquals("0", seen(g, 4999));
+        assertEquals(d.id() + "@5000", seen(g, 5000));
+        assertEquals(10_000, meta.getattr(g).length());
+
+        long h = file(ROOT, "h").inode();
+        Slice s = write(h, 0, 0, 8192);
+        meta.copyRange(h, 0, g, 2L * cs + 10, 8192, 1L);
+        // Truncate drops the copied chunk's records, compaction replaces the rest: counts stay exact.
+        meta.truncate(g, cs);
+        List<Slice> recs = meta.readChunk(g, 0);
+        Slice whole = new Slice(meta.newSliceIds(1), 10_000, 0, 10_000, 0);
+        assertTrue(meta.compactChunk(g, 0, recs, List.of(whole)));
+        assertEquals(Set.of(ref(d)), pending());
+        assertEquals(1L, storedRefs().get(s.id()));
+    }
+
+    @Test
+    void copyRangeWithinOneFileAndItsErrors() throws Exception {
+        long f = file(ROOT, "f").inode();
+        Slice a = write(f, 0, 0, 1000);
+        assertEquals(300, meta.copyRange(f, 0, f, 2000, 300, 1L), "one file, ranges apart");
+        assertEquals(a.id() + "@299", seen(f, 2299));
+        assertEquals(2300, meta.getattr(f).length());
+        assertErrno(Errno.EINVAL, () -> meta.copyRange(f, 0, f, 100, 300, 1L));
+        assertErrno(Errno.EINVAL, () -> meta.copyRange(f, 100, f, 0, 300, 1L));
+        assertErrno(Errno.EINVAL, () -> meta.copyRange(f, -1, f, 5000, 1, 1L));
+        assertErrno(Errno.EINVAL, () -> meta.copyRange(f, 0, f, -1, 1, 1L));
+        assertErrno(Errno.EINVAL, () -> meta.copyRange(f, 0, f, 5000, -1, 1L));
+        long max = MetadataEngine.MAX_FILE_SIZE;
+        assertErrno(Errno.EFBIG, () -> meta.copyRange(f, 0, f, max - 10, 100, 1L));
+        assertErrno(Errno.EFBIG, () -> meta.copyRange(f, 0, f, Long.MAX_VALUE, 100, 1L));
+        long dir = dir(ROOT, "d").inode();
+        assertErrno(Errno.EISDIR, () -> meta.copyRange(dir, 0, f, 5000, 1, 1L));
+        assertErrno(Errno.EISDIR, () -> meta.copyRange(f, 0, dir, 0, 1, 1L));
+        long link = meta.mknod(ROOT, "l", FileType.SYMLINK, 0777, UID, GID, 0, "f").inode();
+        assertErrno(Errno.EINVAL, () -> meta.copyRange(f, 0, link, 0, 1, 1L));
+        assertErrno(Errno.ENOENT, () -> meta.copyRange(f, 0, 999_999, 0, 1, 1L));
+        List<Slice> before = meta.readChunk(f, 0);
+        // At or past the source's end nothing is copied and nothing changes; a copy that ends on the
+        // largest length is allowed.
+        assertEquals(0, meta.copyRange(f, 2300, f, 10_000, 100, 1L));
+        assertEquals(0, meta.copyRange(f, Long.MAX_VALUE, f, Long.MAX_VALUE, Long.MAX_VALUE, 1L));
+        assertEquals(before, meta.readChunk(f, 0));
+        assertEquals(2300, meta.getattr(f).length());
+        long g = file(ROOT, "g").inode();
+        assertErrno(Errno.EFBIG, () -> meta.copyRange(f, 0, g, max - 10, Long.MAX_VALUE - 1, 1L));
+        assertEquals(10, meta.copyRange(f, 0, g, max - 10, 10, 1L));
+        assertEquals(max, meta.getattr(g).length());
+        assertEquals(a.id() + "@9", seen(g, max - 1));
+    }
+
+    @Test
+    void copyRangeOfTheLargestSparseFileCostsItsStoredChunksAlone() throws Exception {
+        // An engine that walked every chunk index of the range would not finish this call.
+        long max = MetadataEngine.MAX_FILE_SIZE;
+        int cs = format.chunkSize();
+        long f = file(ROOT, "huge").inode();
+        Slice first = write(f, 0, 0, 100);
+        Slice last = write(f, (int) (max / cs) - 1, cs - 4096, 4096);
+        long g = file(ROOT, "copy").inode();
+        Slice old = write(g, (int) (max / cs / 2), 0, 10);
+        assertEquals(max, meta.copyRange(f, 0, g, 0, max, 1L));
+        assertEquals(max, meta.getattr(g).length());
+        assertEquals(first.id() + "@99", seen(g, 99));
+        assertEquals(last.id() + "@4095", seen(g, max - 1));
+        assertEquals("0", seen(g, max / 2), "the source's zeros replace what the copy held");
+        meta.unlink(ROOT, "huge");
+        meta.unlink(ROOT, "copy");
+        assertEquals(Set.of(ref(first), ref(last), ref(old)), pending());
+    }
+
     @Test
     void cloneOfATreeCopiesEverythingAndSharesSlices() throws Exception {
         long usedBase = meta.statfs().usedBytes();
