@@ -42,6 +42,7 @@ final class BlockReader {
     private final StoreGate gate;
     private final ChunkLayout layout;
     private final Executor readPool;
+    private final Executor aheadPool;
     private final AsyncCache<String, byte[]> blocks;
     private final Cache<ChunkKey, List<Segment>> segments;
     private final Cache<Long, Long> lengths;
@@ -51,12 +52,17 @@ final class BlockReader {
     private final Compactor compactor;
     private final int compactThreshold;
 
-    BlockReader(MetadataEngine meta, StoreGate gate, ChunkLayout layout, Executor readPool, long cacheBytes,
-            Compactor compactor, int compactThreshold) {
+    /**
+     * Demand reads are fetched on {@code readPool}, read-ahead on {@code aheadPool}: a read never queues
+     * behind blocks fetched for later.
+     */
+    BlockReader(MetadataEngine meta, StoreGate gate, ChunkLayout layout, Executor readPool, Executor aheadPool,
+            long cacheBytes, Compactor compactor, int compactThreshold) {
         this.meta = meta;
         this.gate = gate;
         this.layout = layout;
         this.readPool = readPool;
+        this.aheadPool = aheadPool;
         this.compactor = compactor;
         this.compactThreshold = compactThreshold;
         this.blocks = Caffeine.newBuilder()
@@ -121,12 +127,12 @@ final class BlockReader {
      * Fills {@code buf[off, off+len)} with file bytes from {@code position}; the caller has cut the range at
      * the end of the file.
      */
-    void read(long inode, long position, byte[] buf, int off, int len) throws FsException {
+    void read(long inode, long position, byte[] buf, int off, int len, ReadAhead ahead) throws FsException {
         while (len > 0) {
             int chunk = layout.chunkIndex(position);
             int pos = layout.offsetInChunk(position);
             int n = Math.min(len, layout.chunkSize() - pos);
-            readChunk(inode, chunk, pos, buf, off, n);
+            readChunk(inode, chunk, pos, buf, off, n, ahead);
             position += n;
             off += n;
             len -= n;
@@ -134,11 +140,12 @@ final class BlockReader {
     }
 
     /** Copies chunk bytes [pos, pos+len) into buf; uncovered parts read as zeros. */
-    void readChunk(long inode, int chunk, int pos, byte[] buf, int off, int len) throws FsException {
+    void readChunk(long inode, int chunk, int pos, byte[] buf, int off, int len, ReadAhead ahead)
+            throws FsException {
         List<Segment> segs = segments(inode, chunk);
         for (int retry = 0;; retry++) {
             try {
-                readSegments(segs, pos, buf, off, len);
+                readSegments(segs, pos, buf, off, len, ahead);
                 return;
             } catch (FsException e) {
                 if (!isMissingBlock(e) || retry == STALE_LIST_RETRIES) {
@@ -161,39 +168,68 @@ final class BlockReader {
     }
 
     /** Copies chunk bytes [pos, pos+len) as described by {@code segs} into buf. */
-    void readSegments(List<Segment> segs, int pos, byte[] buf, int off, int len) throws FsException {
-        Arrays.fill(buf, off, off + len, (byte) 0);
+    void readSegments(List<Segment> segs, int pos, byte[] buf, int off, int len, ReadAhead ahead)
+            throws FsException {
         int end = pos + len;
+        int filled = pos; // bytes before this are written; segments come in position order, never overlapping
         for (Segment s : segs) {
             if (s.end() <= pos || s.pos() >= end || s.isZero()) {
                 continue;
             }
             int from = Math.max(pos, s.pos());
             int to = Math.min(end, s.end());
+            if (from > filled) {
+                Arrays.fill(buf, off + (filled - pos), off + (from - pos), (byte) 0);
+            }
             copyFromSlice(s.sliceId(), s.sliceSize(), s.sliceOff() + (from - s.pos()), buf, off + (from - pos),
-                    to - from);
+                    to - from, ahead);
+            filled = to;
+        }
+        if (filled < end) {
+            Arrays.fill(buf, off + (filled - pos), off + len, (byte) 0);
         }
     }
 
     /** Copies {@code len} bytes of a stored slice from {@code sliceOff}, block by block. */
-    private void copyFromSlice(long id, int size, int sliceOff, byte[] buf, int off, int len) throws FsException {
+    private void copyFromSlice(long id, int size, int sliceOff, byte[] buf, int off, int len, ReadAhead ahead)
+            throws FsException {
         int bs = layout.blockSize();
         while (len > 0) {
             int index = sliceOff / bs;
             int inBlock = sliceOff % bs;
             int blen = layout.blockLength(size, index);
             int n = Math.min(len, blen - inBlock);
-            byte[] block = block(layout.blockKey(id, index, blen), blen);
+            String key = layout.blockKey(id, index, blen);
+            ReadAhead.Block fetched = ahead == null ? null : ahead.get(key);
+            byte[] block = null;
+            if (fetched != null) {
+                fetched.fetch.run(); // if no read-ahead thread has taken it up yet, fetch it here, now
+                try {
+                    block = await(fetched.data, key);
+                } catch (FsException e) {
+                    // Fetched ahead and failed: the read itself tries again, on demand.
+                    ahead.drop(key);
+                    fetched = null;
+                }
+            }
+            if (block == null) {
+                block = await(fetch(key, blen), key);
+            }
             System.arraycopy(block, inBlock, buf, off, n);
+            if (fetched != null) {
+                ahead.taken(key, n);
+            }
             sliceOff += n;
             off += n;
             len -= n;
         }
     }
 
-    private byte[] block(String key, int expected) throws FsException {
+    private static byte[] await(CompletableFuture<byte[]> f, String key) throws FsException {
         try {
-            return fetch(key, expected).get();
+            return f.get();
+        } catch (java.util.concurrent.CancellationException e) {
+            throw new FsException(Errno.EIO, "read of " + key + " was cancelled");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new FsException(Errno.EIO, "interrupted reading " + key);
@@ -202,46 +238,115 @@ final class BlockReader {
         }
     }
 
+    /** A block from the shared cache, fetched on demand into it if absent. */
     private CompletableFuture<byte[]> fetch(String key, int expected) {
-        return blocks.get(key, (k, executor) -> CompletableFuture.supplyAsync(() -> {
-            try {
-                byte[] data = gate.call("read " + k, s -> s.get(k, 0, -1));
-                if (data.length != expected) {
-                    throw new FsException(Errno.EIO, "block " + k + " has " + data.length + " bytes, expected "
-                            + expected);
-                }
-                return data;
-            } catch (FsException e) {
-                throw new CompletionException(e);
-            }
-        }, readPool));
+        return blocks.get(key, (k, executor) -> load(k, expected, readPool));
     }
 
-    /** Starts loading the blocks behind file range [position, position+len) without waiting for them. */
-    void prefetch(long inode, long position, long len, long fileLength) {
-        long end = Math.min(position + len, fileLength);
-        int bs = layout.blockSize();
+    private CompletableFuture<byte[]> load(String key, int expected, Executor pool) {
+        return CompletableFuture.supplyAsync(() -> loadNow(key, expected), pool);
+    }
+
+    private byte[] loadNow(String key, int expected) {
         try {
-            while (position < end) {
+            byte[] data = gate.call("read " + key, s -> s.get(key, 0, -1));
+            if (data.length != expected) {
+                throw new FsException(Errno.EIO, "block " + key + " has " + data.length + " bytes, expected "
+                        + expected);
+            }
+            return data;
+        } catch (FsException e) {
+            throw new CompletionException(e);
+        }
+    }
+
+    /**
+     * Starts the demand fetches of the blocks behind file range [position, position+len) that neither the
+     * stream's read-ahead nor the cache has, so that they run in parallel with each other and ahead of the
+     * stream's read-ahead; errors are left to the read.
+     */
+    void startDemand(long inode, long position, int len, ReadAhead ahead) {
+        forEachBlock(inode, position, position + len, (key, blen, visible, fileEnd) -> {
+            if (ahead == null || !ahead.has(key)) {
+                fetch(key, blen);
+            }
+            return true;
+        });
+    }
+
+    /** What {@link #forEachBlock} calls per block: false stops the walk. */
+    private interface BlockVisitor {
+        boolean visit(String key, int blockLength, int visibleBytes, long fileEnd);
+    }
+
+    /**
+     * Walks the stored blocks behind file range [from, to), in file order: each block with the number of its
+     * bytes the range shows and the file position where they end. Stops quietly at a metadata error.
+     */
+    private void forEachBlock(long inode, long from, long to, BlockVisitor visitor) {
+        int bs = layout.blockSize();
+        long position = from;
+        try {
+            while (position < to) {
                 int chunk = layout.chunkIndex(position);
+                long chunkStart = layout.chunkStart(chunk);
                 int pos = layout.offsetInChunk(position);
-                int chunkEnd = (int) Math.min(layout.chunkSize(), end - layout.chunkStart(chunk));
+                int chunkEnd = (int) Math.min(layout.chunkSize(), to - chunkStart);
                 for (Segment s : segments(inode, chunk)) {
                     if (s.end() <= pos || s.pos() >= chunkEnd || s.isZero()) {
                         continue;
                     }
-                    int from = s.sliceOff() + Math.max(pos, s.pos()) - s.pos();
-                    int to = s.sliceOff() + Math.min(chunkEnd, s.end()) - s.pos();
-                    for (int b = from / bs; b * bs < to; b++) {
+                    int runFrom = Math.max(pos, s.pos());
+                    int runTo = Math.min(chunkEnd, s.end());
+                    int sliceFrom = s.sliceOff() + runFrom - s.pos();
+                    int sliceTo = s.sliceOff() + runTo - s.pos();
+                    for (int b = sliceFrom / bs; b * bs < sliceTo; b++) {
                         int blen = layout.blockLength(s.sliceSize(), b);
-                        fetch(layout.blockKey(s.sliceId(), b, blen), blen);
+                        int visFrom = Math.max(sliceFrom, b * bs);
+                        int visTo = Math.min(sliceTo, b * bs + blen);
+                        long fileEnd = chunkStart + s.pos() + (visTo - s.sliceOff());
+                        if (!visitor.visit(layout.blockKey(s.sliceId(), b, blen), blen, visTo - visFrom, fileEnd)) {
+                            return;
+                        }
                     }
                 }
-                position = layout.chunkStart(chunk) + chunkEnd;
+                position = chunkStart + chunkEnd;
             }
-        } catch (FsException e) {
-            // Read-ahead is a hint; the read itself will report the error.
+        } catch (FsException | RuntimeException e) {
+            // A hint only: the read itself reports the error.
         }
+    }
+
+    /**
+     * Starts fetching the blocks behind file range [from, to) into a stream's read-ahead, without waiting for
+     * them: blocks the shared cache or the stream already has are skipped, and fetching stops where the
+     * read-ahead budget has no memory left.
+     */
+    void prefetch(long inode, long from, long to, ReadAhead ahead, ReadAheadBudget budget) {
+        forEachBlock(inode, from, to, (key, blen, visible, fileEnd) -> {
+            if (ahead.has(key)) {
+                ahead.addVisible(key, visible, fileEnd);
+                return true;
+            }
+            if (blocks.getIfPresent(key) != null) {
+                return true;
+            }
+            if (!budget.tryReserve(blen)) {
+                return false;
+            }
+            ReadAhead.Block b = new ReadAhead.Block(key, blen, new ReadAhead.Fetch(() -> loadNow(key, blen)));
+            if (!ahead.add(b, visible, fileEnd)) {
+                budget.giveBack(b);
+                return true;
+            }
+            try {
+                aheadPool.execute(b.fetch);
+            } catch (RuntimeException e) {
+                ahead.drop(key); // the volume is closing
+                return false;
+            }
+            return true;
+        });
     }
 
     /** Puts a freshly written block in the cache, so reading back what was just written costs no fetch. */

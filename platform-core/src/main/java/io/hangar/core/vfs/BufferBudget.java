@@ -60,6 +60,20 @@ final class BufferBudget {
         holders.remove(h);
     }
 
+    /** Reserves {@code bytes} only if they are free now and no writer waits (read-ahead's way in). */
+    boolean tryAcquire(int bytes) {
+        lock.lock();
+        try {
+            if (waiters.isEmpty() && free >= bytes) {
+                free -= bytes;
+                return true;
+            }
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /**
      * Reserves {@code bytes} of buffer for {@code self}. Returns true when reserved. Returns false, having
      * reserved nothing, only if {@code holdsBuffer} and the budget cannot be freed otherwise: the caller must

@@ -6,25 +6,24 @@ import io.hangar.fs.OpenFlags;
 import io.hangar.vfs.FileHandle;
 
 /**
- * An open file of a {@link VfsVolume}; remembers where the last read ended to recognise sequential reads.
- * A read counts as sequential when it starts near that point: frontends such as FUSE answer the kernel's
- * read-ahead with several requests in flight, which arrive slightly out of order.
+ * An open file of a {@link VfsVolume}, with the {@link ReadAhead} of its stream: a read counts as sequential
+ * when it starts near where the last one ended (frontends such as FUSE answer the kernel's read-ahead with
+ * several requests in flight, which arrive slightly out of order).
  */
 final class VfsHandle implements FileHandle {
     private final VfsVolume volume;
     private final long inode;
     private final int flags;
     private final FileWriter writer;
-    private static final long SEQUENTIAL_SLACK = 2 << 20;
-    private long lastReadEnd = -1;
-    private long prefetchedTo;
+    private final ReadAhead ahead;
     private boolean closed;
 
-    VfsHandle(VfsVolume volume, long inode, int flags, FileWriter writer) {
+    VfsHandle(VfsVolume volume, long inode, int flags, FileWriter writer, ReadAhead ahead) {
         this.volume = volume;
         this.inode = inode;
         this.flags = flags;
         this.writer = writer;
+        this.ahead = ahead;
     }
 
     @Override
@@ -41,30 +40,7 @@ final class VfsHandle implements FileHandle {
         if (position < 0 || len < 0) {
             throw new FsException(Errno.EINVAL, "negative position or length");
         }
-        boolean sequential;
-        synchronized (this) {
-            sequential = position == 0 || lastReadEnd >= 0 && Math.abs(position - lastReadEnd) <= SEQUENTIAL_SLACK;
-        }
-        int n = volume.read(inode, position, buf, off, len, sequential ? this : null);
-        synchronized (this) {
-            lastReadEnd = position + n;
-        }
-        return n;
-    }
-
-    /**
-     * Advances the read-ahead window of a sequential reader now at {@code position}; returns the range to
-     * prefetch as {from, length}, or null while the window is still mostly ahead of the reader.
-     */
-    synchronized long[] nextPrefetch(long position, long readAhead) {
-        long from = Math.max(prefetchedTo, position);
-        long to = position + readAhead;
-        // Prefetch in steps of a quarter window so the store sees large, overlapping requests.
-        if (to - from < readAhead / 4) {
-            return null;
-        }
-        prefetchedTo = to;
-        return new long[] {from, to - from};
+        return volume.read(inode, position, buf, off, len, ahead);
     }
 
     @Override
@@ -103,6 +79,7 @@ final class VfsHandle implements FileHandle {
             }
             closed = true;
         }
+        ahead.close();
         volume.release(this, writer);
     }
 

@@ -1,0 +1,164 @@
+package io.hangar.it.vfs;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.hangar.core.vfs.StoreGate;
+import io.hangar.core.vfs.VfsOptions;
+import io.hangar.core.vfs.VfsVolume;
+import io.hangar.fs.Caller;
+import io.hangar.fs.OpenFlags;
+import io.hangar.meta.sqlite.SqliteMetadataEngine;
+import io.hangar.spi.meta.MetadataEngine;
+import io.hangar.spi.meta.VolumeFormat;
+import io.hangar.spi.store.ChunkStore;
+import io.hangar.spi.store.ListPage;
+import io.hangar.spi.store.ObjectInfo;
+import io.hangar.spi.store.StoreException;
+import io.hangar.store.file.FileChunkStoreProvider;
+import io.hangar.vfs.FileHandle;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The per-stream read-ahead: a sequential reader gets every block from the store once, even when the file
+ * is much larger than the block cache; read-ahead memory is given back; a read elsewhere in the file does not
+ * wait for blocks fetched ahead.
+ */
+class ReadAheadTest {
+    @TempDir
+    Path dir;
+
+    /** A store that counts the gets of each key (and which pool made them), and can hold gets back. */
+    static final class CountingStore implements ChunkStore {
+        final ChunkStore inner;
+        final Map<String, AtomicInteger> gets = new ConcurrentHashMap<>();
+        final AtomicInteger aheadGets = new AtomicInteger();
+        volatile CountDownLatch holdAhead;
+
+        CountingStore(ChunkStore inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public String describe() {
+            return inner.describe();
+        }
+
+        @Override
+        public void put(String key, byte[] data, int off, int len) throws StoreException {
+            inner.put(key, data, off, len);
+        }
+
+        @Override
+        public byte[] get(String key, long offset, int length) throws StoreException {
+            if (key.contains("/chunks/")) {
+                gets.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+                if (Thread.currentThread().getName().contains("read-ahead")) {
+                    aheadGets.incrementAndGet();
+                    CountDownLatch hold = holdAhead;
+                    if (hold != null) {
+                        try {
+                            hold.await(); // until the test lets go, or the volume closes (interrupt)
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new StoreException(StoreException.Kind.INVALID, "interrupted");
+                        }
+                    }
+                }
+            }
+            return inner.get(key, offset, length);
+        }
+
+        @Override
+        public ObjectInfo head(String key) throws StoreException {
+            return inner.head(key);
+        }
+
+        @Override
+        public void delete(String key) throws StoreException {
+            inner.delete(key);
+        }
+
+        @Override
+        public ListPage list(String prefix, String startAfter, int limit) throws StoreException {
+            return inner.list(prefix, startAfter, limit);
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+
+    private byte[] data;
+    private CountingStore store;
+
+    /** A fresh volume instance (nothing cached) on a file of {@code mib} MiB written by another instance. */
+    private VfsVolume volumeWithFile(int mib, Map<String, String> options) throws Exception {
+        VolumeFixture fx = new VolumeFixture(dir).format("ra", Map.of());
+        data = new byte[mib << 20];
+        new Random(7).nextBytes(data);
+        try (VfsVolume writer = fx.open()) {
+            VolumeFixture.writeFile(writer, "model.bin", data);
+        }
+        MetadataEngine meta = SqliteMetadataEngine.open(dir.resolve("meta.db"));
+        VolumeFormat format = meta.load().orElseThrow();
+        store = new CountingStore(new FileChunkStoreProvider().open(URI.create(fx.storeUrl)));
+        VfsOptions opts = VfsOptions.parse(options);
+        return new VfsVolume(format, meta, new StoreGate(store, opts.storeWaitMs()), opts, meta::close);
+    }
+
+    @Test
+    void aSequentialReaderFetchesEachBlockOnceThoughTheFileIsFourTimesTheCache() throws Exception {
+        try (VfsVolume v = volumeWithFile(64, Map.of("cache-size", "16M", "buffer-size", "64M",
+                "read-ahead", "16M"))) {
+            long ino = v.resolve("/model.bin").inode();
+            byte[] got = new byte[data.length];
+            try (FileHandle h = v.open(Caller.ROOT, ino, OpenFlags.RDONLY)) {
+                for (int off = 0; off < got.length;) {
+                    off += h.read(off, got, off, Math.min(1 << 20, got.length - off));
+                }
+            }
+            assertArrayEquals(data, got);
+            assertEquals(16, store.gets.size(), "a 64 MiB file is 16 blocks of 4 MiB");
+            store.gets.forEach((k, n) -> assertEquals(1, n.get(), k + " fetched " + n + " times"));
+            assertTrue(store.aheadGets.get() > 0, "blocks were fetched ahead of the reader");
+            assertEquals(0, v.readAheadBytes(), "a closed stream holds no read-ahead memory");
+        }
+    }
+
+    /** Read-ahead's fetches hang in the store: a read elsewhere must still complete (or the test times out). */
+    @Test
+    @Timeout(120)
+    void aDemandReadDoesNotWaitForBlocksFetchedAhead() throws Exception {
+        try (VfsVolume v = volumeWithFile(64, Map.of("cache-size", "16M", "buffer-size", "128M",
+                "read-ahead", "32M", "read-threads", "2"))) {
+            long ino = v.resolve("/model.bin").inode();
+            store.holdAhead = new CountDownLatch(1);
+            try (FileHandle seq = v.open(Caller.ROOT, ino, OpenFlags.RDONLY);
+                    FileHandle random = v.open(Caller.ROOT, ino, OpenFlags.RDONLY)) {
+                byte[] b = new byte[1 << 20];
+                // The first block is fetched on demand; read-ahead then fills both of its threads with gets
+                // that are held back.
+                seq.read(0, b, 0, b.length);
+                seq.read(b.length, b, 0, b.length);
+                int at = 56 << 20;
+                assertEquals(b.length, random.read(at, b, 0, b.length),
+                        "read elsewhere while read-ahead is stuck");
+                assertArrayEquals(java.util.Arrays.copyOfRange(data, at, at + b.length), b);
+            } finally {
+                store.holdAhead.countDown();
+            }
+        }
+    }
+}

@@ -1,0 +1,229 @@
+package io.hangar.core.vfs;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+
+/**
+ * The read-ahead of one open stream: blocks fetched ahead of a sequential reader, kept here (not in the
+ * volume's shared block cache) until the reader has taken their bytes, then dropped. The window starts at
+ * {@link #INITIAL_BLOCKS} blocks and grows with the bytes read in sequence, up to the volume's
+ * {@code readAhead}; a read that jumps elsewhere starts a new sequence.
+ *
+ * <p>Why not the shared cache: its admission policy favours blocks read many times (a block of a random reader
+ * is read once per request), so blocks fetched once ahead of a reader were dropped before the reader came,
+ * and fetched again. Memory comes from the volume's {@link BufferBudget} ({@link ReadAheadBudget}); when none
+ * is free, the stream reads without read-ahead rather than making writers wait.
+ */
+final class ReadAhead {
+    static final int INITIAL_BLOCKS = 2;
+    /** A read that starts this close to where the last one ended still counts as sequential (FUSE requests
+     * of one stream arrive slightly out of order from several threads). */
+    static final long SEQUENTIAL_SLACK = 2 << 20;
+
+    /**
+     * The fetch of one block ahead. It runs on the read-ahead pool, or, if a reader needs the block before a
+     * pool thread has taken it up, in the reader's thread: a read never waits in the read-ahead queue.
+     */
+    static final class Fetch implements Runnable {
+        final CompletableFuture<byte[]> data = new CompletableFuture<>();
+        private final AtomicBoolean claimed = new AtomicBoolean();
+        private final Supplier<byte[]> load;
+
+        Fetch(Supplier<byte[]> load) {
+            this.load = load;
+        }
+
+        @Override
+        public void run() {
+            if (claimed.compareAndSet(false, true)) {
+                try {
+                    data.complete(load.get());
+                } catch (RuntimeException e) {
+                    data.completeExceptionally(e instanceof CompletionException && e.getCause() != null
+                            ? e.getCause() : e);
+                }
+            }
+        }
+
+        /** Given up before it ran (the pool refused it, or the stream dropped it). */
+        void cancel() {
+            if (claimed.compareAndSet(false, true)) {
+                data.cancel(false);
+            }
+        }
+    }
+
+    /** One block fetched ahead: its bytes, and how many of them the reader has still to take. */
+    static final class Block {
+        final String key;
+        final int length;
+        final Fetch fetch;
+        final CompletableFuture<byte[]> data;
+        long unread;
+        long fileEnd;
+
+        Block(String key, int length, Fetch fetch) {
+            this.key = key;
+            this.length = length;
+            this.fetch = fetch;
+            this.data = fetch.data;
+        }
+    }
+
+    private final long maxWindow;
+    private final int blockSize;
+    private final ReadAheadBudget budget;
+    private final Map<String, Block> blocks = new LinkedHashMap<>();
+    private long sequenceStart = -1;
+    private long lastReadEnd = -1;
+    private long fetchedTo;
+    private boolean closed;
+
+    ReadAhead(long maxWindow, int blockSize, ReadAheadBudget budget) {
+        this.maxWindow = maxWindow;
+        this.blockSize = blockSize;
+        this.budget = budget;
+    }
+
+    /**
+     * Notes a read of [position, position+len) and returns the file range to fetch ahead as {from, to}, or
+     * null (not sequential, or the window is still mostly ahead of the reader).
+     */
+    synchronized long[] advance(long position, int len, long fileLength) {
+        if (closed || maxWindow <= 0) {
+            return null;
+        }
+        boolean sequential = position == 0 && lastReadEnd < 0
+                || lastReadEnd >= 0 && Math.abs(position - lastReadEnd) <= SEQUENTIAL_SLACK;
+        long end = position + len;
+        if (!sequential) {
+            // A new sequence: what was fetched for the old one is dropped once it falls behind (sweep).
+            sequenceStart = position;
+            lastReadEnd = end;
+            fetchedTo = end;
+            return null;
+        }
+        if (sequenceStart < 0) {
+            sequenceStart = position;
+        }
+        lastReadEnd = Math.max(lastReadEnd, end);
+        long window = Math.min(maxWindow, Math.max((long) INITIAL_BLOCKS * blockSize,
+                2 * (lastReadEnd - sequenceStart)));
+        // From the end of this read: the read's own blocks are fetched on demand, not queued behind these.
+        long from = Math.max(fetchedTo, end);
+        long to = Math.min(fileLength, position + window);
+        // Refill in steps of a quarter window, so the store sees whole blocks, several at a time.
+        if (to - from < Math.max(blockSize, window / 4) && to < fileLength) {
+            return null;
+        }
+        if (to <= from) {
+            return null;
+        }
+        fetchedTo = to;
+        return new long[] {from, to};
+    }
+
+    /** True if this stream already has the block, fetched or on its way. */
+    synchronized boolean has(String key) {
+        return blocks.containsKey(key);
+    }
+
+    /**
+     * Adds a block whose visible bytes in the range being fetched end at {@code fileEnd}; the caller has
+     * reserved its length from the budget, which this stream gives back when it drops the block.
+     */
+    synchronized boolean add(Block b, long visible, long fileEnd) {
+        if (closed || blocks.containsKey(b.key)) {
+            return false;
+        }
+        b.unread = visible;
+        b.fileEnd = fileEnd;
+        blocks.put(b.key, b);
+        return true;
+    }
+
+    /** Adds to the visible bytes of a block already held (a second run of the same block in the range). */
+    synchronized void addVisible(String key, long visible, long fileEnd) {
+        Block b = blocks.get(key);
+        if (b != null) {
+            b.unread += visible;
+            b.fileEnd = Math.max(b.fileEnd, fileEnd);
+        }
+    }
+
+    /** A block this stream holds, or null. */
+    synchronized Block get(String key) {
+        return blocks.get(key);
+    }
+
+    /** The reader took {@code n} bytes of a block: once it has taken them all, the block is dropped. */
+    void taken(String key, int n) {
+        Block dropped = null;
+        synchronized (this) {
+            Block b = blocks.get(key);
+            if (b != null) {
+                b.unread -= n;
+                if (b.unread <= 0) {
+                    dropped = blocks.remove(key);
+                }
+            }
+        }
+        if (dropped != null) {
+            budget.giveBack(dropped);
+        }
+    }
+
+    /** Drops one block (its fetch failed). */
+    void drop(String key) {
+        Block b;
+        synchronized (this) {
+            b = blocks.remove(key);
+        }
+        if (b != null) {
+            budget.giveBack(b);
+        }
+    }
+
+    /** Drops blocks the reader has gone past without taking (it jumped): read-ahead is never kept for long. */
+    void sweep() {
+        List<Block> dropped = new ArrayList<>();
+        synchronized (this) {
+            long behind = lastReadEnd - Math.max(maxWindow, 4L * blockSize);
+            for (Iterator<Block> it = blocks.values().iterator(); it.hasNext();) {
+                Block b = it.next();
+                if (b.fileEnd <= behind || b.fileEnd > lastReadEnd + 2 * Math.max(maxWindow, blockSize)) {
+                    it.remove();
+                    dropped.add(b);
+                }
+            }
+        }
+        dropped.forEach(budget::giveBack);
+    }
+
+    /** Bytes held (fetched or in flight) by this stream. */
+    synchronized long heldBytes() {
+        long n = 0;
+        for (Block b : blocks.values()) {
+            n += b.length;
+        }
+        return n;
+    }
+
+    /** The handle was closed: everything is dropped. */
+    void close() {
+        List<Block> dropped;
+        synchronized (this) {
+            closed = true;
+            dropped = new ArrayList<>(blocks.values());
+            blocks.clear();
+        }
+        dropped.forEach(budget::giveBack);
+    }
+}
