@@ -9,6 +9,7 @@ import io.hangar.fs.Errno;
 import io.hangar.fs.FileType;
 import io.hangar.fs.FsException;
 import io.hangar.fs.OpenFlags;
+import io.hangar.fs.RenameFlags;
 import io.hangar.fs.SetAttr;
 import io.hangar.fs.StatFs;
 import io.hangar.spi.meta.MetadataEngine;
@@ -50,13 +51,26 @@ public final class VfsVolume implements OpenVolume {
     private final SliceIds ids;
     private final ExecutorService uploadPool;
     private final ExecutorService readPool;
+    private final ExecutorService aheadPool;
+    private final ReadAheadBudget aheadBudget;
     private final ExecutorService compactPool;
     private final ScheduledExecutorService background;
     private final BlockReader reader;
     private final Compactor compactor;
     private final SliceReaper reaper;
     private final Map<Long, FileWriter> writers = new ConcurrentHashMap<>();
-    private final Map<Long, Integer> opens = new HashMap<>();
+    /**
+     * This client's open files. The engine is told of an open only when it matters: when this client unlinks
+     * or renames over a file it has open, so that the engine keeps the file's data until the last close
+     * (persisting every open cost two metadata commits per open/close). Opens on other clients do not keep
+     * a file another client deletes, as in JuiceFS (docs/frontend-fuse.md).
+     */
+    private final Map<Long, OpenCount> opens = new HashMap<>();
+
+    private static final class OpenCount {
+        int handles;
+        boolean persisted;
+    }
     private final Runnable onClose;
     private volatile StatFs usage;
     private volatile long usageAtNs;
@@ -78,10 +92,12 @@ public final class VfsVolume implements OpenVolume {
         String tag = "hangar-" + format.name();
         this.uploadPool = Executors.newFixedThreadPool(options.uploadThreads(), threads(tag + "-upload"));
         this.readPool = Executors.newFixedThreadPool(options.readThreads(), threads(tag + "-read"));
+        this.aheadPool = Executors.newFixedThreadPool(options.readThreads(), threads(tag + "-read-ahead"));
+        this.aheadBudget = new ReadAheadBudget(budget);
         this.compactPool = Executors.newSingleThreadExecutor(threads(tag + "-compact"));
         this.background = Executors.newSingleThreadScheduledExecutor(threads(tag + "-housekeeping"));
         this.compactor = new Compactor(compactPool, meta, gate, layout, ids, options.compactThreshold());
-        this.reader = new BlockReader(meta, gate, layout, readPool, options.cacheSize(), compactor,
+        this.reader = new BlockReader(meta, gate, layout, readPool, aheadPool, options.cacheSize(), compactor,
                 options.compactThreshold());
         compactor.bind(reader);
         this.reaper = new SliceReaper(meta, gate, layout);
@@ -293,6 +309,7 @@ public final class VfsVolume implements OpenVolume {
 
     @Override
     public void unlink(Caller caller, long parent, String name) throws FsException {
+        persistOpen(parent, name);
         meta.unlink(parent, name);
     }
 
@@ -304,6 +321,9 @@ public final class VfsVolume implements OpenVolume {
     @Override
     public void rename(Caller caller, long srcParent, String srcName, long dstParent, String dstName, int flags)
             throws FsException {
+        if ((flags & RenameFlags.EXCHANGE) == 0) {
+            persistOpen(dstParent, dstName);
+        }
         meta.rename(srcParent, srcName, dstParent, dstName, flags);
     }
 
@@ -416,29 +436,50 @@ public final class VfsVolume implements OpenVolume {
                 return x;
             });
         }
-        return new VfsHandle(this, inode, flags, w);
+        return new VfsHandle(this, inode, flags, w, new ReadAhead(options.readAhead(), layout.blockSize(),
+                aheadBudget));
     }
 
-    private void registerOpen(long inode) throws FsException {
+    private void registerOpen(long inode) {
         synchronized (opens) {
-            int n = opens.getOrDefault(inode, 0);
-            if (n == 0) {
-                meta.open(session, inode);
-            }
-            opens.put(inode, n + 1);
+            opens.computeIfAbsent(inode, k -> new OpenCount()).handles++;
         }
     }
 
     private void unregisterOpen(long inode) throws FsException {
         synchronized (opens) {
-            int n = opens.getOrDefault(inode, 0) - 1;
-            if (n > 0) {
-                opens.put(inode, n);
+            OpenCount c = opens.get(inode);
+            if (c == null || --c.handles > 0) {
                 return;
             }
             opens.remove(inode);
+            if (c.persisted) {
+                // Under the lock: a new open of the inode must not be persisted before this release lands.
+                meta.release(session, inode);
+            }
         }
-        meta.release(session, inode);
+    }
+
+    /** Before a name of it goes: the engine must keep the data of a file this client has open. */
+    private void persistOpen(long parent, String name) throws FsException {
+        synchronized (opens) {
+            if (opens.isEmpty()) {
+                return;
+            }
+        }
+        long inode;
+        try {
+            inode = meta.lookup(parent, name).inode();
+        } catch (FsException e) {
+            return; // no such name: the engine's own call reports it
+        }
+        synchronized (opens) {
+            OpenCount c = opens.get(inode);
+            if (c != null && !c.persisted) {
+                meta.open(session, inode);
+                c.persisted = true;
+            }
+        }
     }
 
     /** Commits what is still pending (normally nothing: the frontend flushed) and releases the handle. */
@@ -470,7 +511,7 @@ public final class VfsVolume implements OpenVolume {
         }
     }
 
-    int read(long inode, long position, byte[] buf, int off, int len, VfsHandle sequential) throws FsException {
+    int read(long inode, long position, byte[] buf, int off, int len, ReadAhead ahead) throws FsException {
         checkOpen();
         FileWriter w = writers.get(inode);
         if (w != null && w.dirty()) {
@@ -482,13 +523,13 @@ public final class VfsVolume implements OpenVolume {
         }
         int n = (int) Math.min(len, length - position);
         // Ask for the blocks ahead before waiting for this one, so a cold sequential read overlaps them.
-        if (sequential != null && options.readAhead() > 0) {
-            long[] window = sequential.nextPrefetch(position, options.readAhead());
-            if (window != null) {
-                reader.prefetch(inode, window[0], window[1], length);
-            }
+        reader.startDemand(inode, position, n, ahead);
+        long[] window = ahead.advance(position, n, length);
+        if (window != null) {
+            ahead.sweep();
+            reader.prefetch(inode, window[0], window[1], ahead, aheadBudget);
         }
-        reader.read(inode, position, buf, off, n);
+        reader.read(inode, position, buf, off, n, ahead);
         return n;
     }
 
@@ -625,6 +666,11 @@ public final class VfsVolume implements OpenVolume {
         }
     }
 
+    /** Bytes the read-ahead of all open streams holds now, fetched or in flight (at most half of bufferSize). */
+    public long readAheadBytes() {
+        return aheadBudget.held();
+    }
+
     /** Commits buffered writes, ends the session and stops the volume's threads. */
     @Override
     public void close() throws FsException {
@@ -642,6 +688,7 @@ public final class VfsVolume implements OpenVolume {
         compactPool.shutdownNow();
         uploadPool.shutdown();
         readPool.shutdownNow();
+        aheadPool.shutdownNow();
         try {
             uploadPool.awaitTermination(30, TimeUnit.SECONDS);
             compactPool.awaitTermination(30, TimeUnit.SECONDS);
