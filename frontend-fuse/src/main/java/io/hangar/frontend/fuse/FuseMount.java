@@ -5,10 +5,10 @@ import io.hangar.fs.Errno;
 import io.hangar.fs.FsException;
 import io.hangar.frontend.fuse.lowlevel.LowLevelFs;
 import io.hangar.frontend.fuse.lowlevel.LowLevelOptions;
+import io.hangar.frontend.fuse.setup.FuseSetup;
 import io.hangar.spi.frontend.Endpoint;
 import io.hangar.vfs.Volume;
 import java.io.IOException;
-import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -38,35 +38,26 @@ final class FuseMount implements Endpoint {
     private final Volume volume;
     private final MountSpec spec;
     private final FuseSession fs;
-    private final boolean lowLevel;
     private final Thread loop;
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private volatile boolean closing;
 
-    private FuseMount(Volume volume, MountSpec spec, FuseSession fs, boolean lowLevel) {
+    private FuseMount(Volume volume, MountSpec spec, FuseSession fs) {
         this.volume = volume;
         this.spec = spec;
         this.fs = fs;
-        this.lowLevel = lowLevel;
         this.loop = new Thread(this::serve, "hangar-fuse " + spec.mountpoint());
         loop.setDaemon(true);
     }
 
-    /**
-     * Mounts and returns once the kernel talks to the file system; ENOENT/ENOTDIR/ENOTEMPTY/EBUSY for an
-     * unusable mount point or subdir, EIO when libfuse or the kernel refuse.
-     */
-    /** Kernel read-ahead of a mount: enough 128 KiB requests in flight to keep a sequential reader busy. */
+    /** Kernel read-ahead of a mount: enough requests in flight to keep a sequential reader busy. */
     private static final int READ_AHEAD_KIB = 16 << 10;
 
+    /**
+     * Mounts and returns once the kernel talks to the file system; ENOENT/ENOTDIR/ENOTEMPTY/EBUSY for an
+     * unusable mount point or subdir, EIO when libfuse3 or the kernel refuse.
+     */
     static FuseMount start(Volume volume, MountSpec given, LowLevelOptions ll) throws FsException {
-        if (!ll.lowLevel() && !StandardCharsets.UTF_8.equals(Charset.defaultCharset())) {
-            // jnr-fuse decodes the paths libfuse hands over with the JVM's default charset: under any other
-            // (a C locale) every non-ASCII name would be stored mangled. (The low-level frontend decodes
-            // names as UTF-8 itself.)
-            throw new FsException(Errno.EINVAL, "the JVM's default charset is " + Charset.defaultCharset()
-                    + ", not UTF-8: names would be mangled; start Java with -Dfile.encoding=UTF-8 (or a UTF-8 locale)");
-        }
         Path mp = checkMountpoint(given.mountpoint(), given.extraOptions());
         Entry root = volume.resolve(given.subdir());
         if (!root.attr().isDirectory()) {
@@ -75,21 +66,12 @@ final class FuseMount implements Endpoint {
         MountSpec spec = new MountSpec(mp, given.readOnly(), given.subdir(), given.attrTimeout(),
                 given.entryTimeout(), given.extraOptions());
         FuseSession fs;
-        if (ll.lowLevel()) {
-            try {
-                fs = new LowLevelFs(volume, root.inode(), spec, ll, isRoot());
-            } catch (LinkageError | RuntimeException e) {
-                throw new FsException(Errno.EIO, "cannot load libfuse3.so.3 (Debian: apt-get install fuse3 libfuse3-3): "
-                        + e, e);
-            }
-        } else {
-            try {
-                fs = new HangarFs(volume, root.inode(), spec, isRoot());
-            } catch (LinkageError | RuntimeException e) {
-                throw new FsException(Errno.EIO, "cannot load libfuse.so.2 (Debian: apt-get install libfuse2): " + e, e);
-            }
+        try {
+            fs = new LowLevelFs(volume, root.inode(), spec, ll, FuseSetup.isRoot());
+        } catch (LinkageError | RuntimeException e) {
+            throw new FsException(Errno.EIO, "cannot load " + FuseSetup.LIBRARY + ": " + e.getMessage(), e);
         }
-        FuseMount m = new FuseMount(volume, spec, fs, ll.lowLevel());
+        FuseMount m = new FuseMount(volume, spec, fs);
         m.loop.start();
         try {
             CompletableFuture.anyOf(fs.initialized(), m.ended).get(MOUNT_TIMEOUT_S, TimeUnit.SECONDS);
@@ -111,7 +93,7 @@ final class FuseMount implements Endpoint {
         }
         KernelReadAhead.raise(mp, READ_AHEAD_KIB);
         LOG.info("mounted volume " + volume.name() + (spec.subdir().equals("/") ? "" : " " + spec.subdir()) + " at "
-                + mp + (spec.readOnly() ? " read-only" : "") + (ll.lowLevel() ? " (libfuse 3 low-level)" : " (libfuse 2)"));
+                + mp + (spec.readOnly() ? " read-only" : ""));
         return m;
     }
 
@@ -124,7 +106,7 @@ final class FuseMount implements Endpoint {
         } catch (IOException e) {
             // ENOTCONN: a FUSE mount whose process died is still in the way.
             throw new FsException(Errno.EBUSY, "mount point " + mp + " is unusable (" + e.getMessage()
-                    + "); a stale mount? fusermount -u " + mp);
+                    + "); a stale mount? fusermount3 -u " + mp);
         }
         if (!Files.isDirectory(real)) {
             throw new FsException(Errno.ENOTDIR, "mount point " + mp + " is not a directory");
@@ -175,14 +157,6 @@ final class FuseMount implements Endpoint {
         }
     }
 
-    static boolean isRoot() {
-        try {
-            return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
-        } catch (IOException | UnsupportedOperationException e) {
-            return false;
-        }
-    }
-
     @Override
     public void close() throws FsException {
         synchronized (this) {
@@ -211,7 +185,7 @@ final class FuseMount implements Endpoint {
             return;
         }
         LOG.warning("unmounting " + mp + ": " + why + "; detaching it");
-        if (isRoot()) {
+        if (FuseSetup.isRoot()) {
             run(List.of("umount", "-f", mp));
             run(List.of("umount", "-l", mp));
         } else {
@@ -289,6 +263,6 @@ final class FuseMount implements Endpoint {
 
     @Override
     public String toString() {
-        return (lowLevel ? "fuse3:" : "fuse:") + volume.name() + spec.subdir() + "@" + spec.mountpoint();
+        return "fuse:" + volume.name() + spec.subdir() + "@" + spec.mountpoint();
     }
 }

@@ -69,7 +69,6 @@ public final class FuseMountComponent {
                 MountSpec.ATTR_TIMEOUT, Double.toString(config.attrTimeout()),
                 MountSpec.ENTRY_TIMEOUT, Double.toString(config.entryTimeout()),
                 MountSpec.OPTIONS, config.options(),
-                LowLevelOptions.FRONTEND, config.frontend() == null ? "" : config.frontend(),
                 LowLevelOptions.NEGATIVE_TIMEOUT, Double.toString(config.negativeTimeout()),
                 LowLevelOptions.WRITEBACK_CACHE, Boolean.toString(config.writebackCache()));
     }

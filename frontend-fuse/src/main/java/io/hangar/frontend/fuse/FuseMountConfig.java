@@ -37,14 +37,10 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(required = false, description = "Further libfuse -o options, comma-separated.")
     String options() default "";
 
-    @AttributeDefinition(required = false, description = "highlevel (libfuse 2, jnr-fuse) or lowlevel (libfuse 3's "
-            + "inode API); empty: $HANGAR_FUSE_FRONTEND, else lowlevel.")
-    String frontend() default "";
-
-    @AttributeDefinition(required = false, description = "lowlevel only: seconds the kernel remembers a missing name.")
+    @AttributeDefinition(required = false, description = "Seconds the kernel remembers a missing name.")
     double negativeTimeout() default 0.0;
 
-    @AttributeDefinition(required = false, description = "lowlevel only: the kernel's writeback cache (weakens "
+    @AttributeDefinition(required = false, description = "The kernel's writeback cache (weakens "
             + "close-to-open between clients; docs/frontend-fuse.md).")
     boolean writebackCache() default false;
 

@@ -4,9 +4,9 @@ import io.hangar.fs.FsException;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The file system side of one mount, whichever libfuse API serves it ({@link HangarFs}: libfuse 2's
- * high-level API; {@code lowlevel.LowLevelFs}: libfuse 3's low-level API). {@link FuseMount} runs it on a
- * thread of its own and owns the mount's lifecycle. Public for the {@code lowlevel} package.
+ * The file system side of one mount ({@code lowlevel.LowLevelFs}: libfuse 3's low-level API).
+ * {@link FuseMount} runs it on a thread of its own and owns the mount's lifecycle. Public for the
+ * {@code lowlevel} package.
  */
 public interface FuseSession {
     /** Mounts and runs libfuse's multi-threaded loop on this thread until unmounted; libfuse's status. */

@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  * <li>{@value Frontend#OPTION_SUBDIR}: directory of the volume to serve as the root (default "/");
  * <li>{@value #ATTR_TIMEOUT}, {@value #ENTRY_TIMEOUT}: seconds the kernel trusts attributes and names
  * (default 1.0; 0 asks the volume every time);
- * <li>{@value #OPTIONS}: further {@code -o} options for libfuse, comma-separated (e.g. {@code nonempty}).
+ * <li>{@value #OPTIONS}: further {@code -o} mount options for libfuse, comma-separated (e.g. {@code nonempty},
+ * which mounts over a non-empty directory).
  * </ul>
  */
 public record MountSpec(Path mountpoint, boolean readOnly, String subdir, double attrTimeout, double entryTimeout,
@@ -26,8 +27,6 @@ public record MountSpec(Path mountpoint, boolean readOnly, String subdir, double
     static final String ATTR_TIMEOUT = "attrTimeout";
     static final String ENTRY_TIMEOUT = "entryTimeout";
     static final String OPTIONS = "options";
-    /** libfuse 2 caps a write request at 128 KiB whatever max_write asks for. */
-    static final int MAX_WRITE = 131072;
     private static final Pattern OPTION = Pattern.compile("[A-Za-z0-9_]+(=[^,\\s]+)?");
 
     static MountSpec parse(Map<String, String> options) throws FsException {
@@ -83,35 +82,29 @@ public record MountSpec(Path mountpoint, boolean readOnly, String subdir, double
         throw new FsException(Errno.EINVAL, key + " must be seconds between 0 and 86400, not '" + v + "'");
     }
 
-    /** The libfuse command line: foreground, multi-threaded, and the -o options that make it POSIX. */
-    List<String> fuseArguments(String volumeName, boolean root) {
+    /**
+     * The mount options libfuse 3 takes ({@code fuse_session_new}'s {@code -o}): names in /proc/mounts
+     * ({@code hangar:<volume> … fuse.hangar}), the kernel's permission checks, {@code allow_other} only as
+     * root, {@code ro}, and the extra options but {@code nonempty} (libfuse 3 has no such option; the mount
+     * point's emptiness is checked before mounting). Timeouts are not mount options: every reply carries them.
+     */
+    public List<String> mountOptions(String volumeName, boolean allowOther) {
         List<String> o = new ArrayList<>();
         o.add("fsname=hangar:" + volumeName);
         o.add("subtype=hangar");
         // The kernel checks permissions against the attributes reported: one authority, no races.
         o.add("default_permissions");
-        if (root) {
+        if (allowOther) {
             o.add("allow_other");
         }
-        // Our inode numbers are st_ino: hard links show as one file. (No hard_remove: libfuse's hiding of
-        // unlinked open files is what keeps fstat working on them; HangarFs turns it into a real unlink.)
-        o.add("use_ino");
-        o.add("big_writes");
-        o.add("max_write=" + MAX_WRITE);
-        // open(O_TRUNC) arrives as one open instead of a truncate followed by an open.
-        o.add("atomic_o_trunc");
-        o.add("attr_timeout=" + attrTimeout);
-        o.add("entry_timeout=" + entryTimeout);
         if (readOnly) {
             o.add("ro");
         }
-        o.addAll(extraOptions);
-        List<String> args = new ArrayList<>();
-        args.add("hangar");
-        args.add("-f");
-        args.add(mountpoint.toString());
-        args.add("-o");
-        args.add(String.join(",", o));
-        return args;
+        for (String x : extraOptions) {
+            if (!x.equals("nonempty")) {
+                o.add(x);
+            }
+        }
+        return o;
     }
 }

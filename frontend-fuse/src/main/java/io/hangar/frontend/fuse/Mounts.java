@@ -1,11 +1,11 @@
 package io.hangar.frontend.fuse;
 
+import io.hangar.frontend.fuse.setup.FuseSetup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 
-/** What the system says about mounts: /proc/self/mountinfo and the fusermount tool. */
+/** What the system says about mounts: /proc/self/mountinfo and the fusermount3 tool. */
 final class Mounts {
     private static final Path MOUNTINFO = Path.of("/proc/self/mountinfo");
 
@@ -45,15 +45,8 @@ final class Mounts {
         return sb.toString();
     }
 
-    /** fusermount (libfuse 2's, or fuse3's under that name) or fusermount3, whichever is installed. */
+    /** fusermount3 ({@link FuseSetup#fusermount}); by its bare name when it is not installed. */
     static String fusermount() {
-        for (String dir : List.of("/usr/bin", "/bin", "/usr/local/bin")) {
-            for (String name : List.of("fusermount", "fusermount3")) {
-                if (Files.isExecutable(Path.of(dir, name))) {
-                    return dir + "/" + name;
-                }
-            }
-        }
-        return "fusermount";
+        return FuseSetup.fusermount().map(Path::toString).orElse(FuseSetup.FUSERMOUNT);
     }
 }

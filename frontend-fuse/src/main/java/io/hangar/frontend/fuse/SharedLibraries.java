@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Where a shared library (libfuse3.so.3, libfuse.so.2) is on this machine, whatever its architecture: the
+ * Where a shared library (libfuse3.so.3) is on this machine, whatever its architecture: the
  * dynamic loader's cache as {@code ldconfig -p} lists it (read to its end, never cut short: a pipe closed
  * early kills ldconfig), else the multiarch library directories ({@code /lib/<triplet>},
  * {@code /usr/lib/<triplet>}) and the plain ones.

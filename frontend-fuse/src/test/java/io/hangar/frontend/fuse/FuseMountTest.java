@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.hangar.frontend.fuse.lowlevel.Fuse3;
+import io.hangar.frontend.fuse.setup.FuseSetup;
 import io.hangar.fs.Caller;
 import io.hangar.fs.Errno;
 import io.hangar.fs.FsException;
@@ -37,7 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The mount's life on real FUSE mounts: start, refusals, every way it ends. Needs root, a usable /dev/fuse,
- * libfuse.so.2 and fusermount; without one of them every test fails saying which is missing (never a skip:
+ * libfuse3.so.3 and fusermount3; without one of them every test fails saying which is missing (never a skip:
  * a skipped mount test would let a run go green with the FUSE front end untested).
  */
 class FuseMountTest {
@@ -61,12 +63,12 @@ class FuseMountTest {
         } catch (IOException e) {
             fail("FUSE prerequisite missing: /dev/fuse cannot be opened read-write (" + e + ")");
         }
-        if (LibFuse.find().isEmpty()) {
-            fail("FUSE prerequisite missing: libfuse.so.2 is neither in the loader's cache (ldconfig -p) nor in "
-                    + "a library directory (" + LibFuse.DIRS + ") (apt-get install -y fuse3 libfuse2)");
+        if (Fuse3.find().isEmpty()) {
+            fail("FUSE prerequisite missing: " + Fuse3.NAME + " is neither in the loader's cache (ldconfig -p) nor "
+                    + "in a library directory (" + SharedLibraries.DIRS + ") (" + FuseSetup.INSTALL_COMMAND + ")");
         }
-        if (!Files.isExecutable(Path.of(Mounts.fusermount()))) {
-            fail("FUSE prerequisite missing: no fusermount or fusermount3 (apt-get install -y fuse3)");
+        if (FuseSetup.fusermount().isEmpty()) {
+            fail("FUSE prerequisite missing: no " + FuseSetup.FUSERMOUNT + " (" + FuseSetup.INSTALL_COMMAND + ")");
         }
     }
 
@@ -86,9 +88,9 @@ class FuseMountTest {
         return Files.createDirectories(tmp.resolve(name));
     }
 
-    /** The frontend the mounts use: the libfuse 2 one here, whatever the environment says. */
+    /** Options every mount of the test gets: none here (the defaults: 1 s attribute and entry caching). */
     protected Map<String, String> frontendOptions() {
-        return Map.of("frontend", "highlevel");
+        return Map.of();
     }
 
     protected Endpoint mount(Path mp, String... options) throws FsException {

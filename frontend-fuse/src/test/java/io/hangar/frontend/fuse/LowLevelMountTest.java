@@ -2,34 +2,23 @@ package io.hangar.frontend.fuse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import io.hangar.frontend.fuse.lowlevel.Fuse3;
 import io.hangar.spi.frontend.Endpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every mount lifecycle test of {@link FuseMountTest} again on libfuse 3's low-level frontend, and what
- * only it gets right: hard links are one kernel inode, so their attributes are right through every name
- * with attribute caching on.
+ * Every mount lifecycle test of {@link FuseMountTest} again with 30 s attribute and entry caching, and what
+ * the low-level API's one kernel inode per volume inode gets right: the attributes of hard links are right
+ * through every name with attribute caching on.
  */
 class LowLevelMountTest extends FuseMountTest {
-    @BeforeAll
-    static void libfuse3() {
-        if (Fuse3.find().isEmpty()) {
-            fail("FUSE prerequisite missing: libfuse3.so.3 is neither in the loader's cache (ldconfig -p) nor in a "
-                    + "library directory (apt-get install -y fuse3 libfuse3-3)");
-        }
-    }
-
     @Override
     protected Map<String, String> frontendOptions() {
-        return Map.of("frontend", "lowlevel", MountSpec.ATTR_TIMEOUT, "30", MountSpec.ENTRY_TIMEOUT, "30");
+        return Map.of(MountSpec.ATTR_TIMEOUT, "30", MountSpec.ENTRY_TIMEOUT, "30");
     }
 
     private static long nlink(Path p) throws Exception {

@@ -9,15 +9,15 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 
 /**
- * Mounts a volume outside the framework, with jnr-fuse on the plain class path: what the FUSE test suites
+ * Mounts a volume outside the framework, with jnr-ffi on the plain class path: what the FUSE test suites
  * and the benchmark use (integration-tests/fuse/run.sh, bench.sh). Runs until the mount is unmounted
  * (fusermount -u) or the process gets SIGTERM/SIGINT, then unmounts and closes the volume.
  *
  * <pre>
  * MountMain format META-URL NAME STORAGE-URL
  * MountMain mount META-URL MOUNTPOINT [--read-only] [--subdir DIR] [--buffer-size BYTES]
- *                 [--attr-timeout S] [--entry-timeout S] [--options O,O] [--frontend highlevel|lowlevel]
- *                 [--negative-timeout S] [--writeback-cache]
+ *                 [--attr-timeout S] [--entry-timeout S] [--options O,O] [--negative-timeout S]
+ *                 [--writeback-cache]
  * </pre>
  */
 public final class MountMain {
@@ -45,8 +45,6 @@ public final class MountMain {
                 case "--attr-timeout" -> mount.put(MountSpec.ATTR_TIMEOUT, args[++i]);
                 case "--entry-timeout" -> mount.put(MountSpec.ENTRY_TIMEOUT, args[++i]);
                 case "--options" -> mount.put(MountSpec.OPTIONS, args[++i]);
-                // highlevel|lowlevel (default: $HANGAR_FUSE_FRONTEND, else lowlevel)
-                case "--frontend" -> mount.put("frontend", args[++i]);
                 case "--negative-timeout" -> mount.put("negativeTimeout", args[++i]);
                 case "--writeback-cache" -> mount.put("writebackCache", "true");
                 default -> {

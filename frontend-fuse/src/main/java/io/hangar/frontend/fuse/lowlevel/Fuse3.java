@@ -1,6 +1,7 @@
 package io.hangar.frontend.fuse.lowlevel;
 
 import io.hangar.frontend.fuse.SharedLibraries;
+import io.hangar.frontend.fuse.setup.FuseSetup;
 import java.nio.file.Path;
 import java.util.Optional;
 import jnr.ffi.LibraryLoader;
@@ -17,7 +18,7 @@ import jnr.ffi.annotations.Out;
  * place through the pointers libfuse hands over. Public only for jnr-ffi's generated code.
  */
 public interface Fuse3 {
-    String NAME = "libfuse3.so.3";
+    String NAME = FuseSetup.LIBRARY;
 
     // ---- session ----
     Pointer fuse_session_new(Pointer args, Pointer ops, long opSize, Pointer userdata);
@@ -244,7 +245,7 @@ public interface Fuse3 {
 
     static Lib load() {
         Path p = find().orElseThrow(() -> new UnsatisfiedLinkError(NAME + " is neither in the loader's cache "
-                + "(ldconfig -p) nor in a library directory (Debian: apt-get install -y fuse3 libfuse3-3)"));
+                + "(ldconfig -p) nor in a library directory (Debian, as root: " + FuseSetup.INSTALL_COMMAND + ")"));
         String s = p.toString();
         return new Lib(LibraryLoader.create(Fuse3.class).failImmediately().load(s),
                 LibraryLoader.create(Native.class).failImmediately().load(s), p);
@@ -253,10 +254,5 @@ public interface Fuse3 {
     /** Where libfuse3.so.3 is on this machine, whatever its architecture ({@link SharedLibraries}). */
     static Optional<Path> find() {
         return SharedLibraries.find(NAME);
-    }
-
-    /** "\tlibfuse3.so.3 (libc6,x86-64) => /lib/x86_64-linux-gnu/libfuse3.so.3" in an ldconfig -p listing. */
-    static Optional<Path> fromListing(String listing) {
-        return SharedLibraries.fromListing(NAME, listing);
     }
 }

@@ -42,7 +42,7 @@ import jnr.ffi.Runtime;
  * is one kernel inode and its cached attributes are right through all of them. Nothing here builds a path.
  * Every callback answers with exactly one {@code fuse_reply_*}; errors are the volume's errnos.
  *
- * <p>Permissions are the kernel's ({@code default_permissions}), as in the high-level frontend.
+ * <p>Permissions are the kernel's ({@code default_permissions}).
  */
 public final class LowLevelFs implements FuseSession {
     private static final Logger LOG = Logger.getLogger(LowLevelFs.class.getName());
@@ -137,23 +137,7 @@ public final class LowLevelFs implements FuseSession {
 
     /** The -o options for fuse_session_new (mount options; libfuse 3 takes no timeouts there). */
     List<String> mountOptions() {
-        List<String> o = new ArrayList<>();
-        o.add("fsname=hangar:" + volume.name());
-        o.add("subtype=hangar");
-        o.add("default_permissions");
-        if (allowOther) {
-            o.add("allow_other");
-        }
-        if (spec.readOnly()) {
-            o.add("ro");
-        }
-        for (String x : spec.extraOptions()) {
-            // libfuse 3 mounts over non-empty directories and refuses the option; FuseMount checked it.
-            if (!x.equals("nonempty")) {
-                o.add(x);
-            }
-        }
-        return o;
+        return spec.mountOptions(volume.name(), allowOther);
     }
 
     @Override
@@ -759,8 +743,8 @@ public final class LowLevelFs implements FuseSession {
     private void flush(Pointer req, long ino, Pointer fi) {
         call(req, "flush", () -> {
             OpenFile f = file(fi);
-            // close(2) of any descriptor drops the process's POSIX locks on the file (the high-level API
-            // did this for us).
+            // close(2) of any descriptor drops the process's POSIX locks on the file: the FLUSH of every
+            // close carries the lock owner.
             locks.unlock(f.inode, fi.getLong(Layout.FI_LOCK_OWNER), 0, LockTable.TO_EOF);
             f.handle.flush();
             fuse.fuse_reply_err(req, 0);

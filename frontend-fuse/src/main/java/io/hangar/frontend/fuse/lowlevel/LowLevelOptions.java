@@ -2,16 +2,12 @@ package io.hangar.frontend.fuse.lowlevel;
 
 import io.hangar.fs.Errno;
 import io.hangar.fs.FsException;
-import java.util.Locale;
 import java.util.Map;
 
 /**
- * The options only the libfuse 3 low-level frontend has, parsed from the same {@code Frontend#start} options
- * as {@code MountSpec}:
+ * The options of libfuse 3's low-level API beyond {@code MountSpec}'s, parsed from the same
+ * {@code Frontend#start} options:
  * <ul>
- * <li>{@value #FRONTEND}: {@code highlevel} (libfuse 2, jnr-fuse) or {@code lowlevel} (libfuse 3's inode
- * API); default {@code $HANGAR_FUSE_FRONTEND}, else the system property {@code hangar.fuse.frontend}, else
- * {@value #DEFAULT_FRONTEND};
  * <li>{@value #NEGATIVE_TIMEOUT}: seconds the kernel remembers that a name does not exist (default 0: a
  * name another client creates shows at once);
  * <li>{@value #WRITEBACK_CACHE}: the kernel's writeback cache ({@code true|false}, default false);
@@ -20,33 +16,18 @@ import java.util.Map;
  * <li>{@value #MAX_THREADS} (default 32): worker threads of libfuse's loop (blocking lock waits hold one each).
  * </ul>
  */
-public record LowLevelOptions(boolean lowLevel, double negativeTimeout, boolean writebackCache, int maxBackground,
+public record LowLevelOptions(double negativeTimeout, boolean writebackCache, int maxBackground,
         int congestionThreshold, int maxThreads) {
-    public static final String FRONTEND = "frontend";
     public static final String NEGATIVE_TIMEOUT = "negativeTimeout";
     public static final String WRITEBACK_CACHE = "writebackCache";
     public static final String MAX_BACKGROUND = "maxBackground";
     public static final String CONGESTION_THRESHOLD = "congestionThreshold";
     public static final String MAX_THREADS = "maxThreads";
-    public static final String DEFAULT_FRONTEND = "lowlevel";
-    public static final String ENV = "HANGAR_FUSE_FRONTEND";
 
     public static LowLevelOptions parse(Map<String, String> options) throws FsException {
-        String f = options.get(FRONTEND);
-        if (f == null || f.isBlank()) {
-            f = System.getenv(ENV);
-        }
-        if (f == null || f.isBlank()) {
-            f = System.getProperty("hangar.fuse.frontend", DEFAULT_FRONTEND);
-        }
-        boolean low = switch (f.trim().toLowerCase(Locale.ROOT)) {
-            case "lowlevel", "fuse3" -> true;
-            case "highlevel", "fuse2" -> false;
-            default -> throw new FsException(Errno.EINVAL, FRONTEND + " must be lowlevel or highlevel, not '" + f + "'");
-        };
         int background = integer(options, MAX_BACKGROUND, 64, 1, 65535);
         int congestion = integer(options, CONGESTION_THRESHOLD, Math.max(1, background * 3 / 4), 1, 65535);
-        return new LowLevelOptions(low, seconds(options, NEGATIVE_TIMEOUT, 0), bool(options, WRITEBACK_CACHE),
+        return new LowLevelOptions(seconds(options, NEGATIVE_TIMEOUT, 0), bool(options, WRITEBACK_CACHE),
                 background, Math.min(congestion, background), integer(options, MAX_THREADS, 32, 2, 1024));
     }
 
