@@ -81,6 +81,28 @@ public interface Volume {
     Entry clone(Caller caller, long srcInode, long dstParent, String dstName) throws FsException;
 
     /**
+     * Makes bytes {@code [dstOff, dstOff+n)} of regular file {@code dstInode} read as bytes
+     * {@code [srcOff, srcOff+n)} of {@code srcInode} without copying data (the ranges share slices), where
+     * {@code n} is {@code len} cut at the end of the source; returns {@code n} (0 at or past the end). Both
+     * files' buffered writes on this volume are committed first. The destination grows to the end of the
+     * range if it was shorter. EINVAL for negative numbers and for overlapping ranges of one file, EFBIG past
+     * the largest file, EISDIR for a directory; EOPNOTSUPP if the metadata engine cannot share ranges
+     * (older than SPI 1.2): the caller then copies the bytes. Since 1.2.
+     */
+    long copyRange(Caller caller, long srcInode, long srcOff, long dstInode, long dstOff, long len)
+            throws FsException;
+
+    /**
+     * Makes bytes {@code [offset, offset+length)} of a regular file read as zeros, as hole records (no data
+     * written): fallocate's PUNCH_HOLE with KEEP_SIZE, and ZERO_RANGE. With {@code keepSize} the length
+     * stays (the range is cut at the end of the file); without, the file grows to the end of the range.
+     * Buffered writes of the file on this volume are committed first. EINVAL for a negative offset or a
+     * length of 0 or less, EFBIG past the largest file, EISDIR for a directory. Returns the attributes after
+     * the change. Since 1.2.
+     */
+    Attr zeroRange(Caller caller, long inode, long offset, long length, boolean keepSize) throws FsException;
+
+    /**
      * fsck and gc of this volume, on its engine and store as the volume uses them (gc removes only leaked
      * blocks older than its grace period, so it is safe while the volume is busy). Closing it is a no-op.
      */

@@ -386,6 +386,24 @@ public final class VfsVolume implements OpenVolume {
         return meta.clone(srcInode, dstParent, dstName, caller.uid(), caller.gid());
     }
 
+    @Override
+    public long copyRange(Caller caller, long srcInode, long srcOff, long dstInode, long dstOff, long len)
+            throws FsException {
+        checkOpen();
+        flush(srcInode, null);
+        flush(dstInode, null);
+        return new FileRanges(meta, layout, reader, compactor).copy(srcInode, srcOff, dstInode, dstOff, len);
+    }
+
+    @Override
+    public Attr zeroRange(Caller caller, long inode, long offset, long length, boolean keepSize)
+            throws FsException {
+        checkOpen();
+        FileRanges.checkRange(offset, length);
+        flush(inode, null);
+        return new FileRanges(meta, layout, reader, compactor).zero(inode, offset, length, keepSize);
+    }
+
     // ---- files ----
 
     @Override
