@@ -36,6 +36,7 @@ RENAME_WHITEOUT = 4
 FALLOC_FL_KEEP_SIZE = 1
 FALLOC_FL_PUNCH_HOLE = 2
 FALLOC_FL_ZERO_RANGE = 0x10
+FALLOC_FL_COLLAPSE_RANGE = 0x08
 SEEK_DATA = 3
 SEEK_HOLE = 4
 
@@ -582,12 +583,61 @@ def fallocate_modes(d):
             # libfuse 2's high-level API has no fallocate: the kernel says EOPNOTSUPP (glibc's
             # posix_fallocate falls back to writing).
             expect_errno(errno.EOPNOTSUPP, fallocate, FALLOC_FL_KEEP_SIZE, 0, 1 << 20)
-        # No holes in the Volume API yet: punching and zeroing ranges are refused, never faked.
-        expect_errno(errno.EOPNOTSUPP, fallocate, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096)
-        expect_errno(errno.EOPNOTSUPP, fallocate, FALLOC_FL_ZERO_RANGE, 0, 4096)
-        eq(os.pread(fd, 10, 0), b"x" * 10, "a refused punch changes nothing")
+        # What the volume cannot do is refused, never faked: PUNCH_HOLE needs KEEP_SIZE (as on every Linux
+        # file system), and ranges are not collapsed.
+        expect_errno(errno.EOPNOTSUPP, fallocate, FALLOC_FL_PUNCH_HOLE, 0, 4096)
+        expect_errno(errno.EOPNOTSUPP, fallocate, FALLOC_FL_COLLAPSE_RANGE, 0, 4096)
+        eq(os.pread(fd, 10, 0), b"x" * 10, "a refused mode changes nothing")
     finally:
         os.close(fd)
+
+
+def falloc(fd, mode, off, length):
+    if libc.fallocate(fd, mode, ctypes.c_long(off), ctypes.c_long(length)) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
+
+@test
+def punch_hole_reads_zeros_and_keeps_size(d):
+    p = os.path.join(d, "f")
+    data = os.urandom(1 << 20)
+    fd = os.open(p, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        os.pwrite(fd, data, 0)  # still buffered in the mount: the hole must land on top of it
+        falloc(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 100_000, 300_000)
+        eq(os.fstat(fd).st_size, len(data), "PUNCH_HOLE keeps the size")
+        want = data[:100_000] + b"\0" * 300_000 + data[400_000:]
+        eq(os.pread(fd, len(data), 0), want, "the hole reads as zeros, the rest as written")
+        falloc(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, len(data) - 10, 1 << 20)
+        eq(os.fstat(fd).st_size, len(data), "a hole past the end keeps the size")
+        want = want[:-10] + b"\0" * 10
+        os.pwrite(fd, b"abc", 200_000)
+        want = want[:200_000] + b"abc" + want[200_003:]
+        eq(os.pread(fd, len(data), 0), want, "a write into the hole wins over it")
+    finally:
+        os.close(fd)
+    eq(read(p), want, "the same through a new open")
+
+
+@test
+def zero_range_with_and_without_keep_size(d):
+    p = os.path.join(d, "f")
+    data = os.urandom(200_000)
+    write(p, data)
+    fd = os.open(p, os.O_RDWR)
+    try:
+        falloc(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, 1000, 5000)
+        eq(os.fstat(fd).st_size, 200_000, "ZERO_RANGE with KEEP_SIZE keeps the size")
+        falloc(fd, FALLOC_FL_ZERO_RANGE, 150_000, 100_000)
+        eq(os.fstat(fd).st_size, 250_000, "ZERO_RANGE without KEEP_SIZE grows the file to the range's end")
+        falloc(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, 240_000, 100_000)
+        eq(os.fstat(fd).st_size, 250_000, "with KEEP_SIZE past the end the size stays")
+        want = data[:1000] + b"\0" * 5000 + data[6000:150_000] + b"\0" * 100_000
+        eq(os.pread(fd, 300_000, 0), want, "the zeroed ranges read as zeros")
+    finally:
+        os.close(fd)
+    eq(read(p), want, "the same through a new open")
 
 
 @test
@@ -629,6 +679,59 @@ def copy_file_range_copies(d):
     eq(got[:len(data)], data, "the copy")
     eq(len(got), (5 << 20) + 1000, "extended by the copy past its end")
     eq(got[5 << 20:], data[10:1010], "the range copied past the end")
+
+
+def store_blocks():
+    """{path: size} of the block objects of the volume's file store (HANGAR_FUSE_STORE, which run.sh sets
+    for the volumes it formats), or None where the store is not known."""
+    root = os.environ.get("HANGAR_FUSE_STORE")
+    if not root:
+        return None
+    out = {}
+    for top, _, files in os.walk(root):
+        for f in files:
+            path = os.path.join(top, f)
+            try:
+                out[path] = os.stat(path).st_size
+            except FileNotFoundError:  # deleted by the reaper meanwhile
+                pass
+    return out
+
+
+@test
+def copy_file_range_is_metadata_only(d):
+    src, dst = os.path.join(d, "src"), os.path.join(d, "dst")
+    data = os.urandom(16 << 20)
+    length = 100 << 20  # sparse past the data: more than a byte copy's 64 MiB per call
+    with open(src, "wb") as f:
+        f.write(data)
+        f.truncate(length)
+    write(dst, b"o" * (1 << 20))
+    before = store_blocks()
+    fi = os.open(src, os.O_RDONLY)
+    fo = os.open(dst, os.O_RDWR)
+    try:
+        os.pwrite(fo, b"pending", 4090)  # buffered in the mount: the copy must land on top of it
+        n = os.copy_file_range(fi, fo, length + 5000, 0, 4096)
+        eq(n, length, "one call shares the whole range (short at the source's end)")
+        os.fsync(fo)
+        eq(os.fstat(fo).st_size, 4096 + length, "the target grows to the end of the copy")
+        eq(os.pread(fo, 4096, 0), b"o" * 4090 + b"pendin", "before the range the target is as it was")
+        eq(os.pread(fo, len(data), 4096), data, "the copied bytes")
+        eq(os.pread(fo, 100, 4096 + len(data)), b"\0" * 100, "the source's zeros past its data")
+        eq(os.pread(fo, 100, 4096 + length - 100), b"\0" * 100, "up to the end")
+        after = store_blocks()
+        if before is not None:
+            grown = sum(size for path, size in after.items() if path not in before)
+            check(grown < len(data) // 2, f"metadata only: {grown} bytes of new blocks in the store for a copy "
+                                          f"of {len(data)} bytes of data")
+        eq(os.copy_file_range(fi, fo, 100, length, 0), 0, "nothing to copy at the end")
+        expect_errno(errno.EINVAL, os.copy_file_range, fo, fo, 1000, 0, 10)
+    finally:
+        os.close(fi)
+        os.close(fo)
+    os.unlink(src)
+    eq(read(dst)[4096:4096 + len(data)], data, "the copy outlives its source")
 
 
 # ---- links ----

@@ -59,6 +59,8 @@ public final class LowLevelFs implements FuseSession {
     private static final int SET_ID = 06000;
     /** copy_file_range copies at most this much per request (a short copy; the caller loops). */
     private static final long MAX_COPY = 64L << 20;
+    /** A metadata-only copy_file_range shares at most this much per request (the reply's size is 32 bits). */
+    private static final long MAX_SHARE = 1L << 30;
 
     // capability bits (fuse_common.h)
     static final int CAP_ASYNC_READ = 0x1, CAP_POSIX_LOCKS = 0x2, CAP_ATOMIC_O_TRUNC = 0x8,
@@ -72,7 +74,7 @@ public final class LowLevelFs implements FuseSession {
     private static final int RENAME_WHITEOUT = 4;
     private static final int F_RDLCK = 0, F_WRLCK = 1, F_UNLCK = 2;
     private static final int LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
-    private static final int FALLOC_FL_KEEP_SIZE = 1;
+    private static final int FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2, FALLOC_FL_ZERO_RANGE = 0x10;
     private static final int SEEK_DATA = 3, SEEK_HOLE = 4;
     private static final int ENXIO = 6, ENOSYS = 38;
 
@@ -791,9 +793,14 @@ public final class LowLevelFs implements FuseSession {
                     cachedAt.remove(f.inode);
                     volume.setattr(caller(req), f.inode, SetAttr.size(end));
                 }
+            } else if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) || mode == FALLOC_FL_ZERO_RANGE
+                    || mode == (FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE)) {
+                // Hole records over the range, after this file's buffered writes (no data written): punching
+                // and zeroing read the same here, since no blocks are reserved.
+                cachedAt.remove(f.inode);
+                volume.zeroRange(caller(req), f.inode, offset, length, (mode & FALLOC_FL_KEEP_SIZE) != 0);
             } else if (mode != FALLOC_FL_KEEP_SIZE) {
-                // PUNCH_HOLE, ZERO_RANGE, COLLAPSE/INSERT_RANGE, UNSHARE: the Volume API has no way to make
-                // a hole in a slice list (yet).
+                // PUNCH_HOLE without KEEP_SIZE (Linux refuses it too), COLLAPSE/INSERT_RANGE, UNSHARE.
                 throw new FsException(Errno.EOPNOTSUPP, "fallocate mode 0x" + Integer.toHexString(mode));
             }
             fuse.fuse_reply_err(req, 0);
@@ -816,7 +823,11 @@ public final class LowLevelFs implements FuseSession {
         });
     }
 
-    /** A copy through the volume: the Volume API has no range clone (Volume.clone copies whole files). */
+    /**
+     * Metadata-only where the engine can ({@code Volume.copyRange}: the ranges share slices, no block is read
+     * or written, both files' buffered writes committed first); a copy of the bytes through the volume where
+     * it says EOPNOTSUPP. Either way short at the end of the source, and at most a bounded amount per call.
+     */
     private void copyFileRange(Pointer req, long inoIn, long offIn, Pointer fiIn, long inoOut, long offOut,
             Pointer fiOut, long len, int flags) {
         call(req, "copy_file_range", () -> {
@@ -826,11 +837,21 @@ public final class LowLevelFs implements FuseSession {
             }
             OpenFile in = file(fiIn);
             OpenFile out = file(fiOut);
+            cachedAt.remove(out.inode);
+            try {
+                // len is a size_t: read past 2^63 as unsigned.
+                long share = len < 0 ? MAX_SHARE : Math.min(len, MAX_SHARE);
+                fuse.fuse_reply_write(req, volume.copyRange(caller(req), in.inode, offIn, out.inode, offOut, share));
+                return;
+            } catch (FsException e) {
+                if (e.errno() != Errno.EOPNOTSUPP) {
+                    throw e;
+                }
+            }
             long todo = Math.min(len, MAX_COPY);
             byte[] b = borrow(MAX_WRITE);
             long done = 0;
             try {
-                cachedAt.remove(out.inode);
                 while (done < todo) {
                     int n = in.handle.read(offIn + done, b, 0, (int) Math.min(MAX_WRITE, todo - done));
                     if (n <= 0) {
