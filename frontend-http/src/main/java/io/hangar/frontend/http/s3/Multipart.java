@@ -24,9 +24,9 @@ import java.util.logging.Logger;
  * absent. Complete and abort first rename the upload directory away (to tmp/): of two racing requests one
  * gets it, the other NoSuchUpload.
  *
- * <p>Completing copies the parts' bytes into one new file, one 1 MiB buffer at a time: the Volume API has
- * no operation that concatenates files by their slices (clone copies one whole file), so assembling
- * without copying data needs a VFS capability that does not exist yet.
+ * <p>Completing assembles the parts into one new file without copying data: each part's range is shared
+ * into place with {@code Volume.copyRange} (the object names the parts' slices). Only on a metadata engine
+ * that cannot share ranges (EOPNOTSUPP) are the bytes copied, one 1 MiB buffer at a time.
  */
 final class Multipart {
     private static final Logger LOG = Logger.getLogger(Multipart.class.getName());
@@ -262,7 +262,7 @@ final class Multipart {
 
     /**
      * Assembles the named parts into the object: checks them (InvalidPartOrder, InvalidPart, EntityTooSmall),
-     * copies their bytes into a temporary file, stamps the multipart ETag (MD5 of the parts' MD5s, "-N") and
+     * shares their ranges into a temporary file (or copies their bytes, see the class comment), stamps the multipart ETag (MD5 of the parts' MD5s, "-N") and
      * renames it into place.
      */
     ObjectStore.Info complete(Upload u, long bucket, List<Wanted> wanted) throws S3Error {
@@ -304,9 +304,26 @@ final class Multipart {
             MessageDigest md = ObjectStore.md5();
             ObjectStore.Temp t = store.temp();
             long off = 0;
+            boolean share = true;
             try {
                 for (Part p : use) {
                     md.update(HexFormat.of().parseHex(p.etag()));
+                    if (share) {
+                        try {
+                            long n = store.volume.copyRange(ObjectStore.CALLER, p.inode(), 0, t.handle().inode(), off,
+                                    p.size());
+                            if (n != p.size()) {
+                                throw new FsException(Errno.EIO, "part " + p.number() + " ended early");
+                            }
+                            off += n;
+                            continue;
+                        } catch (FsException e) {
+                            if (e.errno() != Errno.EOPNOTSUPP) {
+                                throw e;
+                            }
+                            share = false;
+                        }
+                    }
                     try (FileHandle in = store.open(p.inode())) {
                         off += copy(in, 0, p.size(), t.handle(), off, null);
                     }

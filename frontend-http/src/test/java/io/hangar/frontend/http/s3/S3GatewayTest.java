@@ -70,6 +70,21 @@ class S3GatewayTest {
     static String url;
     static S3Client s3;
 
+    /** The block objects in the volume's file store and their sizes. */
+    static Map<Path, Long> blocks() throws java.io.IOException {
+        Map<Path, Long> out = new java.util.HashMap<>();
+        try (java.util.stream.Stream<Path> s = java.nio.file.Files.walk(dir.resolve("chunks"))) {
+            for (Path p : (Iterable<Path>) s.filter(java.nio.file.Files::isRegularFile)::iterator) {
+                try {
+                    out.put(p, java.nio.file.Files.size(p));
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    // deleted by the reaper meanwhile
+                }
+            }
+        }
+        return out;
+    }
+
     @BeforeAll
     static void start() throws Exception {
         String meta = "sqlite://" + dir.resolve("meta.db");
@@ -283,9 +298,13 @@ class S3GatewayTest {
                 .key("ckpt/shard-1.safetensors").uploadId(id).multipartUpload(m -> m.parts(
                         CompletedPart.builder().partNumber(2).eTag(e2).build(),
                         CompletedPart.builder().partNumber(1).eTag(e1).build())))).awsErrorDetails().errorCode());
+        Map<Path, Long> blocksBefore = blocks();
         String etag = s3.completeMultipartUpload(b -> b.bucket("mpu").key("ckpt/shard-1.safetensors").uploadId(id)
                 .multipartUpload(m -> m.parts(CompletedPart.builder().partNumber(1).eTag(e1).build(),
                         CompletedPart.builder().partNumber(2).eTag(e2).build()))).eTag();
+        long written = blocks().entrySet().stream().filter(e -> !blocksBefore.containsKey(e.getKey()))
+                .mapToLong(Map.Entry::getValue).sum();
+        assertTrue(written < p1.length / 2, "completing shares the parts' blocks, it wrote " + written + " bytes");
         MessageDigest md = MessageDigest.getInstance("MD5");
         md.update(HexFormat.of().parseHex(md5(p1)));
         md.update(HexFormat.of().parseHex(md5(p2)));
