@@ -1,12 +1,12 @@
 package io.hangar.cli;
 
-import java.io.File;
+import io.hangar.frontend.fuse.setup.FuseSetup;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.List;
 import java.util.Optional;
 
 /** What the launcher needs to know about FUSE on this machine: can it mount, and what is mounted. */
@@ -16,7 +16,10 @@ final class Fuse {
     private Fuse() {
     }
 
-    /** Why this process cannot mount, or empty when /dev/fuse opens read-write and fusermount exists. */
+    /**
+     * Why this process cannot mount whatever is installed, or empty when /dev/fuse opens read-write. What can
+     * be installed (libfuse 3) is {@link #ensureInstalled}'s.
+     */
     static Optional<String> unusableReason() {
         if (!Files.exists(DEVICE)) {
             return Optional.of("/dev/fuse does not exist (no FUSE in this kernel or container)");
@@ -26,24 +29,22 @@ final class Fuse {
         } catch (IOException | SecurityException e) {
             return Optional.of("/dev/fuse cannot be opened read-write (" + e.getMessage() + ")");
         }
-        if (fusermount().isEmpty()) {
-            return Optional.of("fusermount is not installed (Debian: apt-get install fuse)");
-        }
         return Optional.empty();
     }
 
-    /** fusermount (libfuse 2) or fusermount3 on the PATH. */
+    /**
+     * libfuse 3 ({@link FuseSetup}): as root on Debian installs it when it is missing, saying so in one line
+     * on {@code out}; otherwise a missing one fails in one line naming the command that installs it.
+     */
+    static void ensureInstalled(PrintStream out) {
+        FuseSetup.ensure(out::println).ifPresent(why -> {
+            throw new CliException(ExitCodes.RUNTIME_FAILED, "cannot mount: " + why);
+        });
+    }
+
+    /** fusermount3 ({@link FuseSetup#fusermount}). */
     static Optional<Path> fusermount() {
-        String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
-        for (String name : List.of("fusermount", "fusermount3")) {
-            for (String dir : path.split(File.pathSeparator)) {
-                Path p = Path.of(dir.isEmpty() ? "." : dir, name);
-                if (Files.isExecutable(p)) {
-                    return Optional.of(p);
-                }
-            }
-        }
-        return Optional.empty();
+        return FuseSetup.fusermount();
     }
 
     /** Whether {@code mountpoint} (absolute, normalized) is a mount point in /proc/mounts. */

@@ -63,6 +63,7 @@ final class MountCommand implements Callable<Integer> {
         Fuse.unusableReason().ifPresent(why -> {
             throw new CliException(ExitCodes.RUNTIME_FAILED, "cannot mount: " + why);
         });
+        Fuse.ensureInstalled(out);
         if (Fuse.mounted(mp)) {
             throw new CliException(ExitCodes.REFUSED, mp + " is already mounted");
         }

@@ -129,7 +129,7 @@ final class RuntimeLauncher {
         if (opts != null && !opts.isBlank()) {
             cmd.addAll(Arrays.asList(opts.trim().split("\\s+")));
         }
-        // File names are UTF-8 whatever the locale: the FUSE frontend refuses to mount otherwise.
+        // UTF-8 whatever the locale (file names the runtime logs and its commands print).
         cmd.add("-Dfile.encoding=UTF-8");
         cmd.add("-Dfelix.fileinstall.dir=" + etc);
         cmd.add("-Dhangar.home=" + home);

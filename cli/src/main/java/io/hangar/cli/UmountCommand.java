@@ -31,7 +31,7 @@ final class UmountCommand implements Callable<Integer> {
             throw new CliException(ExitCodes.NOT_FOUND, mp + " is not mounted");
         }
         Path fusermount = Fuse.fusermount().orElseThrow(() -> new CliException(ExitCodes.FAILURE,
-                "fusermount is not installed"));
+                "fusermount3 is not installed"));
         Optional<ProcessHandle> runtime = RuntimeLauncher.running("-D" + MountCommand.MOUNTPOINT_PROPERTY + "=" + mp);
         Process p = new ProcessBuilder(fusermount.toString(), "-u", mp.toString()).redirectErrorStream(true).start();
         String said = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();

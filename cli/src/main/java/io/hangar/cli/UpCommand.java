@@ -59,9 +59,13 @@ final class UpCommand implements Callable<Integer> {
         }
         ConfigFiles etc = new ConfigFiles(dir.resolve("etc"));
         boolean first = !Files.isDirectory(etc.dir());
+        // Before anything is written: a missing libfuse 3 is installed (root) or fails here, never a runtime
+        // that serves without its mount.
+        Optional<String> noFuse = first || !etc.factoryFiles(ConfigFiles.FUSE_PID).isEmpty() ? fuseUnusable(out)
+                : Optional.empty();
         String password = null;
         if (first) {
-            password = firstStart(dir, etc, out);
+            password = firstStart(dir, etc, noFuse, out);
         } else if (consolePort != null) {
             writeHttp(etc, consolePort);
         }
@@ -77,7 +81,6 @@ final class UpCommand implements Callable<Integer> {
                     + ")");
         }
         List<Path> mounts = new ArrayList<>();
-        Optional<String> noFuse = fuseUnusable();
         for (String f : etc.factoryFiles(ConfigFiles.FUSE_PID)) {
             Path mp = Path.of(etc.read(f).get("mountpoint")).toAbsolutePath().normalize();
             if (noFuse.isPresent()) {
@@ -86,7 +89,7 @@ final class UpCommand implements Callable<Integer> {
             }
             if (Fuse.mounted(mp)) {
                 throw new CliException(ExitCodes.REFUSED, mp + " is still mounted (a runtime that died?): "
-                        + "fusermount -u " + mp);
+                        + "fusermount3 -u " + mp);
             }
             Files.createDirectories(mp);
             mounts.add(mp);
@@ -134,7 +137,8 @@ final class UpCommand implements Callable<Integer> {
     }
 
     /** Writes the default etc/ folder; returns the generated console password to show once. */
-    private String firstStart(Path dir, ConfigFiles etc, PrintStream out) throws IOException {
+    private String firstStart(Path dir, ConfigFiles etc, Optional<String> noFuse, PrintStream out)
+            throws IOException {
         Files.createDirectories(etc.dir());
         Map<String, String> volume = new LinkedHashMap<>();
         volume.put("name", "default");
@@ -162,7 +166,6 @@ final class UpCommand implements Callable<Integer> {
             etc.write(ConfigFiles.factoryFile(GatewayCommand.S3_PID, "default"),
                     "S3 gateway of the volume 'default' (loopback only). Delete this file to stop it.", s3, false);
         }
-        Optional<String> noFuse = fuseUnusable();
         if (noFuse.isEmpty()) {
             Map<String, String> fuse = new LinkedHashMap<>();
             fuse.put("volume", "default");
@@ -177,11 +180,18 @@ final class UpCommand implements Callable<Integer> {
         return password;
     }
 
-    /** Why this runtime cannot mount here: no usable FUSE, or no FUSE frontend bundle in the runtime. */
-    private static Optional<String> fuseUnusable() {
+    /**
+     * Why this runtime cannot mount here (no usable /dev/fuse, no FUSE frontend bundle in the runtime): it then
+     * serves without a mount. A missing libfuse 3 is not such a reason: it is installed or fails
+     * ({@link Fuse#ensureInstalled}).
+     */
+    private static Optional<String> fuseUnusable(PrintStream out) {
         Optional<String> why = Fuse.unusableReason();
         if (why.isEmpty() && !RuntimeLauncher.runtimeHas(FUSE_ARTIFACT)) {
             return Optional.of("the runtime has no " + FUSE_ARTIFACT + " bundle");
+        }
+        if (why.isEmpty()) {
+            Fuse.ensureInstalled(out);
         }
         return why;
     }
