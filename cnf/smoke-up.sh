@@ -32,7 +32,7 @@ cases=""
 
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  if grep -qs " $data/mnt " /proc/mounts; then sleep 2; fusermount -u "$data/mnt" 2>/dev/null || fusermount -uz "$data/mnt" 2>/dev/null; fi
+  if grep -qs " $data/mnt " /proc/mounts; then sleep 2; fusermount3 -u "$data/mnt" 2>/dev/null || fusermount3 -uz "$data/mnt" 2>/dev/null; fi
   rm -rf "$work"
 }
 trap cleanup EXIT

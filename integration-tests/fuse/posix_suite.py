@@ -28,10 +28,6 @@ RENAME_NOREPLACE = 1
 RENAME_EXCHANGE = 2
 UTIME_NOW = (1 << 30) - 1
 UTIME_OMIT = (1 << 30) - 2
-# The mount's attribute timeout (run.sh passes what it mounted with).
-ATTR_TIMEOUT = float(os.environ.get("HANGAR_ATTR_TIMEOUT", "1.0"))
-# Which frontend serves the mount (run.sh exports it): libfuse 3's low-level API or libfuse 2's high-level one.
-LOWLEVEL = os.environ.get("HANGAR_FUSE_FRONTEND", "lowlevel") == "lowlevel"
 RENAME_WHITEOUT = 4
 FALLOC_FL_KEEP_SIZE = 1
 FALLOC_FL_PUNCH_HOLE = 2
@@ -487,18 +483,9 @@ def rename_flags(d):
     a, b, c = (os.path.join(d, n) for n in ("a", "b", "c"))
     write(a, b"A")
     write(b, b"B")
-    # RENAME_NOREPLACE onto an existing name is EEXIST from the kernel's own check, on both frontends.
+    # RENAME_NOREPLACE onto an existing name is EEXIST from the kernel's own check.
     expect_errno(errno.EEXIST, renameat2, a, b, RENAME_NOREPLACE)
-    if not LOWLEVEL:
-        # libfuse 2 speaks FUSE 7.19; the kernel sends renameat2 flags only from 7.23 on, so it answers
-        # EINVAL itself.
-        expect_errno(errno.EINVAL, renameat2, a, c, RENAME_NOREPLACE)
-        expect_errno(errno.EINVAL, renameat2, a, b, RENAME_EXCHANGE)
-        eq((read(a), read(b)), (b"A", b"B"), "nothing changed")
-        renameat2(a, c, 0)
-        eq(read(c), b"A", "flags 0 renames")
-        return
-    # libfuse 3: the flags reach the engine as the kernel sends them.
+    # The flags reach the engine as the kernel sends them.
     renameat2(a, c, RENAME_NOREPLACE)
     eq(read(c), b"A", "RENAME_NOREPLACE onto a free name renames")
     expect_errno(errno.ENOENT, os.stat, a)
@@ -517,11 +504,7 @@ def rename_flags(d):
 @test
 def hard_link_attributes_through_every_name(d):
     # With attribute caching on (run.sh mounts with 1 s), every name of a hard link must show the link
-    # count and ctime of the one file at once. libfuse 2's high-level API gives each name a kernel inode
-    # of its own: there the other names are only right after the attribute timeout.
-    def settle():
-        if not LOWLEVEL:
-            time.sleep(ATTR_TIMEOUT + 0.3)
+    # count and ctime of the one file at once: all names are one kernel inode.
     os.mkdir(os.path.join(d, "x"))
     os.mkdir(os.path.join(d, "y"))
     f, g, h, k = (os.path.join(d, *p) for p in (("x", "f"), ("y", "g"), ("y", "h"), ("x", "k")))
@@ -531,29 +514,24 @@ def hard_link_attributes_through_every_name(d):
     eq(before.st_nlink, 2, "nlink through the second name")
     time.sleep(0.05)
     os.link(f, h)
-    settle()
     for n in (f, g, h):
         st = os.stat(n)
         eq(st.st_nlink, 3, f"nlink through {os.path.basename(n)} after a third link")
         check(st.st_ctime_ns > before.st_ctime_ns, f"ctime through {os.path.basename(n)} moved with the link")
         eq(st.st_ino, before.st_ino, "one inode")
     os.unlink(h)
-    settle()
     eq((os.stat(f).st_nlink, os.stat(g).st_nlink), (2, 2), "nlink through both names after an unlink")
     write(k, b"other")
     os.rename(k, g)
-    settle()
     eq(os.stat(f).st_nlink, 1, "a rename over one name drops the link count seen through the other")
     eq(read(f), b"one file", "the renamed-over file keeps its data under its other name")
     eq(read(g), b"other", "the new file under the old name")
     os.chmod(f, 0o600)
     os.link(f, h)
-    settle()
     eq(stat.S_IMODE(os.stat(h).st_mode), 0o600, "chmod through one name shows through another")
     fd = os.open(h, os.O_WRONLY | os.O_APPEND)
     os.write(fd, b" grown")
     os.close(fd)
-    settle()
     eq(os.stat(f).st_size, len(b"one file grown"), "size through the other name after a write")
 
 
@@ -574,15 +552,10 @@ def fallocate_modes(d):
             if libc.fallocate(fd, mode, ctypes.c_long(off), ctypes.c_long(length)) != 0:
                 e = ctypes.get_errno()
                 raise OSError(e, os.strerror(e))
-        if LOWLEVEL:
-            fallocate(FALLOC_FL_KEEP_SIZE, 0, 1 << 20)
-            eq(os.fstat(fd).st_size, 100_000, "KEEP_SIZE keeps the size")
-            fallocate(0, 100_000, 50_000)
-            eq(os.fstat(fd).st_size, 150_000, "fallocate(2) mode 0 extends")
-        else:
-            # libfuse 2's high-level API has no fallocate: the kernel says EOPNOTSUPP (glibc's
-            # posix_fallocate falls back to writing).
-            expect_errno(errno.EOPNOTSUPP, fallocate, FALLOC_FL_KEEP_SIZE, 0, 1 << 20)
+        fallocate(FALLOC_FL_KEEP_SIZE, 0, 1 << 20)
+        eq(os.fstat(fd).st_size, 100_000, "KEEP_SIZE keeps the size")
+        fallocate(0, 100_000, 50_000)
+        eq(os.fstat(fd).st_size, 150_000, "fallocate(2) mode 0 extends")
         # What the volume cannot do is refused, never faked: PUNCH_HOLE needs KEEP_SIZE (as on every Linux
         # file system), and ranges are not collapsed.
         expect_errno(errno.EOPNOTSUPP, fallocate, FALLOC_FL_PUNCH_HOLE, 0, 4096)
@@ -749,9 +722,7 @@ def hard_links_across_directories(d):
         h.write(b"SHARED")
     eq(read(f), b"SHARED", "a write through one name shows through the other")
     os.unlink(f)
-    # libfuse 2's high-level API gives every name its own kernel inode: the other name's cached
-    # attributes (nlink) are refreshed once the attribute timeout has passed (docs/frontend-fuse.md).
-    time.sleep(ATTR_TIMEOUT + 0.2)
+    # One kernel inode for every name: the other name's nlink is right at once, attribute caching on.
     eq(os.stat(g).st_nlink, 1, "nlink after unlink of one name")
     eq(read(g), b"SHARED", "data stays")
     expect_errno(errno.EEXIST, os.link, g, g)

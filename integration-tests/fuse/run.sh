@@ -14,7 +14,7 @@
 # in a temporary folder. With them, META-URL must be a formatted volume and MOUNTPOINT an empty
 # directory; the suites work under /fuse-tests in the volume and the engine is the URL's scheme.
 #
-# Nothing is ever skipped: not root, no usable /dev/fuse, no libfuse.so.2, no fusermount, no Python, no
+# Nothing is ever skipped: not root, no usable /dev/fuse, no libfuse3.so.3, no fusermount3, no Python, no
 # redis-server, a server or a mount that does not start, a suite that exits without its report or runs
 # past its time limit: each is a failure, written as a report with a <failure> that says what is missing,
 # and the exit status is 1.
@@ -40,7 +40,7 @@ top=$(cd "$here/../.." && pwd)
 reports=${HANGAR_FUSE_REPORTS:-$here/target/reports}
 py=${HANGAR_FUSE_PYTHON:-/usr/bin/python3}
 redis_bin=${REDIS_SERVER:-redis-server}
-# Java's default charset must be UTF-8 for the mount (names); the runtime inherits the locale.
+# A UTF-8 locale: the suites' non-ASCII names (Python's file system encoding); the runtime inherits it.
 export LC_ALL=C.UTF-8
 attr_timeout=1.0
 export HANGAR_ATTR_TIMEOUT=$attr_timeout
@@ -81,19 +81,11 @@ fail_env() {
 # kill ldconfig with SIGPIPE, which pipefail reports as a failed check.
 ldconfig_bin=$(command -v ldconfig || echo /sbin/ldconfig)
 libs=$("$ldconfig_bin" -p 2>/dev/null) || fail_env "cannot list the shared libraries ($ldconfig_bin -p failed)"
-# HANGAR_FUSE_FRONTEND=lowlevel|highlevel: the mounts' frontend (libfuse 3's low-level API, the default, or
-# libfuse 2's high-level one); the runtime and the harness read it from the environment (docs/frontend-fuse.md).
-export HANGAR_FUSE_FRONTEND=${HANGAR_FUSE_FRONTEND:-lowlevel}
-case $HANGAR_FUSE_FRONTEND in
-  highlevel) libname=libfuse.so.2 pkgs="fuse3 libfuse2" ;;
-  lowlevel) libname=libfuse3.so.3 pkgs="fuse3 libfuse3-3" ;;
-  *) fail_env "HANGAR_FUSE_FRONTEND must be highlevel or lowlevel, not '$HANGAR_FUSE_FRONTEND'" ;;
-esac
-libfuse=$(awk -v n="$libname" '$1 == n { print $NF; exit }' <<<"$libs")
+# The mount is libfuse 3's low-level API (docs/frontend-fuse.md).
+libfuse=$(awk '$1 == "libfuse3.so.3" { print $NF; exit }' <<<"$libs")
 [ -n "$libfuse" ] && [ -e "$libfuse" ] \
-  || fail_env "$libname is missing from the loader's cache ($ldconfig_bin -p); apt-get install -y $pkgs"
-command -v fusermount >/dev/null || command -v fusermount3 >/dev/null \
-  || fail_env "neither fusermount nor fusermount3 is on the PATH (apt-get install -y fuse3)"
+  || fail_env "libfuse3.so.3 is missing from the loader's cache ($ldconfig_bin -p); apt-get install -y fuse3 libfuse3-3"
+command -v fusermount3 >/dev/null || fail_env "fusermount3 is not on the PATH (apt-get install -y fuse3)"
 command -v timeout >/dev/null || fail_env "timeout (coreutils) is missing: the suites run under time limits"
 
 mounter=${HANGAR_FUSE_MOUNTER:-}
@@ -181,7 +173,7 @@ cleanup() {
   if [ -n "$work" ]; then
     while read -r mp; do
       [ -n "$mp" ] || continue
-      if is_mounted "$mp"; then fusermount -u "$mp" 2>/dev/null || fusermount -uz "$mp" 2>/dev/null; fi
+      if is_mounted "$mp"; then fusermount3 -u "$mp" 2>/dev/null || fusermount3 -uz "$mp" 2>/dev/null; fi
     done <"$work/mountpoints"
     for f in "$work"/pids/*; do
       [ -f "$f" ] || continue
@@ -282,7 +274,7 @@ mount_volume() {
   return 1
 }
 
-# Unmounts like a user would (fusermount -u); the process serving the mount must notice and exit.
+# Unmounts like a user would (fusermount3 -u); the process serving the mount must notice and exit.
 unmount_volume() {
   local name=$1 mp=$2 pid i
   pid=$(cat "$work/pids/$engine-$name" 2>/dev/null || true)
@@ -290,7 +282,7 @@ unmount_volume() {
     if [ "$mounter" = cli ]; then
       run_limited 300 "$top/hangar" umount "$mp" >>"$ework/$name.log" 2>&1 </dev/null
     else
-      fusermount -u "$mp"
+      fusermount3 -u "$mp"
     fi
   fi
   [ -n "$pid" ] || return 0
@@ -375,7 +367,7 @@ run_engine() {
       return
     }
   fi
-  echo "fuse ($engine): volume $meta, mounts made by the $mounter, $HANGAR_FUSE_FRONTEND frontend, work folder $ework"
+  echo "fuse ($engine): volume $meta, mounts made by the $mounter, work folder $ework"
 
   if ! mount_volume main "$main_mp" --attr-timeout "$attr_timeout" --entry-timeout "$attr_timeout"; then
     not_run "$mount_error" $all_suites
