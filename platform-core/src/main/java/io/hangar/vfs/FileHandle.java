@@ -1,6 +1,7 @@
 package io.hangar.vfs;
 
 import io.hangar.fs.FsException;
+import java.nio.ByteBuffer;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -16,10 +17,27 @@ public interface FileHandle extends AutoCloseable {
     int read(long position, byte[] buf, int off, int len) throws FsException;
 
     /**
+     * Reads into {@code dst} (position to limit) from file position {@code position}; returns bytes read, 0 at
+     * EOF, and moves dst's position past them. With a direct buffer the bytes are copied once, from the
+     * volume's block memory into dst.
+     *
+     * @since 1.2
+     */
+    int read(long position, ByteBuffer dst) throws FsException;
+
+    /**
      * Writes {@code buf[off, off+len)} at {@code position}; on a handle opened with O_APPEND at the end of
      * the file instead. Returns the position written at.
      */
     long write(long position, byte[] buf, int off, int len) throws FsException;
+
+    /**
+     * Writes the remaining bytes of {@code src} like {@link #write(long, byte[], int, int)}; src's position
+     * moves past them. They are copied once, into the volume's block memory.
+     *
+     * @since 1.2
+     */
+    long write(long position, ByteBuffer src) throws FsException;
 
     /** Uploads buffered writes and commits them to the metadata engine. */
     void flush() throws FsException;

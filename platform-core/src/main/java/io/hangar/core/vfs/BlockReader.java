@@ -10,8 +10,9 @@ import io.hangar.fs.Errno;
 import io.hangar.fs.FsException;
 import io.hangar.spi.meta.MetadataEngine;
 import io.hangar.spi.store.StoreException;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -43,7 +44,8 @@ final class BlockReader {
     private final ChunkLayout layout;
     private final Executor readPool;
     private final Executor aheadPool;
-    private final AsyncCache<String, byte[]> blocks;
+    private final AsyncCache<String, BlockBuffer> blocks;
+    private final BlockPool pool;
     private final Cache<ChunkKey, List<Segment>> segments;
     private final Cache<Long, Long> lengths;
     // Bumped by every invalidation of an inode (striped by inode): a load that raced with a commit must not
@@ -56,9 +58,10 @@ final class BlockReader {
      * Demand reads are fetched on {@code readPool}, read-ahead on {@code aheadPool}: a read never queues
      * behind blocks fetched for later.
      */
-    BlockReader(MetadataEngine meta, StoreGate gate, ChunkLayout layout, Executor readPool, Executor aheadPool,
-            long cacheBytes, Compactor compactor, int compactThreshold) {
+    BlockReader(MetadataEngine meta, StoreGate gate, ChunkLayout layout, BlockPool pool, Executor readPool,
+            Executor aheadPool, long cacheBytes, Compactor compactor, int compactThreshold) {
         this.meta = meta;
+        this.pool = pool;
         this.gate = gate;
         this.layout = layout;
         this.readPool = readPool;
@@ -67,8 +70,14 @@ final class BlockReader {
         this.compactThreshold = compactThreshold;
         this.blocks = Caffeine.newBuilder()
                 .maximumWeight(Math.max(cacheBytes, layout.blockSize()))
-                .weigher((String k, byte[] v) -> v.length)
+                .weigher((String k, BlockBuffer v) -> v.capacity())
                 .executor(readPool)
+                // The cache holds one reference of each block it keeps.
+                .removalListener((String k, BlockBuffer v, RemovalCause cause) -> {
+                    if (v != null) {
+                        v.release();
+                    }
+                })
                 .buildAsync();
         this.segments = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(LIST_TTL).build();
         this.lengths = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(LIST_TTL).build();
@@ -127,25 +136,25 @@ final class BlockReader {
      * Fills {@code buf[off, off+len)} with file bytes from {@code position}; the caller has cut the range at
      * the end of the file.
      */
-    void read(long inode, long position, byte[] buf, int off, int len, ReadAhead ahead) throws FsException {
-        while (len > 0) {
+    void read(long inode, long position, ByteBuffer dst, ReadAhead ahead) throws FsException {
+        while (dst.hasRemaining()) {
             int chunk = layout.chunkIndex(position);
             int pos = layout.offsetInChunk(position);
-            int n = Math.min(len, layout.chunkSize() - pos);
-            readChunk(inode, chunk, pos, buf, off, n, ahead);
+            int n = Math.min(dst.remaining(), layout.chunkSize() - pos);
+            ByteBuffer part = dst.duplicate();
+            part.limit(part.position() + n);
+            readChunk(inode, chunk, pos, part, ahead);
+            dst.position(dst.position() + n);
             position += n;
-            off += n;
-            len -= n;
         }
     }
 
-    /** Copies chunk bytes [pos, pos+len) into buf; uncovered parts read as zeros. */
-    void readChunk(long inode, int chunk, int pos, byte[] buf, int off, int len, ReadAhead ahead)
-            throws FsException {
+    /** Copies chunk bytes [pos, pos+dst.remaining()) into dst; uncovered parts read as zeros. */
+    void readChunk(long inode, int chunk, int pos, ByteBuffer dst, ReadAhead ahead) throws FsException {
         List<Segment> segs = segments(inode, chunk);
         for (int retry = 0;; retry++) {
             try {
-                readSegments(segs, pos, buf, off, len, ahead);
+                readSegments(segs, pos, dst.duplicate(), ahead);
                 return;
             } catch (FsException e) {
                 if (!isMissingBlock(e) || retry == STALE_LIST_RETRIES) {
@@ -167,10 +176,12 @@ final class BlockReader {
         return e.getCause() instanceof StoreException se && se.kind() == StoreException.Kind.NOT_FOUND;
     }
 
-    /** Copies chunk bytes [pos, pos+len) as described by {@code segs} into buf. */
-    void readSegments(List<Segment> segs, int pos, byte[] buf, int off, int len, ReadAhead ahead)
-            throws FsException {
-        int end = pos + len;
+    /**
+     * Copies chunk bytes [pos, pos+dst.remaining()) as described by {@code segs} into dst (moving its position
+     * to its limit).
+     */
+    void readSegments(List<Segment> segs, int pos, ByteBuffer dst, ReadAhead ahead) throws FsException {
+        int end = pos + dst.remaining();
         int filled = pos; // bytes before this are written; segments come in position order, never overlapping
         for (Segment s : segs) {
             if (s.end() <= pos || s.pos() >= end || s.isZero()) {
@@ -178,20 +189,27 @@ final class BlockReader {
             }
             int from = Math.max(pos, s.pos());
             int to = Math.min(end, s.end());
-            if (from > filled) {
-                Arrays.fill(buf, off + (filled - pos), off + (from - pos), (byte) 0);
-            }
-            copyFromSlice(s.sliceId(), s.sliceSize(), s.sliceOff() + (from - s.pos()), buf, off + (from - pos),
-                    to - from, ahead);
+            zero(dst, from - filled);
+            copyFromSlice(s.sliceId(), s.sliceSize(), s.sliceOff() + (from - s.pos()), dst, to - from, ahead);
             filled = to;
         }
-        if (filled < end) {
-            Arrays.fill(buf, off + (filled - pos), off + len, (byte) 0);
+        zero(dst, end - filled);
+    }
+
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(64 << 10);
+
+    /** Writes {@code n} zero bytes at dst's position (holes: only where a slice leaves one). */
+    private static void zero(ByteBuffer dst, int n) {
+        while (n > 0) {
+            int k = Math.min(n, ZEROS.capacity());
+            dst.put(dst.position(), ZEROS, 0, k);
+            dst.position(dst.position() + k);
+            n -= k;
         }
     }
 
-    /** Copies {@code len} bytes of a stored slice from {@code sliceOff}, block by block. */
-    private void copyFromSlice(long id, int size, int sliceOff, byte[] buf, int off, int len, ReadAhead ahead)
+    /** Copies {@code len} bytes of a stored slice from {@code sliceOff} to dst, block by block. */
+    private void copyFromSlice(long id, int size, int sliceOff, ByteBuffer dst, int len, ReadAhead ahead)
             throws FsException {
         int bs = layout.blockSize();
         while (len > 0) {
@@ -200,32 +218,61 @@ final class BlockReader {
             int blen = layout.blockLength(size, index);
             int n = Math.min(len, blen - inBlock);
             String key = layout.blockKey(id, index, blen);
-            ReadAhead.Block fetched = ahead == null ? null : ahead.get(key);
-            byte[] block = null;
-            if (fetched != null) {
-                fetched.fetch.run(); // if no read-ahead thread has taken it up yet, fetch it here, now
-                try {
-                    block = await(fetched.data, key);
-                } catch (FsException e) {
-                    // Fetched ahead and failed: the read itself tries again, on demand.
-                    ahead.drop(key);
-                    fetched = null;
-                }
+            boolean fromAhead = false;
+            BlockBuffer block = ahead == null ? null : fromReadAhead(ahead, key);
+            if (block != null) {
+                fromAhead = true;
+            } else {
+                block = fromCache(key, blen);
             }
-            if (block == null) {
-                block = await(fetch(key, blen), key);
+            try {
+                ByteBuffer part = dst.duplicate();
+                part.limit(part.position() + n);
+                block.get(inBlock, part);
+                dst.position(dst.position() + n);
+            } finally {
+                block.release();
             }
-            System.arraycopy(block, inBlock, buf, off, n);
-            if (fetched != null) {
+            if (fromAhead) {
                 ahead.taken(key, n);
             }
             sliceOff += n;
-            off += n;
             len -= n;
         }
     }
 
-    private static byte[] await(CompletableFuture<byte[]> f, String key) throws FsException {
+    /** The block from the stream's read-ahead, retained, or null (not there, or its fetch failed). */
+    private static BlockBuffer fromReadAhead(ReadAhead ahead, String key) {
+        ReadAhead.Block fetched = ahead.get(key);
+        if (fetched == null) {
+            return null;
+        }
+        fetched.fetch.run(); // if no read-ahead thread has taken it up yet, fetch it here, now
+        try {
+            BlockBuffer b = await(fetched.data, key);
+            if (b.retain()) {
+                return b;
+            }
+        } catch (FsException e) {
+            // Fetched ahead and failed: the read itself tries again, on demand.
+        }
+        ahead.drop(key);
+        return null;
+    }
+
+    /** The block from the shared cache, fetched into it if absent; retained. */
+    private BlockBuffer fromCache(String key, int blen) throws FsException {
+        for (int attempt = 0; attempt < 8; attempt++) {
+            BlockBuffer b = await(fetch(key, blen), key);
+            if (b.retain()) {
+                return b;
+            }
+            // Evicted and released between the lookup and now: look again (it is fetched anew).
+        }
+        return loadNow(key, blen); // the cache cannot keep it at all: read it for this read alone
+    }
+
+    private static BlockBuffer await(CompletableFuture<BlockBuffer> f, String key) throws FsException {
         try {
             return f.get();
         } catch (java.util.concurrent.CancellationException e) {
@@ -239,24 +286,32 @@ final class BlockReader {
     }
 
     /** A block from the shared cache, fetched on demand into it if absent. */
-    private CompletableFuture<byte[]> fetch(String key, int expected) {
+    private CompletableFuture<BlockBuffer> fetch(String key, int expected) {
         return blocks.get(key, (k, executor) -> load(k, expected, readPool));
     }
 
-    private CompletableFuture<byte[]> load(String key, int expected, Executor pool) {
-        return CompletableFuture.supplyAsync(() -> loadNow(key, expected), pool);
+    private CompletableFuture<BlockBuffer> load(String key, int expected, Executor executor) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return loadNow(key, expected);
+            } catch (FsException e) {
+                throw new CompletionException(e);
+            }
+        }, executor);
     }
 
-    private byte[] loadNow(String key, int expected) {
+    /** Reads a block from the store into pooled native memory: one copy, the store's own. */
+    private BlockBuffer loadNow(String key, int expected) throws FsException {
+        BlockBuffer b = pool.allocate(expected);
         try {
-            byte[] data = gate.call("read " + key, s -> s.get(key, 0, -1));
-            if (data.length != expected) {
-                throw new FsException(Errno.EIO, "block " + key + " has " + data.length + " bytes, expected "
-                        + expected);
+            int n = gate.call("read " + key, s -> s.get(key, 0, b.view(expected)));
+            if (n != expected) {
+                throw new FsException(Errno.EIO, "block " + key + " has " + n + " bytes, expected " + expected);
             }
-            return data;
-        } catch (FsException e) {
-            throw new CompletionException(e);
+            return b;
+        } catch (FsException | RuntimeException e) {
+            b.release();
+            throw e;
         }
     }
 
@@ -334,7 +389,13 @@ final class BlockReader {
             if (!budget.tryReserve(blen)) {
                 return false;
             }
-            ReadAhead.Block b = new ReadAhead.Block(key, blen, new ReadAhead.Fetch(() -> loadNow(key, blen)));
+            ReadAhead.Block b = new ReadAhead.Block(key, blen, new ReadAhead.Fetch(() -> {
+                try {
+                    return loadNow(key, blen);
+                } catch (FsException e) {
+                    throw new CompletionException(e);
+                }
+            }));
             if (!ahead.add(b, visible, fileEnd)) {
                 budget.giveBack(b);
                 return true;
@@ -350,8 +411,10 @@ final class BlockReader {
     }
 
     /** Puts a freshly written block in the cache, so reading back what was just written costs no fetch. */
-    void cacheWritten(String key, byte[] data) {
-        blocks.put(key, CompletableFuture.completedFuture(data));
+    void cacheWritten(String key, BlockBuffer data) {
+        if (data.retain()) {
+            blocks.put(key, CompletableFuture.completedFuture(data));
+        }
     }
 
     static FsException unwrap(Throwable t, String what) {

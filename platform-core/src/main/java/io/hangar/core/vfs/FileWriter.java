@@ -4,6 +4,7 @@ import io.hangar.core.layout.ChunkLayout;
 import io.hangar.fs.Errno;
 import io.hangar.fs.FsException;
 import io.hangar.spi.meta.MetadataEngine;
+import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -32,6 +33,7 @@ final class FileWriter implements BufferBudget.Holder {
     private final Compactor compactor;
     private final BlockReader reader;
     private final int compactThreshold;
+    private final BlockPool pool;
     private final Map<Integer, Integer> commitsPerChunk = new HashMap<>();
     private final ReentrantLock lock = new ReentrantLock();
     // Written under the lock; volatile so that attribute reads and the budget need not wait for a writer
@@ -42,7 +44,8 @@ final class FileWriter implements BufferBudget.Holder {
     private final AtomicInteger users = new AtomicInteger();
 
     FileWriter(long inode, MetadataEngine meta, ChunkLayout layout, SliceIds ids, SliceBuilder.Uploader uploader,
-            BufferBudget budget, Compactor compactor, BlockReader reader, int compactThreshold) {
+            BufferBudget budget, Compactor compactor, BlockReader reader, int compactThreshold, BlockPool pool) {
+        this.pool = pool;
         this.inode = inode;
         this.meta = meta;
         this.layout = layout;
@@ -73,7 +76,9 @@ final class FileWriter implements BufferBudget.Holder {
         return current != null || !tail.isDone();
     }
 
-    void write(long position, byte[] data, int off, int len) throws FsException {
+    /** Buffers {@code data}'s remaining bytes for {@code position}; data's position moves past what was taken. */
+    void write(long position, ByteBuffer data) throws FsException {
+        int len = data.remaining();
         lock.lock();
         try {
             failIfBroken();
@@ -87,17 +92,16 @@ final class FileWriter implements BufferBudget.Holder {
                         seal();
                     }
                     if (current == null) {
-                        current = new SliceBuilder(chunk, pos, ids.next(), layout, uploader, budget, this);
+                        current = new SliceBuilder(chunk, pos, ids.next(), layout, uploader, budget, this, pool);
                         budget.register(this);
                     }
                     int n = Math.min(len, current.room());
-                    int done = current.append(data, off, n);
+                    int done = current.append(data, n);
                     // Short: the budget asked for this slice's partial buffer; the rest goes to a new slice.
                     if (done < n || current.room() == 0) {
                         seal();
                     }
                     position += done;
-                    off += done;
                     len -= done;
                 }
             } finally {

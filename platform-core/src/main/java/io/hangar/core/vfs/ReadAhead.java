@@ -32,11 +32,11 @@ final class ReadAhead {
      * pool thread has taken it up, in the reader's thread: a read never waits in the read-ahead queue.
      */
     static final class Fetch implements Runnable {
-        final CompletableFuture<byte[]> data = new CompletableFuture<>();
+        final CompletableFuture<BlockBuffer> data = new CompletableFuture<>();
         private final AtomicBoolean claimed = new AtomicBoolean();
-        private final Supplier<byte[]> load;
+        private final Supplier<BlockBuffer> load;
 
-        Fetch(Supplier<byte[]> load) {
+        Fetch(Supplier<BlockBuffer> load) {
             this.load = load;
         }
 
@@ -65,7 +65,7 @@ final class ReadAhead {
         final String key;
         final int length;
         final Fetch fetch;
-        final CompletableFuture<byte[]> data;
+        final CompletableFuture<BlockBuffer> data;
         long unread;
         long fileEnd;
 

@@ -34,6 +34,9 @@ final class ReadAheadBudget {
     void giveBack(ReadAhead.Block b) {
         b.fetch.cancel(); // not started yet: never started
         b.data.whenComplete((d, t) -> {
+            if (d != null) {
+                d.release(); // readers copying from it hold references of their own
+            }
             held.addAndGet(-b.length);
             buffers.returnUnused(b.length);
         });

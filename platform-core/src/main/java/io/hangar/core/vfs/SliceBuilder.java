@@ -3,8 +3,8 @@ package io.hangar.core.vfs;
 import io.hangar.core.layout.ChunkLayout;
 import io.hangar.fs.FsException;
 import io.hangar.spi.meta.Slice;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -14,7 +14,7 @@ import java.util.concurrent.CompletableFuture;
  * block is uploaded when the slice is sealed.
  */
 final class SliceBuilder {
-    private static final int MIN_BUFFER = 64 << 10;
+    private static final int MIN_BUFFER = BlockPool.MIN_CAPACITY;
 
     final int chunk;
     final int pos;
@@ -23,8 +23,9 @@ final class SliceBuilder {
     private final Uploader uploader;
     private final BufferBudget budget;
     private final BufferBudget.Holder owner;
+    private final BlockPool pool;
     private final List<CompletableFuture<Void>> uploads = new ArrayList<>();
-    private byte[] block;
+    private BlockBuffer block;
     private volatile int buffered;
     private int blockFill;
     private int len;
@@ -32,11 +33,12 @@ final class SliceBuilder {
 
     /** Uploads one block; owns the buffer (and its budget) from then on. */
     interface Uploader {
-        CompletableFuture<Void> upload(String key, byte[] data, int length, int budgetBytes);
+        CompletableFuture<Void> upload(String key, BlockBuffer data, int length, int budgetBytes);
     }
 
     SliceBuilder(int chunk, int pos, long id, ChunkLayout layout, Uploader uploader, BufferBudget budget,
-            BufferBudget.Holder owner) {
+            BufferBudget.Holder owner, BlockPool pool) {
+        this.pool = pool;
         this.chunk = chunk;
         this.pos = pos;
         this.id = id;
@@ -69,7 +71,7 @@ final class SliceBuilder {
      * {@code n} means the budget asked this slice to give its partial buffer up: the caller seals it and
      * goes on in a new slice.
      */
-    int append(byte[] data, int off, int n) throws FsException {
+    int append(ByteBuffer data, int n) throws FsException {
         int bs = layout.blockSize();
         int done = 0;
         while (n > 0) {
@@ -77,10 +79,12 @@ final class SliceBuilder {
             if (!ensureCapacity(blockFill + want)) {
                 return done;
             }
-            System.arraycopy(data, off, block, blockFill, want);
+            ByteBuffer part = data.duplicate();
+            part.limit(part.position() + want);
+            block.put(blockFill, part);
+            data.position(data.position() + want);
             blockFill += want;
             len += want;
-            off += want;
             n -= want;
             done += want;
             if (blockFill == bs) {
@@ -91,7 +95,7 @@ final class SliceBuilder {
     }
 
     private boolean ensureCapacity(int needed) throws FsException {
-        int have = block == null ? 0 : block.length;
+        int have = block == null ? 0 : block.capacity();
         if (needed <= have) {
             return true;
         }
@@ -107,23 +111,29 @@ final class SliceBuilder {
                 cap = Math.min(bs, cap * 2);
             }
         }
+        cap = pool.capacityFor(cap);
         if (!budget.acquire(cap - have, owner, have > 0)) {
             return false;
         }
-        block = block == null ? new byte[cap] : Arrays.copyOf(block, cap);
+        BlockBuffer grown = pool.allocate(cap);
+        if (block != null) {
+            block.copyTo(grown, blockFill);
+            block.release();
+        }
+        block = grown;
         buffered = cap;
         return true;
     }
 
     private void shipBlock() {
         int index = (len - 1) / layout.blockSize();
-        byte[] data = block;
+        BlockBuffer data = block;
         int fill = blockFill;
         block = null;
         blockFill = 0;
         buffered = 0;
-        budget.uploading(data.length);
-        uploads.add(uploader.upload(layout.blockKey(id, index, fill), data, fill, data.length));
+        budget.uploading(data.capacity());
+        uploads.add(uploader.upload(layout.blockKey(id, index, fill), data, fill, data.capacity()));
     }
 
     /** Uploads the partial last block; completes when every block is stored. */
@@ -140,7 +150,8 @@ final class SliceBuilder {
     /** Gives the partial buffer back without storing it (the writer failed: its data is lost anyway). */
     void discard() {
         if (block != null) {
-            budget.returnUnused(block.length);
+            budget.returnUnused(block.capacity());
+            block.release();
             block = null;
             blockFill = 0;
             buffered = 0;

@@ -4,6 +4,7 @@ import io.hangar.fs.Errno;
 import io.hangar.fs.FsException;
 import io.hangar.fs.OpenFlags;
 import io.hangar.vfs.FileHandle;
+import java.nio.ByteBuffer;
 
 /**
  * An open file of a {@link VfsVolume}, with the {@link ReadAhead} of its stream: a read counts as sequential
@@ -40,7 +41,19 @@ final class VfsHandle implements FileHandle {
         if (position < 0 || len < 0) {
             throw new FsException(Errno.EINVAL, "negative position or length");
         }
-        return volume.read(inode, position, buf, off, len, ahead);
+        return read(position, ByteBuffer.wrap(buf, off, len));
+    }
+
+    @Override
+    public int read(long position, ByteBuffer dst) throws FsException {
+        checkOpen();
+        if ((flags & OpenFlags.ACCMODE) == OpenFlags.WRONLY) {
+            throw new FsException(Errno.EBADF, "handle is write-only");
+        }
+        if (position < 0) {
+            throw new FsException(Errno.EINVAL, "negative position");
+        }
+        return volume.read(inode, position, dst, ahead);
     }
 
     @Override
@@ -52,7 +65,19 @@ final class VfsHandle implements FileHandle {
         if (position < 0 || len < 0) {
             throw new FsException(Errno.EINVAL, "negative position or length");
         }
-        return volume.write(inode, writer, (flags & OpenFlags.APPEND) != 0, position, buf, off, len);
+        return write(position, ByteBuffer.wrap(buf, off, len));
+    }
+
+    @Override
+    public long write(long position, ByteBuffer src) throws FsException {
+        checkOpen();
+        if (!OpenFlags.writable(flags)) {
+            throw new FsException(Errno.EBADF, "handle is read-only");
+        }
+        if (position < 0) {
+            throw new FsException(Errno.EINVAL, "negative position");
+        }
+        return volume.write(inode, writer, (flags & OpenFlags.APPEND) != 0, position, src);
     }
 
     /**

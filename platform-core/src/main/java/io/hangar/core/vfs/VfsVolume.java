@@ -9,13 +9,13 @@ import io.hangar.fs.Errno;
 import io.hangar.fs.FileType;
 import io.hangar.fs.FsException;
 import io.hangar.fs.OpenFlags;
-import io.hangar.fs.RenameFlags;
 import io.hangar.fs.SetAttr;
 import io.hangar.fs.StatFs;
 import io.hangar.spi.meta.MetadataEngine;
 import io.hangar.spi.meta.VolumeFormat;
 import io.hangar.vfs.FileHandle;
 import io.hangar.vfs.standalone.OpenVolume;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -53,6 +53,9 @@ public final class VfsVolume implements OpenVolume {
     private final ExecutorService readPool;
     private final ExecutorService aheadPool;
     private final ReadAheadBudget aheadBudget;
+    private final BlockPool pool;
+    /** Free blocks the pool keeps, per size class: a cache that evicts one block as it loads one needs one. */
+    static final long KEEP_FREE_BLOCKS = 8;
     private final ExecutorService compactPool;
     private final ScheduledExecutorService background;
     private final BlockReader reader;
@@ -60,17 +63,11 @@ public final class VfsVolume implements OpenVolume {
     private final SliceReaper reaper;
     private final Map<Long, FileWriter> writers = new ConcurrentHashMap<>();
     /**
-     * This client's open files. The engine is told of an open only when it matters: when this client unlinks
-     * or renames over a file it has open, so that the engine keeps the file's data until the last close
-     * (persisting every open cost two metadata commits per open/close). Opens on other clients do not keep
-     * a file another client deletes, as in JuiceFS (docs/frontend-fuse.md).
+     * This client's open files: the engine is told of an inode's first open and last close here, so that a
+     * file unlinked by any client keeps its data until the last close everywhere (POSIX; engines record
+     * these without syncing them, since they die with the session anyway).
      */
-    private final Map<Long, OpenCount> opens = new HashMap<>();
-
-    private static final class OpenCount {
-        int handles;
-        boolean persisted;
-    }
+    private final Map<Long, Integer> opens = new HashMap<>();
     private final Runnable onClose;
     private volatile StatFs usage;
     private volatile long usageAtNs;
@@ -97,7 +94,9 @@ public final class VfsVolume implements OpenVolume {
         this.compactPool = Executors.newSingleThreadExecutor(threads(tag + "-compact"));
         this.background = Executors.newSingleThreadScheduledExecutor(threads(tag + "-housekeeping"));
         this.compactor = new Compactor(compactPool, meta, gate, layout, ids, options.compactThreshold());
-        this.reader = new BlockReader(meta, gate, layout, readPool, aheadPool, options.cacheSize(), compactor,
+        // Free block memory kept for reuse (beyond it, freed blocks are left to the garbage collector).
+        this.pool = new BlockPool(format.blockSize(), KEEP_FREE_BLOCKS * format.blockSize());
+        this.reader = new BlockReader(meta, gate, layout, pool, readPool, aheadPool, options.cacheSize(), compactor,
                 options.compactThreshold());
         compactor.bind(reader);
         this.reaper = new SliceReaper(meta, gate, layout);
@@ -309,7 +308,6 @@ public final class VfsVolume implements OpenVolume {
 
     @Override
     public void unlink(Caller caller, long parent, String name) throws FsException {
-        persistOpen(parent, name);
         meta.unlink(parent, name);
     }
 
@@ -321,9 +319,6 @@ public final class VfsVolume implements OpenVolume {
     @Override
     public void rename(Caller caller, long srcParent, String srcName, long dstParent, String dstName, int flags)
             throws FsException {
-        if ((flags & RenameFlags.EXCHANGE) == 0) {
-            persistOpen(dstParent, dstName);
-        }
         meta.rename(srcParent, srcName, dstParent, dstName, flags);
     }
 
@@ -449,7 +444,7 @@ public final class VfsVolume implements OpenVolume {
             w = writers.compute(inode, (k, old) -> {
                 FileWriter x = old != null ? old
                         : new FileWriter(inode, meta, layout, ids, this::upload, budget, compactor, reader,
-                                options.compactThreshold());
+                                options.compactThreshold(), pool);
                 x.retain();
                 return x;
             });
@@ -458,46 +453,26 @@ public final class VfsVolume implements OpenVolume {
                 aheadBudget));
     }
 
-    private void registerOpen(long inode) {
+    private void registerOpen(long inode) throws FsException {
         synchronized (opens) {
-            opens.computeIfAbsent(inode, k -> new OpenCount()).handles++;
+            int n = opens.getOrDefault(inode, 0);
+            if (n == 0) {
+                meta.open(session, inode);
+            }
+            opens.put(inode, n + 1);
         }
     }
 
     private void unregisterOpen(long inode) throws FsException {
         synchronized (opens) {
-            OpenCount c = opens.get(inode);
-            if (c == null || --c.handles > 0) {
+            int n = opens.getOrDefault(inode, 0) - 1;
+            if (n > 0) {
+                opens.put(inode, n);
                 return;
             }
             opens.remove(inode);
-            if (c.persisted) {
-                // Under the lock: a new open of the inode must not be persisted before this release lands.
-                meta.release(session, inode);
-            }
         }
-    }
-
-    /** Before a name of it goes: the engine must keep the data of a file this client has open. */
-    private void persistOpen(long parent, String name) throws FsException {
-        synchronized (opens) {
-            if (opens.isEmpty()) {
-                return;
-            }
-        }
-        long inode;
-        try {
-            inode = meta.lookup(parent, name).inode();
-        } catch (FsException e) {
-            return; // no such name: the engine's own call reports it
-        }
-        synchronized (opens) {
-            OpenCount c = opens.get(inode);
-            if (c != null && !c.persisted) {
-                meta.open(session, inode);
-                c.persisted = true;
-            }
-        }
+        meta.release(session, inode);
     }
 
     /** Commits what is still pending (normally nothing: the frontend flushed) and releases the handle. */
@@ -529,7 +504,9 @@ public final class VfsVolume implements OpenVolume {
         }
     }
 
-    int read(long inode, long position, byte[] buf, int off, int len, ReadAhead ahead) throws FsException {
+    /** Reads into dst's remaining bytes (up to the end of the file); dst's position moves past them. */
+    int read(long inode, long position, ByteBuffer dst, ReadAhead ahead) throws FsException {
+        int len = dst.remaining();
         checkOpen();
         FileWriter w = writers.get(inode);
         if (w != null && w.dirty()) {
@@ -547,13 +524,17 @@ public final class VfsVolume implements OpenVolume {
             ahead.sweep();
             reader.prefetch(inode, window[0], window[1], ahead, aheadBudget);
         }
-        reader.read(inode, position, buf, off, n, ahead);
+        ByteBuffer part = dst.duplicate();
+        part.limit(part.position() + n);
+        reader.read(inode, position, part, ahead);
+        dst.position(dst.position() + n);
         return n;
     }
 
-    long write(long inode, FileWriter w, boolean append, long position, byte[] buf, int off, int len)
-            throws FsException {
+    /** Writes src's remaining bytes; src's position moves past them. */
+    long write(long inode, FileWriter w, boolean append, long position, ByteBuffer src) throws FsException {
         checkOpen();
+        int len = src.remaining();
         if (append) {
             // The end of the file and the write at it must not be split by another append.
             synchronized (w) {
@@ -561,7 +542,7 @@ public final class VfsVolume implements OpenVolume {
                 checkEnd(at, len);
                 if (len > 0) {
                     checkSpace(len);
-                    w.write(at, buf, off, len);
+                    w.write(at, src);
                 }
                 return at;
             }
@@ -569,7 +550,7 @@ public final class VfsVolume implements OpenVolume {
         checkEnd(position, len);
         if (len > 0) {
             checkSpace(len);
-            w.write(position, buf, off, len);
+            w.write(position, src);
         }
         return position;
     }
@@ -596,22 +577,30 @@ public final class VfsVolume implements OpenVolume {
         }
     }
 
-    private CompletableFuture<Void> upload(String key, byte[] data, int length, int budgetBytes) {
-        return CompletableFuture.runAsync(() -> {
-            try {
-                gate.call("write " + key, s -> {
-                    s.put(key, data, 0, length);
-                    return null;
-                });
-                if (data.length == length) {
-                    reader.cacheWritten(key, data);
+    /** Stores a block from its native buffer; the upload owns the buffer's reference and drops it at the end. */
+    private CompletableFuture<Void> upload(String key, BlockBuffer data, int length, int budgetBytes) {
+        try {
+            return CompletableFuture.runAsync(() -> {
+                try {
+                    gate.call("write " + key, s -> {
+                        s.put(key, data.view(length));
+                        return null;
+                    });
+                    if (data.capacity() == length) {
+                        reader.cacheWritten(key, data);
+                    }
+                } catch (FsException e) {
+                    throw new CompletionException(e);
+                } finally {
+                    data.release();
+                    budget.release(budgetBytes);
                 }
-            } catch (FsException e) {
-                throw new CompletionException(e);
-            } finally {
-                budget.release(budgetBytes);
-            }
-        }, uploadPool);
+            }, uploadPool);
+        } catch (RuntimeException e) {
+            data.release();
+            budget.release(budgetBytes);
+            throw e;
+        }
     }
 
     /** Commits every buffered write of this volume. */

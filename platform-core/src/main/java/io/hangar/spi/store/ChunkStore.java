@@ -1,5 +1,6 @@
 package io.hangar.spi.store;
 
+import java.nio.ByteBuffer;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
@@ -24,6 +25,37 @@ public interface ChunkStore extends AutoCloseable {
      * that runs past the end is cut at the end; an offset past the end yields an empty array.
      */
     byte[] get(String key, long offset, int length) throws StoreException;
+
+    /**
+     * Stores the remaining bytes of {@code data} (position to limit; the buffer's position is not moved) under
+     * {@code key}, like {@link #put(String, byte[], int, int)}. A store that can write from native memory
+     * (a direct buffer) without copying it first overrides this; the default copies into an array.
+     *
+     * @since 1.1
+     */
+    default void put(String key, ByteBuffer data) throws StoreException {
+        if (data.hasArray()) {
+            put(key, data.array(), data.arrayOffset() + data.position(), data.remaining());
+            return;
+        }
+        byte[] copy = new byte[data.remaining()];
+        data.get(data.position(), copy);
+        put(key, copy, 0, copy.length);
+    }
+
+    /**
+     * Reads an object from {@code offset} into {@code dst}, at most {@code dst.remaining()} bytes, and returns
+     * how many it read (the object's bytes from offset, cut at its end); dst's position moves past them.
+     * A store that can read into native memory without a copy overrides this; the default reads an array.
+     *
+     * @since 1.1
+     */
+    default int get(String key, long offset, ByteBuffer dst) throws StoreException {
+        byte[] b = get(key, offset, dst.remaining());
+        int n = Math.min(b.length, dst.remaining());
+        dst.put(b, 0, n);
+        return n;
+    }
 
     /** NOT_FOUND if there is no such object. */
     ObjectInfo head(String key) throws StoreException;

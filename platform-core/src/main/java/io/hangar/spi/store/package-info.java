@@ -4,7 +4,7 @@
  * the conformance kit in platform-core's test artifact.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package io.hangar.spi.store;
 
 import org.osgi.annotation.bundle.Export;

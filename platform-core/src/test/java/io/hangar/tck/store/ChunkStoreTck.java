@@ -101,6 +101,40 @@ public abstract class ChunkStoreTck {
     }
 
     @Test
+    void byteBufferFormsStoreAndReadDirectAndHeapBuffers() throws Exception {
+        byte[] data = random(3 << 20, 6);
+        java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(data.length + 100);
+        direct.position(100);
+        direct.put(data).flip().position(100);
+        store.put("bb/direct", direct);
+        assertEquals(100, direct.position(), "put leaves the buffer's position alone");
+        store.put("bb/heap", java.nio.ByteBuffer.wrap(data, 1000, 5000));
+        store = reopen();
+
+        java.nio.ByteBuffer whole = java.nio.ByteBuffer.allocateDirect(data.length + 10);
+        assertEquals(data.length, store.get("bb/direct", 0, whole), "cut at the object's end");
+        assertEquals(data.length, whole.position());
+        byte[] back = new byte[data.length];
+        whole.flip().get(back);
+        assertArrayEquals(data, back);
+
+        java.nio.ByteBuffer range = java.nio.ByteBuffer.allocateDirect(4096);
+        assertEquals(4096, store.get("bb/direct", 1 << 20, range));
+        byte[] r = new byte[4096];
+        range.flip().get(r);
+        assertArrayEquals(java.util.Arrays.copyOfRange(data, 1 << 20, (1 << 20) + 4096), r);
+
+        java.nio.ByteBuffer heap = java.nio.ByteBuffer.allocate(6000);
+        assertEquals(5000, store.get("bb/heap", 0, heap));
+        assertArrayEquals(java.util.Arrays.copyOfRange(data, 1000, 6000),
+                java.util.Arrays.copyOf(heap.array(), 5000));
+        assertEquals(0, store.get("bb/heap", 5000, java.nio.ByteBuffer.allocateDirect(10)), "offset at the end");
+        StoreException e = assertThrows(StoreException.class,
+                () -> store.get("bb/none", 0, java.nio.ByteBuffer.allocateDirect(10)));
+        assertEquals(StoreException.Kind.NOT_FOUND, e.kind());
+    }
+
+    @Test
     void missingObjectIsNotFound() {
         StoreException e = assertThrows(StoreException.class, () -> store.get("nope", 0, -1));
         assertEquals(StoreException.Kind.NOT_FOUND, e.kind());

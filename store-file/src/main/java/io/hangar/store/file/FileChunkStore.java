@@ -54,12 +54,26 @@ final class FileChunkStore implements ChunkStore {
 
     @Override
     public void put(String key, byte[] data, int off, int len) throws StoreException {
+        put(key, ByteBuffer.wrap(data, off, len));
+    }
+
+    /**
+     * A heap buffer goes to the channel in pieces: the JDK copies each write from the heap into a temporary
+     * direct buffer of the write's size, which each thread keeps; whole 4 MiB writes from many threads would
+     * hold megabytes of native memory nobody accounts for. Direct buffers are written as they are.
+     */
+    static final int HEAP_IO_PIECE = 256 << 10;
+
+    @Override
+    public void put(String key, ByteBuffer data) throws StoreException {
         Path target = path(key);
         Path temp = tmp.resolve(UUID.randomUUID().toString());
         try {
             try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer b = ByteBuffer.wrap(data, off, len);
-                while (b.hasRemaining()) {
+                ByteBuffer b = data.duplicate();
+                int end = b.limit();
+                while (b.position() < end) {
+                    b.limit(b.isDirect() ? end : Math.min(end, b.position() + HEAP_IO_PIECE));
                     ch.write(b);
                 }
                 ch.force(true);
@@ -96,17 +110,42 @@ final class FileChunkStore implements ChunkStore {
                 throw new StoreException(Kind.INVALID, key + ": range too large for one read: " + n);
             }
             ByteBuffer b = ByteBuffer.allocate((int) n);
-            long pos = offset;
-            while (b.hasRemaining()) {
-                int r = ch.read(b, pos);
-                if (r < 0) {
-                    throw new StoreException(Kind.TRANSIENT, key + ": object shrank while reading");
-                }
-                pos += r;
-            }
+            read(ch, key, offset, b);
             return b.array();
         } catch (IOException e) {
             throw map(e, "get " + key);
+        }
+    }
+
+    @Override
+    public int get(String key, long offset, ByteBuffer dst) throws StoreException {
+        if (offset < 0) {
+            throw new StoreException(Kind.INVALID, "negative offset " + offset);
+        }
+        try (FileChannel ch = FileChannel.open(path(key), StandardOpenOption.READ)) {
+            long size = ch.size();
+            int n = (int) Math.max(0, Math.min(dst.remaining(), size - offset));
+            ByteBuffer b = dst.duplicate();
+            b.limit(b.position() + n);
+            read(ch, key, offset, b);
+            dst.position(dst.position() + n);
+            return n;
+        } catch (IOException e) {
+            throw map(e, "get " + key);
+        }
+    }
+
+    /** Fills b (position to limit) from the file at {@code offset}, heap buffers in pieces (see put). */
+    private static void read(FileChannel ch, String key, long offset, ByteBuffer b) throws IOException {
+        int end = b.limit();
+        long pos = offset;
+        while (b.position() < end) {
+            b.limit(b.isDirect() ? end : Math.min(end, b.position() + HEAP_IO_PIECE));
+            int r = ch.read(b, pos);
+            if (r < 0) {
+                throw new StoreException(Kind.TRANSIENT, key + ": object shrank while reading");
+            }
+            pos += r;
         }
     }
 

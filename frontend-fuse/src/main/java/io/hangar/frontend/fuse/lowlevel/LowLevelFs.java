@@ -1,5 +1,6 @@
 package io.hangar.frontend.fuse.lowlevel;
 
+import com.kenai.jffi.MemoryIO;
 import io.hangar.frontend.fuse.DirStream;
 import io.hangar.frontend.fuse.Errnos;
 import io.hangar.frontend.fuse.FuseSession;
@@ -18,6 +19,7 @@ import io.hangar.fs.StatFs;
 import io.hangar.vfs.FileHandle;
 import io.hangar.vfs.Volume;
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -107,10 +109,14 @@ public final class LowLevelFs implements FuseSession {
     private final Map<XattrKey, Long> noSecurityXattr = new ConcurrentHashMap<>();
     private final ArrayBlockingQueue<byte[]> buffers = new ArrayBlockingQueue<>(POOLED);
     /**
-     * Native 1 MiB buffers replies of read data go out from: the bytes read are copied in once, exactly as
-     * many as were read (a heap array passed to jnr-ffi would be copied whole, 1 MiB for a 4 KiB read).
+     * Native 1 MiB buffers replies of read data go out from: the volume copies the bytes read into one from
+     * its block memory (the only copy in this process), and libfuse writes it to the kernel.
      */
-    private final ArrayBlockingQueue<Pointer> nativeBuffers = new ArrayBlockingQueue<>(POOLED);
+    private final ArrayBlockingQueue<ReplyBuffer> replyBuffers = new ArrayBlockingQueue<>(POOLED);
+
+    /** A direct buffer and the native pointer of its first byte. */
+    private record ReplyBuffer(ByteBuffer buffer, Pointer address) {
+    }
     private final CompletableFuture<Void> initialized = new CompletableFuture<>();
     /** The callbacks and native memory libfuse points at: reachable for as long as this mount lives. */
     private final List<Object> keep = new ArrayList<>();
@@ -344,23 +350,14 @@ public final class LowLevelFs implements FuseSession {
         }
     }
 
-    private void replyData(Pointer req, byte[] b, int n) {
-        if (n == 0) {
-            nat.fuse_reply_buf(req, null, 0);
-            return;
+    private ReplyBuffer borrowReply() {
+        ReplyBuffer r = replyBuffers.poll();
+        if (r == null) {
+            ByteBuffer b = ByteBuffer.allocateDirect(MAX_WRITE);
+            r = new ReplyBuffer(b, Pointer.wrap(runtime, MemoryIO.getInstance().getDirectBufferAddress(b)));
         }
-        Pointer p = n <= MAX_WRITE ? nativeBuffers.poll() : null;
-        if (p == null) {
-            p = Memory.allocateDirect(runtime, Math.max(n, MAX_WRITE), false);
-        }
-        try {
-            p.put(0, b, 0, n);
-            nat.fuse_reply_buf(req, p, n);
-        } finally {
-            if (p.size() == MAX_WRITE) {
-                nativeBuffers.offer(p);
-            }
-        }
+        r.buffer().clear();
+        return r;
     }
 
     private BooleanSupplier interrupted(Pointer req) {
@@ -709,19 +706,17 @@ public final class LowLevelFs implements FuseSession {
         call(req, "read", () -> {
             OpenFile f = file(fi);
             int want = (int) Math.min(size, MAX_WRITE);
-            byte[] b = borrow(want);
+            ReplyBuffer r = borrowReply();
             try {
-                int total = 0;
-                while (total < want) {
-                    int n = f.handle.read(off + total, b, total, want - total);
-                    if (n <= 0) {
+                ByteBuffer b = r.buffer().limit(want);
+                while (b.hasRemaining()) {
+                    if (f.handle.read(off + b.position(), b) <= 0) {
                         break;
                     }
-                    total += n;
                 }
-                replyData(req, b, total);
+                nat.fuse_reply_buf(req, b.position() == 0 ? null : r.address(), b.position());
             } finally {
-                giveBack(b);
+                replyBuffers.offer(r);
             }
         });
     }
@@ -730,15 +725,12 @@ public final class LowLevelFs implements FuseSession {
         call(req, "write", () -> {
             writable();
             OpenFile f = file(fi);
-            byte[] b = borrow((int) size);
-            try {
-                buf.get(0, b, 0, (int) size);
-                cachedAt.remove(f.inode);
-                f.handle.write(off, b, 0, (int) size);
-                fuse.fuse_reply_write(req, size);
-            } finally {
-                giveBack(b);
-            }
+            // The request's own native buffer, seen as a ByteBuffer: the volume copies from it into its block
+            // memory, the only copy in this process.
+            ByteBuffer data = MemoryIO.getInstance().newDirectByteBuffer(buf.address(), (int) size);
+            cachedAt.remove(f.inode);
+            f.handle.write(off, data);
+            fuse.fuse_reply_write(req, size);
         });
     }
 
