@@ -107,6 +107,37 @@ final class Database implements AutoCloseable {
         }
     }
 
+    /**
+     * As {@link #write}, but the commit is not synced ({@code synchronous=NORMAL} for this transaction): it
+     * survives the process being killed (the WAL is in the page cache) and is atomic, but a power failure may
+     * lose it. For records that die with the session that wrote them anyway (open files): an open or release
+     * costs no fsync. The next synced commit makes it durable too.
+     */
+    <T> T writeUnsynced(Body<T> body) throws FsException {
+        writeLock.lock();
+        try {
+            checkOpen();
+            writer.exec("PRAGMA synchronous=NORMAL");
+            try {
+                return withRetries(() -> inTransaction(writer, "BEGIN IMMEDIATE", body));
+            } finally {
+                restoreSynchronous();
+            }
+        } catch (SQLException e) {
+            throw failure(e);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private void restoreSynchronous() throws FsException {
+        try {
+            writer.exec("PRAGMA synchronous=FULL");
+        } catch (SQLException e) {
+            throw failure(e);
+        }
+    }
+
     /** Runs {@code body} in one read transaction: it sees a single committed state. */
     <T> T read(Body<T> body) throws FsException {
         Conn c = borrowReader();

@@ -94,6 +94,10 @@ public final class SqliteMetadataEngine implements MetadataEngine {
         return db.write(c -> w.run(new Txn(c, nowNs())));
     }
 
+    private <T> T writeUnsynced(Work<T> w) throws FsException {
+        return db.writeUnsynced(c -> w.run(new Txn(c, nowNs())));
+    }
+
     private <T> T read(Work<T> w) throws FsException {
         return db.read(c -> w.run(new Txn(c, nowNs())));
     }
@@ -869,7 +873,9 @@ public final class SqliteMetadataEngine implements MetadataEngine {
 
     @Override
     public void open(long session, long inode) throws FsException {
-        write(t -> {
+        // Not synced: an open file record matters only while its session lives, and a session does not
+        // outlive a power failure (its heartbeat stops; cleanStaleSessions ends it).
+        writeUnsynced(t -> {
             t.node(inode);
             if (!t.c.exists("SELECT 1 FROM sessions WHERE sid = ?", session)) {
                 throw new FsException(Errno.ENOENT, "session " + session + " has ended");
@@ -882,7 +888,9 @@ public final class SqliteMetadataEngine implements MetadataEngine {
 
     @Override
     public void release(long session, long inode) throws FsException {
-        write(t -> {
+        // Synced only when the last close frees a deleted file's data: that commit queues block deletions.
+        boolean frees = read(t -> t.c.exists("SELECT 1 FROM deleted_files WHERE inode = ?", inode));
+        Work<Void> work = t -> {
             long opens = t.c.longValue("SELECT opens FROM open_files WHERE sid = ? AND inode = ?", 0, session, inode);
             if (opens == 0) {
                 return null;
@@ -894,7 +902,12 @@ public final class SqliteMetadataEngine implements MetadataEngine {
             t.c.update("DELETE FROM open_files WHERE sid = ? AND inode = ?", session, inode);
             t.reclaimIfUnused(inode);
             return null;
-        });
+        };
+        if (frees) {
+            write(work);
+        } else {
+            writeUnsynced(work);
+        }
     }
 
     @Override
