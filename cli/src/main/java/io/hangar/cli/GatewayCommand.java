@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -58,12 +59,8 @@ final class GatewayCommand implements Callable<Integer> {
             description = "The gateway runtime's local folder (etc/, run/, runtime.log); default "
                     + "~/.hangar/gateways/<hash of the listen address>.")
     Path cacheDir;
-    @Option(names = "--buffer-size", paramLabel = "SIZE",
-            description = "The volume's memory for write buffers, e.g. 256M (default: the volume's default).")
-    String bufferSize;
-    @Option(names = "--cache-size", paramLabel = "SIZE",
-            description = "The volume's in-memory block cache, e.g. 512M (default: the volume's default).")
-    String cacheSize;
+    @Mixin
+    VolumeMemoryOptions memory;
     @Option(names = {"-d", "--background"}, description = "Run in the background; return once listening.")
     boolean background;
 
@@ -159,14 +156,8 @@ final class GatewayCommand implements Callable<Integer> {
         Map<String, String> volume = new LinkedHashMap<>();
         volume.put("name", name);
         volume.put("meta", meta);
-        if (bufferSize != null) {
-            Sizes.parse(bufferSize);
-            volume.put("bufferSize", bufferSize);
-        }
-        if (cacheSize != null) {
-            Sizes.parse(cacheSize);
-            volume.put("cacheSize", cacheSize);
-        }
+        memory.dataMemory(); // a bad size fails here, in one line
+        memory.addTo(volume);
         etc.write(ConfigFiles.factoryFile(ConfigFiles.VOLUME_PID, name), "Written by 'hangar gateway'.", volume,
                 false);
         String generated = null;

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -44,9 +45,8 @@ final class MountCommand implements Callable<Integer> {
             description = "The mount runtime's local folder (etc/, run/, runtime.log); default "
                     + "~/.hangar/mounts/<hash of the mount point>.")
     Path cacheDir;
-    @Option(names = "--buffer-size", paramLabel = "SIZE",
-            description = "Memory for write buffers and read-ahead, e.g. 256M (default: the volume's default).")
-    String bufferSize;
+    @Mixin
+    VolumeMemoryOptions memory;
     @Option(names = "--attr-timeout", paramLabel = "SECONDS", description = "Kernel attribute cache timeout.")
     Double attrTimeout;
     @Option(names = "--entry-timeout", paramLabel = "SECONDS", description = "Kernel name lookup cache timeout.")
@@ -67,9 +67,8 @@ final class MountCommand implements Callable<Integer> {
         if (Fuse.mounted(mp)) {
             throw new CliException(ExitCodes.REFUSED, mp + " is already mounted");
         }
-        if (bufferSize != null) {
-            Sizes.parse(bufferSize);
-        }
+        // Parsed as the volume will parse them: a bad size fails here, in one line.
+        long dataMemory = memory.dataMemory();
         // Fails here, in one line, for an unformatted volume or a URL no engine opens.
         VolumeFormat f = ctx.volumes().status(meta);
         Files.createDirectories(mp);
@@ -78,7 +77,8 @@ final class MountCommand implements Callable<Integer> {
         ConfigFiles etc = new ConfigFiles(home.resolve("etc"));
         writeConfig(etc, meta, f.name(), mp);
 
-        RuntimeLauncher launcher = new RuntimeLauncher(home, etc.dir()).property(MOUNTPOINT_PROPERTY, mp.toString());
+        RuntimeLauncher launcher = new RuntimeLauncher(home, etc.dir()).property(MOUNTPOINT_PROPERTY, mp.toString())
+                .memoryFor(dataMemory);
         launcher.writeLoggingDefaults();
         launcher.clearReadyMarkers();
         Path log = home.resolve("runtime.log");
@@ -111,9 +111,7 @@ final class MountCommand implements Callable<Integer> {
         Map<String, String> volume = new LinkedHashMap<>();
         volume.put("name", name);
         volume.put("meta", meta);
-        if (bufferSize != null) {
-            volume.put("bufferSize", bufferSize);
-        }
+        memory.addTo(volume);
         etc.write(ConfigFiles.factoryFile(ConfigFiles.VOLUME_PID, name), "Written by 'hangar mount'.", volume, false);
 
         Map<String, String> fuse = new LinkedHashMap<>();
@@ -129,8 +127,8 @@ final class MountCommand implements Callable<Integer> {
         if (entryTimeout != null) {
             fuse.put("entryTimeout", entryTimeout.toString());
         }
-        if (bufferSize != null) {
-            fuse.put("bufferSize", bufferSize);
+        if (memory.bufferSize != null) {
+            fuse.put("bufferSize", memory.bufferSize);
         }
         // This runtime exists for this mount only: it stops the framework once the mount is gone.
         fuse.put("exitOnUnmount", "true");

@@ -48,6 +48,7 @@ final class RuntimeLauncher {
     private final Path home;
     private final Path etc;
     private final List<String> extraProperties = new ArrayList<>();
+    private final List<String> memory = new ArrayList<>();
 
     RuntimeLauncher(Path home, Path etc) {
         this.home = home;
@@ -58,6 +59,49 @@ final class RuntimeLauncher {
     RuntimeLauncher property(String key, String value) {
         extraProperties.add("-D" + key + "=" + value);
         return this;
+    }
+
+    /**
+     * Sizes the runtime's JVM for a volume whose buffers, read-ahead and cache take {@code dataBytes}
+     * ({@link #dataMemory}), instead of the JVM's default of a quarter of the machine: a mount in a pod with a
+     * memory limit must not be killed for memory it was never told about. Block data lives in native memory
+     * (direct buffers), so the direct limit is the data plus {@value #DIRECT_SLACK_MIB} MiB for blocks in
+     * flight, free blocks kept for reuse and FUSE reply buffers; the heap holds only the framework, metadata
+     * and bookkeeping ({@value #HEAP_MIB} MiB). HANGAR_RUNTIME_OPTS with its own -Xmx wins.
+     */
+    RuntimeLauncher memoryFor(long dataBytes) {
+        memory.clear();
+        memory.add("-Xmx" + HEAP_MIB + "m");
+        memory.add("-XX:MaxDirectMemorySize=" + directMib(dataBytes) + "m");
+        return this;
+    }
+
+    /** Heap of a serving runtime: framework, engine, request bookkeeping (block data is off-heap). */
+    static final int HEAP_MIB = 256;
+    /** Native memory beyond buffers and cache: demand reads in flight, free blocks, FUSE reply buffers. */
+    static final int DIRECT_SLACK_MIB = 256;
+
+    static long directMib(long dataBytes) {
+        return (dataBytes >> 20) + DIRECT_SLACK_MIB;
+    }
+
+    /**
+     * The runtime's JVM options: the memory limits of {@link #memoryFor}, then HANGAR_RUNTIME_OPTS; with an
+     * -Xmx (or -XX:MaxRAM…) of its own the user sizes the JVM alone.
+     */
+    static List<String> jvmOptions(String userOpts, List<String> memory) {
+        List<String> user = userOpts == null || userOpts.isBlank() ? List.of()
+                : Arrays.asList(userOpts.trim().split("\\s+"));
+        List<String> out = new ArrayList<>();
+        if (user.stream().noneMatch(o -> o.startsWith("-Xmx") || o.startsWith("-XX:MaxRAM"))) {
+            out.addAll(memory);
+        }
+        out.addAll(user);
+        return out;
+    }
+
+    List<String> memoryOptions() {
+        return List.copyOf(memory);
     }
 
     Path readyFile(String volume) {
@@ -126,9 +170,7 @@ final class RuntimeLauncher {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         String opts = System.getenv(OPTS_ENV);
-        if (opts != null && !opts.isBlank()) {
-            cmd.addAll(Arrays.asList(opts.trim().split("\\s+")));
-        }
+        cmd.addAll(jvmOptions(opts, memory));
         // UTF-8 whatever the locale (file names the runtime logs and its commands print).
         cmd.add("-Dfile.encoding=UTF-8");
         cmd.add("-Dfelix.fileinstall.dir=" + etc);

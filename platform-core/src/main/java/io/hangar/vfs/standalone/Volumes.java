@@ -51,4 +51,14 @@ public final class Volumes {
     public static OpenVolume open(String metaUrl, Map<String, String> options) throws FsException {
         return io.hangar.core.volume.VolumeOpener.standalone().open(metaUrl, options);
     }
+
+    /**
+     * The memory a volume opened with {@code options} (as for {@link #open}) holds at most for data: write
+     * buffers and read-ahead ({@code buffer-size}) plus the block cache ({@code cache-size}), in bytes. A
+     * runtime sizes its heap from it. IllegalArgumentException, with a one-line message, for a bad size.
+     */
+    public static long dataMemory(Map<String, String> options) {
+        io.hangar.core.vfs.VfsOptions o = io.hangar.core.vfs.VfsOptions.parse(options);
+        return o.bufferSize() + o.cacheSize();
+    }
 }

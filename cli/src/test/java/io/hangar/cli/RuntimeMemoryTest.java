@@ -1,0 +1,58 @@
+package io.hangar.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** A serving runtime's JVM is sized from the volume's memory options, not from the machine. */
+class RuntimeMemoryTest {
+    @TempDir
+    Path dir;
+
+    private static VolumeMemoryOptions parse(String... args) {
+        VolumeMemoryOptions o = new VolumeMemoryOptions();
+        new CommandLine(o).parseArgs(args);
+        return o;
+    }
+
+    @Test
+    void defaultsGiveDirectMemoryForBuffersCacheAndSlackAndASmallHeap() {
+        long data = parse().dataMemory();
+        assertEquals((256L + 512) << 20, data, "bufferSize 256M + cacheSize 512M");
+        RuntimeLauncher l = new RuntimeLauncher(dir, dir.resolve("etc")).memoryFor(data);
+        assertEquals(List.of("-Xmx256m", "-XX:MaxDirectMemorySize=1024m"), l.memoryOptions());
+    }
+
+    @Test
+    void optionsChangeTheLimitsAndGoIntoTheVolumeConfiguration() {
+        VolumeMemoryOptions o = parse("--buffer-size", "64M", "--cache-size", "1G", "--read-ahead", "16M");
+        RuntimeLauncher l = new RuntimeLauncher(dir, dir.resolve("etc")).memoryFor(o.dataMemory());
+        assertEquals(List.of("-Xmx256m", "-XX:MaxDirectMemorySize=" + (64 + 1024 + 256) + "m"), l.memoryOptions());
+        var config = new java.util.LinkedHashMap<String, String>();
+        o.addTo(config);
+        assertEquals(java.util.Map.of("bufferSize", "64M", "cacheSize", "1G", "readAhead", "16M"), config);
+    }
+
+    @Test
+    void aBadSizeIsAUsageErrorInOneLine() {
+        CliException e = assertThrows(CliException.class, () -> parse("--buffer-size", "lots").dataMemory());
+        assertEquals(ExitCodes.USAGE, e.exitCode());
+        assertEquals(1, e.getMessage().lines().count());
+        assertEquals(ExitCodes.USAGE, assertThrows(CliException.class,
+                () -> parse("--buffer-size", "1M").dataMemory()).exitCode(), "below the volume's 16M minimum");
+    }
+
+    @Test
+    void anXmxOfTheUsersReplacesTheLimitsOtherOptionsAddToThem() {
+        List<String> memory = List.of("-Xmx256m", "-XX:MaxDirectMemorySize=1024m");
+        assertEquals(List.of("-Xmx4g"), RuntimeLauncher.jvmOptions(" -Xmx4g ", memory));
+        assertEquals(List.of("-Xmx256m", "-XX:MaxDirectMemorySize=1024m", "-XX:+UseSerialGC"),
+                RuntimeLauncher.jvmOptions("-XX:+UseSerialGC", memory));
+        assertEquals(memory, RuntimeLauncher.jvmOptions(null, memory));
+    }
+}
