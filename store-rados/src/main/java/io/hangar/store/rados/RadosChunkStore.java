@@ -4,6 +4,7 @@ import com.ceph.rados.IoCTX;
 import com.ceph.rados.Rados;
 import com.ceph.rados.exceptions.RadosException;
 import com.sun.jna.Memory;
+import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.LongByReference;
 import com.sun.jna.ptr.PointerByReference;
@@ -13,6 +14,8 @@ import io.hangar.spi.store.ObjectInfo;
 import io.hangar.spi.store.StoreException;
 import io.hangar.spi.store.StoreException.Kind;
 import java.io.File;
+import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -153,80 +156,144 @@ final class RadosChunkStore implements ChunkStore {
         Memory buf = new Memory(Math.max(len, 1));
         try {
             buf.write(0, data, off, len);
-            enter();
-            try {
-                int slash = key.lastIndexOf('/');
-                String dir = key.substring(0, slash + 1);
-                linkDirectory(dir);
-                omapSet(indexOid(dir), key.substring(slash + 1));
-                Pointer op = LIB.rados_create_write_op();
-                int rc;
-                try {
-                    LIB.rados_write_op_write_full(op, buf, len);
-                    rc = LIB.rados_write_op_operate(op, io, key, null, LibRados.FULL_TRY);
-                } finally {
-                    LIB.rados_release_write_op(op);
-                }
-                if (rc < 0) {
-                    throw map(rc, "put " + key);
-                }
-            } finally {
-                leave();
-            }
+            writeFull(key, buf, len);
         } finally {
             buf.close();
+        }
+    }
+
+    /**
+     * A direct buffer is handed to librados as it is: {@code write_full} reads the caller's native memory, no
+     * copy. A heap buffer goes through the array form (one copy into native memory, as librados needs).
+     */
+    @Override
+    public void put(String key, ByteBuffer data) throws StoreException {
+        if (!data.isDirect()) {
+            ChunkStore.super.put(key, data);
+            return;
+        }
+        checkKey(key);
+        int len = data.remaining();
+        // The buffer stays reachable (and its memory mapped) until the synchronous operation has returned.
+        writeFull(key, len == 0 ? null : Native.getDirectBufferPointer(data).share(data.position()), len);
+        Reference.reachabilityFence(data);
+    }
+
+    /** Index entry first, then the object in one {@code write_full} of {@code len} bytes at {@code buf}. */
+    private void writeFull(String key, Pointer buf, int len) throws StoreException {
+        enter();
+        try {
+            int slash = key.lastIndexOf('/');
+            String dir = key.substring(0, slash + 1);
+            linkDirectory(dir);
+            omapSet(indexOid(dir), key.substring(slash + 1));
+            Pointer op = LIB.rados_create_write_op();
+            int rc;
+            try {
+                LIB.rados_write_op_write_full(op, buf, len);
+                rc = LIB.rados_write_op_operate(op, io, key, null, LibRados.FULL_TRY);
+            } finally {
+                LIB.rados_release_write_op(op);
+            }
+            if (rc < 0) {
+                throw map(rc, "put " + key);
+            }
+        } finally {
+            leave();
         }
     }
 
     @Override
     public byte[] get(String key, long offset, int length) throws StoreException {
         checkKey(key);
-        if (offset < 0) {
-            throw new StoreException(Kind.INVALID, "get " + key + ": negative offset " + offset);
-        }
+        checkOffset(key, offset);
         long wanted = length < 0 ? Long.MAX_VALUE : length;
         long ask = Math.min(wanted, FIRST_READ);
         enter();
         try {
             while (true) {
-                // One operation stats and reads: the two agree even while another client replaces the object.
-                Pointer op = LIB.rados_create_read_op();
                 Memory buf = new Memory(Math.max(ask, 1));
-                Memory out = new Memory(32); // size, mtime, bytes read, stat rval, read rval
-                out.clear();
                 try {
-                    LIB.rados_read_op_stat(op, out.share(0), out.share(8), out.share(24));
-                    LIB.rados_read_op_read(op, offset, ask, buf, out.share(16), out.share(28));
-                    int rc = LIB.rados_read_op_operate(op, io, key, 0);
-                    if (rc == 0) {
-                        rc = out.getInt(24) < 0 ? out.getInt(24) : Math.min(0, out.getInt(28));
-                    }
-                    if (rc < 0) {
-                        throw rc == -ENOENT ? new StoreException(Kind.NOT_FOUND, "get " + key + ": no such object")
-                                : map(rc, "get " + key);
-                    }
-                    long size = out.getLong(0);
-                    long n = offset >= size ? 0 : Math.min(wanted, size - offset);
-                    if (n > Integer.MAX_VALUE - 16) {
-                        throw new StoreException(Kind.INVALID, key + ": range too large for one read: " + n);
-                    }
+                    long n = read(key, offset, wanted, buf, ask);
                     if (n > ask) {
                         ask = n; // larger than the first guess: once more, whole
                         continue;
                     }
-                    long read = out.getLong(16);
-                    if (read < n) {
-                        throw new StoreException(Kind.TRANSIENT, "get " + key + ": short read " + read + " of " + n);
-                    }
                     return buf.getByteArray(0, (int) n);
                 } finally {
-                    LIB.rados_release_read_op(op);
                     buf.close();
-                    out.close();
                 }
             }
         } finally {
             leave();
+        }
+    }
+
+    /**
+     * Reads straight into a direct buffer's native memory (librados writes the bytes there, no copy): one
+     * operation, as dst's room is the most it can take. A heap buffer goes through the array form.
+     */
+    @Override
+    public int get(String key, long offset, ByteBuffer dst) throws StoreException {
+        if (!dst.isDirect()) {
+            return ChunkStore.super.get(key, offset, dst);
+        }
+        checkKey(key);
+        checkOffset(key, offset);
+        int room = dst.remaining();
+        enter();
+        try {
+            Pointer at = room == 0 ? null : Native.getDirectBufferPointer(dst).share(dst.position());
+            long n = read(key, offset, room, at, room);
+            dst.position(dst.position() + (int) n);
+            return (int) n;
+        } finally {
+            Reference.reachabilityFence(dst);
+            leave();
+        }
+    }
+
+    private static void checkOffset(String key, long offset) throws StoreException {
+        if (offset < 0) {
+            throw new StoreException(Kind.INVALID, "get " + key + ": negative offset " + offset);
+        }
+    }
+
+    /**
+     * One operation that stats the object and reads up to {@code ask} bytes from {@code offset} into
+     * {@code buf}: the two agree even while another client replaces the object. Returns how many bytes the
+     * caller wants (at most {@code wanted}, cut at the object's end); when that is more than {@code ask}, the
+     * bytes in buf are incomplete and the caller reads again with a larger buffer.
+     */
+    private long read(String key, long offset, long wanted, Pointer buf, long ask) throws StoreException {
+        Pointer op = LIB.rados_create_read_op();
+        Memory out = new Memory(32); // size, mtime, bytes read, stat rval, read rval
+        out.clear();
+        try {
+            LIB.rados_read_op_stat(op, out.share(0), out.share(8), out.share(24));
+            if (ask > 0) {
+                LIB.rados_read_op_read(op, offset, ask, buf, out.share(16), out.share(28));
+            }
+            int rc = LIB.rados_read_op_operate(op, io, key, 0);
+            if (rc == 0) {
+                rc = out.getInt(24) < 0 ? out.getInt(24) : Math.min(0, out.getInt(28));
+            }
+            if (rc < 0) {
+                throw rc == -ENOENT ? new StoreException(Kind.NOT_FOUND, "get " + key + ": no such object")
+                        : map(rc, "get " + key);
+            }
+            long size = out.getLong(0);
+            long n = offset >= size ? 0 : Math.min(wanted, size - offset);
+            if (n > Integer.MAX_VALUE - 16) {
+                throw new StoreException(Kind.INVALID, key + ": range too large for one read: " + n);
+            }
+            if (n <= ask && out.getLong(16) < n) {
+                throw new StoreException(Kind.TRANSIENT, "get " + key + ": short read " + out.getLong(16) + " of " + n);
+            }
+            return n;
+        } finally {
+            LIB.rados_release_read_op(op);
+            out.close();
         }
     }
 
