@@ -7,9 +7,11 @@ import io.hangar.spi.store.StoreException;
 import io.hangar.spi.store.StoreException.Kind;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -34,7 +36,9 @@ import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.exception.RetryableException;
 import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.ContentStreamProvider;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.profiles.ProfileFile;
 import software.amazon.awssdk.regions.Region;
@@ -65,6 +69,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  */
 public final class S3ChunkStore implements ChunkStore {
     private static final int LIST_MAX = 1000;
+    /** The array a response body passes through on its way into a direct buffer. */
+    private static final int TRANSFER_CHUNK = 64 << 10;
 
     private final S3Settings settings;
     private final S3Client s3;
@@ -225,9 +231,34 @@ public final class S3ChunkStore implements ChunkStore {
         if (off < 0 || len < 0 || off + len > data.length) {
             throw new StoreException(Kind.INVALID, "put " + key + ": bad range " + off + "+" + len);
         }
-        String md5 = Base64.getEncoder().encodeToString(md5(data, off, len));
+        MessageDigest d = md5();
+        d.update(data, off, len);
+        putObject(key, k, d, len, () -> new ByteArrayInputStream(data, off, len));
+    }
+
+    /**
+     * Sends the buffer's remaining bytes as they are: each attempt reads a fresh view of them (a stream over a
+     * duplicate), so a direct buffer is never copied into an array first. The SDK's
+     * {@code RequestBody.fromByteBuffer}/{@code fromRemainingByteBuffer} would copy the whole buffer.
+     */
+    @Override
+    public void put(String key, ByteBuffer data) throws StoreException {
+        if (data.hasArray()) {
+            put(key, data.array(), data.arrayOffset() + data.position(), data.remaining());
+            return;
+        }
+        String k = objectKey(key);
+        ByteBuffer src = data.duplicate();
+        MessageDigest d = md5();
+        d.update(src.duplicate());
+        putObject(key, k, d, src.remaining(), () -> new BufferInputStream(src.duplicate()));
+    }
+
+    private void putObject(String key, String k, MessageDigest md5, int len, ContentStreamProvider body)
+            throws StoreException {
         PutObjectRequest.Builder req = PutObjectRequest.builder().bucket(settings.bucket()).key(k)
-                .contentLength((long) len).contentMD5(md5).contentType("application/octet-stream");
+                .contentLength((long) len).contentMD5(Base64.getEncoder().encodeToString(md5.digest()))
+                .contentType("application/octet-stream");
         if (settings.storageClass() != null) {
             if (settings.ossHeaders()) {
                 req.overrideConfiguration(o -> o.putHeader("x-oss-storage-class", settings.storageClass()));
@@ -236,9 +267,7 @@ public final class S3ChunkStore implements ChunkStore {
             }
         }
         try {
-            s3.putObject(req.build(),
-                    RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, off, len), len,
-                            "application/octet-stream"));
+            s3.putObject(req.build(), RequestBody.fromContentProvider(body, len, "application/octet-stream"));
         } catch (SdkException e) {
             throw map(e, "put " + key);
         }
@@ -263,7 +292,12 @@ public final class S3ChunkStore implements ChunkStore {
             ResponseBytes<GetObjectResponse> r = s3.getObjectAsBytes(req.build());
             byte[] b = r.asByteArrayUnsafe();
             if (whole) {
-                verifyEtag(key, r.response().eTag(), b);
+                MessageDigest d = md5();
+                d.update(b);
+                String bad = etagMismatch(key, r.response().eTag(), d);
+                if (bad != null) {
+                    throw new StoreException(Kind.TRANSIENT, bad);
+                }
             }
             return b;
         } catch (AwsServiceException e) {
@@ -276,20 +310,109 @@ public final class S3ChunkStore implements ChunkStore {
         }
     }
 
-    /** A single-part object's ETag is the MD5 of its bytes: a mismatch is a corrupted transfer, retried. */
-    private static void verifyEtag(String key, String etag, byte[] b) throws StoreException {
-        if (etag == null) {
+    /**
+     * Streams the response body straight into dst (a heap buffer's array, or a direct buffer through a small
+     * transfer array), with no array of the whole object in between. The request asks for dst's room; when
+     * the Content-Range shows that was the whole object (a block read whole, as the VFS does), its ETag is
+     * checked as a whole-object get checks it. An attempt the SDK retries starts again at dst's position.
+     */
+    @Override
+    public int get(String key, long offset, ByteBuffer dst) throws StoreException {
+        String k = objectKey(key);
+        if (offset < 0) {
+            throw new StoreException(Kind.INVALID, "get " + key + ": negative offset " + offset);
+        }
+        int room = dst.remaining();
+        if (room == 0) {
+            head(key);
+            return 0;
+        }
+        GetObjectRequest req = GetObjectRequest.builder().bucket(settings.bucket()).key(k)
+                .range("bytes=" + offset + "-" + (offset + room - 1)).build();
+        Got got;
+        try {
+            got = s3.getObject(req, (response, in) -> {
+                ByteBuffer to = dst.duplicate();
+                MessageDigest d = offset == 0 ? md5() : null;
+                try {
+                    readInto(in, to, d);
+                } catch (IOException e) {
+                    throw RetryableException.builder().message("get " + key + ": " + e.getMessage()).cause(e).build();
+                }
+                int n = to.position() - dst.position();
+                boolean whole = d != null && n == totalLength(response.contentRange(), n);
+                return new Got(n, whole ? etagMismatch(key, response.eTag(), d) : null);
+            });
+        } catch (AwsServiceException e) {
+            if (e.statusCode() == 416) {
+                return 0; // the object exists and the range starts at or past its end
+            }
+            throw map(e, "get " + key);
+        } catch (SdkException e) {
+            throw map(e, "get " + key);
+        }
+        if (got.mismatch() != null) {
+            throw new StoreException(Kind.TRANSIENT, got.mismatch());
+        }
+        dst.position(dst.position() + got.n());
+        return got.n();
+    }
+
+    /** What a ranged get read: how many bytes, and an ETag mismatch when it read the whole object. */
+    private record Got(int n, String mismatch) {
+    }
+
+    /** Reads the stream to its end into {@code to} (never past its limit), updating {@code md5} if given. */
+    private static void readInto(InputStream in, ByteBuffer to, MessageDigest md5) throws IOException {
+        if (to.hasArray()) {
+            byte[] a = to.array();
+            int base = to.arrayOffset();
+            int r;
+            while (to.hasRemaining() && (r = in.read(a, base + to.position(), to.remaining())) >= 0) {
+                if (md5 != null) {
+                    md5.update(a, base + to.position(), r);
+                }
+                to.position(to.position() + r);
+            }
             return;
+        }
+        byte[] chunk = new byte[TRANSFER_CHUNK];
+        int r;
+        while (to.hasRemaining() && (r = in.read(chunk, 0, Math.min(chunk.length, to.remaining()))) >= 0) {
+            if (md5 != null) {
+                md5.update(chunk, 0, r);
+            }
+            to.put(chunk, 0, r);
+        }
+    }
+
+    /** The object's size from a Content-Range ("bytes 0-9/10"); {@code got} when there is none (a 200). */
+    static long totalLength(String contentRange, long got) {
+        if (contentRange == null) {
+            return got;
+        }
+        int slash = contentRange.lastIndexOf('/');
+        try {
+            return slash < 0 ? -1 : Long.parseLong(contentRange.substring(slash + 1).trim());
+        } catch (NumberFormatException e) {
+            return -1; // "*": unknown size, nothing to compare
+        }
+    }
+
+    /**
+     * A single-part object's ETag is the MD5 of its bytes: null if they agree (or the ETag is no plain MD5),
+     * else what is wrong, a corrupted transfer to be read again (TRANSIENT).
+     */
+    private static String etagMismatch(String key, String etag, MessageDigest md5) {
+        if (etag == null) {
+            return null;
         }
         String e = etag.replace("\"", "").toLowerCase(Locale.ROOT);
         if (e.length() != 32 || !e.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
-            return; // multipart or service-specific ETag: nothing to compare
+            return null; // multipart or service-specific ETag: nothing to compare
         }
-        String got = HexFormat.of().formatHex(md5(b, 0, b.length));
-        if (!got.equals(e)) {
-            throw new StoreException(Kind.TRANSIENT, "get " + key + ": MD5 " + got + " of the bytes read does not match "
-                    + "the ETag " + e);
-        }
+        String got = HexFormat.of().formatHex(md5.digest());
+        return got.equals(e) ? null : "get " + key + ": MD5 " + got + " of the bytes read does not match the ETag " + e;
     }
 
     @Override
@@ -399,11 +522,9 @@ public final class S3ChunkStore implements ChunkStore {
         return nl < 0 ? m : m.substring(0, nl);
     }
 
-    private static byte[] md5(byte[] b, int off, int len) {
+    private static MessageDigest md5() {
         try {
-            MessageDigest d = MessageDigest.getInstance("MD5");
-            d.update(b, off, len);
-            return d.digest();
+            return MessageDigest.getInstance("MD5");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
@@ -438,6 +559,45 @@ public final class S3ChunkStore implements ChunkStore {
                 }
             }
             return SystemDefaultDnsResolver.INSTANCE.resolve(host);
+        }
+    }
+
+    /** The remaining bytes of a buffer as a stream, read in place (no copy of the buffer). */
+    static final class BufferInputStream extends InputStream {
+        private final ByteBuffer b;
+
+        BufferInputStream(ByteBuffer b) {
+            this.b = b;
+        }
+
+        @Override
+        public int read() {
+            return b.hasRemaining() ? b.get() & 0xff : -1;
+        }
+
+        @Override
+        public int read(byte[] to, int off, int len) {
+            if (len == 0) {
+                return 0;
+            }
+            if (!b.hasRemaining()) {
+                return -1;
+            }
+            int n = Math.min(len, b.remaining());
+            b.get(to, off, n);
+            return n;
+        }
+
+        @Override
+        public long skip(long n) {
+            int k = (int) Math.max(0, Math.min(n, b.remaining()));
+            b.position(b.position() + k);
+            return k;
+        }
+
+        @Override
+        public int available() {
+            return b.remaining();
         }
     }
 }
