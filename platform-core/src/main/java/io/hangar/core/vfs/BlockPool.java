@@ -1,37 +1,39 @@
 package io.hangar.core.vfs;
 
 import java.nio.ByteBuffer;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Native (direct) memory for block buffers. Blocks are the unit of every store transfer, so their memory is
  * kept and handed out again instead of being left to the garbage collector: a store reads straight into it
  * and writes straight from it (no temporary copy, no 4 MiB heap arrays), the kernel's FUSE buffer is filled
- * from it with one copy. Buffers are sized in powers of two from {@link #MIN_CAPACITY} to the block size;
- * whole blocks keep at most {@code keepFreeBytes} of free memory, each smaller size a quarter of it; the rest
- * is dropped (freed by the garbage collector).
+ * from it with one copy. Buffers are sized in powers of two from {@link #MIN_CAPACITY} to the block size.
  *
- * <p>The pool does not bound the memory in use: its users do (write buffers and read-ahead by
- * {@code bufferSize}, the cache by {@code cacheSize}, demand reads by the read threads); this bounds only what
- * it keeps while nobody uses it.
+ * <p>Freed memory is kept, up to {@code keepFreeBytes} in all, rather than dropped: a dropped direct buffer
+ * holds its native memory until a garbage collection finds it, and with block data off the heap collections
+ * are rare, so dropped buffers would pile up to the JVM's direct-memory limit. Kept, the memory this pool has
+ * ever allocated stays at the peak its users held at once, which their own limits bound (write buffers and
+ * read-ahead by {@code bufferSize}, the cache by {@code cacheSize}, demand reads by the read threads).
  */
 final class BlockPool {
     static final int MIN_CAPACITY = 64 << 10;
 
     private final int blockSize;
-    private final ArrayBlockingQueue<ByteBuffer>[] free;
+    private final long keepFreeBytes;
+    private final ConcurrentLinkedQueue<ByteBuffer>[] free;
+    private final AtomicLong freeBytes = new AtomicLong();
+    private final AtomicLong allocatedBytes = new AtomicLong();
 
     @SuppressWarnings("unchecked")
     BlockPool(int blockSize, long keepFreeBytes) {
         this.blockSize = blockSize;
+        this.keepFreeBytes = keepFreeBytes;
         int classes = Math.max(1, Integer.numberOfTrailingZeros(Integer.highestOneBit(blockSize))
                 - Integer.numberOfTrailingZeros(MIN_CAPACITY) + 1);
-        free = new ArrayBlockingQueue[classes];
+        free = new ConcurrentLinkedQueue[classes];
         for (int i = 0; i < classes; i++) {
-            // Whole blocks are what streams move; smaller buffers (small files) keep a quarter as much.
-            long bytes = capacityOf(i) == blockSize ? keepFreeBytes : keepFreeBytes / 4;
-            int keep = (int) Math.max(1, Math.min(1024, bytes / capacityOf(i)));
-            free[i] = new ArrayBlockingQueue<>(keep);
+            free[i] = new ConcurrentLinkedQueue<>();
         }
     }
 
@@ -54,8 +56,11 @@ final class BlockPool {
         }
         int c = sizeClass(bytes);
         ByteBuffer m = free[c].poll();
-        if (m == null) {
+        if (m != null) {
+            freeBytes.addAndGet(-m.capacity());
+        } else {
             m = ByteBuffer.allocateDirect(capacityOf(c));
+            allocatedBytes.addAndGet(m.capacity());
         }
         return new BlockBuffer(m, this);
     }
@@ -67,8 +72,18 @@ final class BlockPool {
 
     void recycle(ByteBuffer memory) {
         int c = sizeClass(memory.capacity());
-        if (memory.capacity() == capacityOf(c)) {
+        if (memory.capacity() == capacityOf(c) && freeBytes.addAndGet(memory.capacity()) <= keepFreeBytes) {
             free[c].offer(memory.clear());
+            return;
         }
+        if (memory.capacity() == capacityOf(c)) {
+            freeBytes.addAndGet(-memory.capacity());
+        }
+        allocatedBytes.addAndGet(-memory.capacity()); // left to the garbage collector
+    }
+
+    /** Native memory this pool holds, in use or kept free. */
+    long allocatedBytes() {
+        return allocatedBytes.get();
     }
 }

@@ -54,8 +54,6 @@ public final class VfsVolume implements OpenVolume {
     private final ExecutorService aheadPool;
     private final ReadAheadBudget aheadBudget;
     private final BlockPool pool;
-    /** Free blocks the pool keeps, per size class: a cache that evicts one block as it loads one needs one. */
-    static final long KEEP_FREE_BLOCKS = 8;
     private final ExecutorService compactPool;
     private final ScheduledExecutorService background;
     private final BlockReader reader;
@@ -94,8 +92,8 @@ public final class VfsVolume implements OpenVolume {
         this.compactPool = Executors.newSingleThreadExecutor(threads(tag + "-compact"));
         this.background = Executors.newSingleThreadScheduledExecutor(threads(tag + "-housekeeping"));
         this.compactor = new Compactor(compactPool, meta, gate, layout, ids, options.compactThreshold());
-        // Free block memory kept for reuse (beyond it, freed blocks are left to the garbage collector).
-        this.pool = new BlockPool(format.blockSize(), KEEP_FREE_BLOCKS * format.blockSize());
+        // Freed block memory is kept for reuse up to what the buffers and the cache may hold at once.
+        this.pool = new BlockPool(format.blockSize(), budget.total() + options.cacheSize());
         this.reader = new BlockReader(meta, gate, layout, pool, readPool, aheadPool, options.cacheSize(), compactor,
                 options.compactThreshold());
         compactor.bind(reader);
@@ -671,6 +669,11 @@ public final class VfsVolume implements OpenVolume {
         } catch (FsException e) {
             LOG.log(Level.FINE, "volume " + name() + ": stale session cleanup deferred: " + e.getMessage());
         }
+    }
+
+    /** Native memory of block buffers: in use (buffers, read-ahead, cache, reads in flight) or kept free. */
+    public long blockMemoryBytes() {
+        return pool.allocatedBytes();
     }
 
     /** Bytes the read-ahead of all open streams holds now, fetched or in flight (at most half of bufferSize). */

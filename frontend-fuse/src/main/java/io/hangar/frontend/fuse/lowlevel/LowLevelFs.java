@@ -110,9 +110,10 @@ public final class LowLevelFs implements FuseSession {
     private final ArrayBlockingQueue<byte[]> buffers = new ArrayBlockingQueue<>(POOLED);
     /**
      * Native 1 MiB buffers replies of read data go out from: the volume copies the bytes read into one from
-     * its block memory (the only copy in this process), and libfuse writes it to the kernel.
+     * its block memory (the only copy in this process), and libfuse writes it to the kernel. One per worker
+     * thread at most, all kept: a dropped direct buffer would hold its memory until a garbage collection.
      */
-    private final ArrayBlockingQueue<ReplyBuffer> replyBuffers = new ArrayBlockingQueue<>(POOLED);
+    private final ArrayBlockingQueue<ReplyBuffer> replyBuffers;
 
     /** A direct buffer and the native pointer of its first byte. */
     private record ReplyBuffer(ByteBuffer buffer, Pointer address) {
@@ -137,6 +138,7 @@ public final class LowLevelFs implements FuseSession {
         this.root = root;
         this.spec = spec;
         this.options = options;
+        this.replyBuffers = new ArrayBlockingQueue<>(options.maxThreads());
         this.allowOther = allowOther;
         this.locks = LockTable.of(volume);
     }
