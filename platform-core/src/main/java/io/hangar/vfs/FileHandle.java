@@ -25,6 +25,24 @@ public interface FileHandle extends AutoCloseable {
      */
     int read(long position, ByteBuffer dst) throws FsException;
 
+    /** What {@link #readView} hands file bytes to. */
+    @FunctionalInterface
+    interface ViewReader {
+        /** Consumes {@code view} (direct, read-only, valid only during this call). */
+        void read(ByteBuffer view) throws FsException;
+    }
+
+    /**
+     * Hands up to {@code len} file bytes at {@code position} to {@code reader} as a read-only view of the
+     * volume's block memory, without copying them, when they lie in one stored block (a FUSE reply can then be
+     * sent from that memory); returns the number of bytes handed over (0 at EOF), or -1 if the range is not
+     * one block's (a hole, a block boundary, unflushed writes: use {@link #read(long, ByteBuffer)}), in which
+     * case the reader was not called.
+     *
+     * @since 1.2
+     */
+    int readView(long position, int len, ViewReader reader) throws FsException;
+
     /**
      * Writes {@code buf[off, off+len)} at {@code position}; on a handle opened with O_APPEND at the end of
      * the file instead. Returns the position written at.

@@ -137,6 +137,37 @@ class ReadAheadTest {
         }
     }
 
+    @Test
+    void readViewHandsOverBytesOfOneBlockAndRefusesWhatIsNot() throws Exception {
+        try (VfsVolume v = volumeWithFile(9, Map.of())) {
+            long ino = v.resolve("/model.bin").inode();
+            try (FileHandle h = v.open(Caller.ROOT, ino, OpenFlags.RDONLY)) {
+                byte[][] got = new byte[1][];
+                int n = h.readView(1 << 20, 1 << 20, view -> {
+                    got[0] = new byte[view.remaining()];
+                    view.get(got[0]);
+                });
+                assertEquals(1 << 20, n);
+                assertArrayEquals(java.util.Arrays.copyOfRange(data, 1 << 20, 2 << 20), got[0]);
+                FileHandle.ViewReader never = view -> {
+                    throw new AssertionError("called for a range that is not one block's");
+                };
+                assertEquals(-1, h.readView((4 << 20) - 100, 200, never), "across a block boundary");
+                assertEquals(0, h.readView(data.length, 100, never), "at the end");
+                int tail = h.readView(data.length - 10, 100, view -> got[0] = new byte[view.remaining()]);
+                assertEquals(10, tail, "cut at the end of the file");
+            }
+            // A hole (past the end, made by a truncate that grows the file) is not a block's.
+            io.hangar.fs.SetAttr grow = io.hangar.fs.SetAttr.size(data.length + (1L << 20));
+            v.setattr(Caller.ROOT, ino, grow);
+            try (FileHandle h = v.open(Caller.ROOT, ino, OpenFlags.RDONLY)) {
+                assertEquals(-1, h.readView(data.length + 100, 100, view -> {
+                    throw new AssertionError("called for a hole");
+                }));
+            }
+        }
+    }
+
     /** Read-ahead's fetches hang in the store: a read elsewhere must still complete (or the test times out). */
     @Test
     @Timeout(120)

@@ -241,6 +241,65 @@ final class BlockReader {
         }
     }
 
+    /**
+     * Hands file bytes [position, position+n) to {@code sink} as a read-only view of one block's memory, if
+     * they lie in one stored block of one segment; false (sink not called) otherwise.
+     */
+    boolean view(long inode, long position, int n, ReadAhead ahead, io.hangar.vfs.FileHandle.ViewReader sink)
+            throws FsException {
+        int chunk = layout.chunkIndex(position);
+        int pos = layout.offsetInChunk(position);
+        if (pos + n > layout.chunkSize()) {
+            return false;
+        }
+        for (int retry = 0;; retry++) {
+            List<Segment> segs = segments(inode, chunk);
+            Segment seg = null;
+            for (Segment s : segs) {
+                if (s.pos() <= pos && pos < s.end()) {
+                    seg = s;
+                    break;
+                }
+            }
+            if (seg == null || seg.isZero() || pos + n > seg.end()) {
+                return false;
+            }
+            int bs = layout.blockSize();
+            int sliceOff = seg.sliceOff() + (pos - seg.pos());
+            int index = sliceOff / bs;
+            int inBlock = sliceOff % bs;
+            int blen = layout.blockLength(seg.sliceSize(), index);
+            if (inBlock + n > blen) {
+                return false;
+            }
+            String key = layout.blockKey(seg.sliceId(), index, blen);
+            BlockBuffer block;
+            boolean fromAhead;
+            try {
+                block = ahead == null ? null : fromReadAhead(ahead, key);
+                fromAhead = block != null;
+                if (block == null) {
+                    block = fromCache(key, blen);
+                }
+            } catch (FsException e) {
+                if (!isMissingBlock(e) || retry == STALE_LIST_RETRIES) {
+                    throw e;
+                }
+                invalidate(inode, chunk); // the list named a replaced slice: ask the engine again
+                continue;
+            }
+            try {
+                sink.read(block.view(inBlock + n).position(inBlock).slice().asReadOnlyBuffer());
+            } finally {
+                block.release();
+            }
+            if (fromAhead) {
+                ahead.taken(key, n);
+            }
+            return true;
+        }
+    }
+
     /** The block from the stream's read-ahead, retained, or null (not there, or its fetch failed). */
     private static BlockBuffer fromReadAhead(ReadAhead ahead, String key) {
         ReadAhead.Block fetched = ahead.get(key);

@@ -57,6 +57,18 @@ final class VfsHandle implements FileHandle {
     }
 
     @Override
+    public int readView(long position, int len, ViewReader reader) throws FsException {
+        checkOpen();
+        if ((flags & OpenFlags.ACCMODE) == OpenFlags.WRONLY) {
+            throw new FsException(Errno.EBADF, "handle is write-only");
+        }
+        if (position < 0 || len < 0) {
+            throw new FsException(Errno.EINVAL, "negative position or length");
+        }
+        return volume.readView(inode, position, len, ahead, reader);
+    }
+
+    @Override
     public long write(long position, byte[] buf, int off, int len) throws FsException {
         checkOpen();
         if (!OpenFlags.writable(flags)) {

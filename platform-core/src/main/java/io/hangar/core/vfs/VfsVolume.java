@@ -529,6 +529,27 @@ public final class VfsVolume implements OpenVolume {
         return n;
     }
 
+    /** See {@link FileHandle#readView}. */
+    int readView(long inode, long position, int len, ReadAhead ahead, FileHandle.ViewReader sink)
+            throws FsException {
+        checkOpen();
+        FileWriter w = writers.get(inode);
+        if (w != null && w.dirty()) {
+            return -1; // read() commits them first
+        }
+        long length = reader.length(inode);
+        if (position >= length || len == 0) {
+            return 0;
+        }
+        int n = (int) Math.min(len, length - position);
+        long[] window = ahead.advance(position, n, length);
+        if (window != null) {
+            ahead.sweep();
+            reader.prefetch(inode, window[0], window[1], ahead, aheadBudget);
+        }
+        return reader.view(inode, position, n, ahead, sink) ? n : -1;
+    }
+
     /** Writes src's remaining bytes; src's position moves past them. */
     long write(long inode, FileWriter w, boolean append, long position, ByteBuffer src) throws FsException {
         checkOpen();
