@@ -53,18 +53,31 @@ final class RadosChunkStore implements ChunkStore {
     private static final int KNOWN_DIRS_MAX = 100_000;
 
     private final RadosUrl url;
-    private final Rados rados;
-    private final IoCTX ctx;
+    private final Session data;
+    private final Session index;
+    /** The data session's I/O context: blocks, stats, listings. */
     private final Pointer io;
+    /** The index session's: the index entries a put writes before its block (see {@link #indexEntry}). */
+    private final Pointer indexIo;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final Set<String> linkedDirs = ConcurrentHashMap.newKeySet();
+    private final ConcurrentHashMap<String, IndexQueue> indexQueues = new ConcurrentHashMap<>();
     private boolean closed;
 
-    private RadosChunkStore(RadosUrl url, Rados rados, IoCTX ctx) {
+    private RadosChunkStore(RadosUrl url, Session data, Session index) {
         this.url = url;
-        this.rados = rados;
-        this.ctx = ctx;
-        this.io = ctx.getPointer();
+        this.data = data;
+        this.index = index;
+        this.io = data.ctx().getPointer();
+        this.indexIo = index.ctx().getPointer();
+    }
+
+    /** One cluster handle (its own connections to the monitors and OSDs) and its I/O context on the pool. */
+    private record Session(Rados rados, IoCTX ctx) {
+        void close() {
+            rados.ioCtxDestroy(ctx);
+            rados.shutDown();
+        }
     }
 
     /** Connects, opens the pool and namespace and checks the user may read there. */
@@ -77,6 +90,36 @@ final class RadosChunkStore implements ChunkStore {
         if (url.keyring() != null && !new File(url.keyring()).canRead()) {
             throw new StoreException(Kind.PERMISSION, where + ": cannot read the keyring " + url.keyring());
         }
+        // Two cluster handles: a put's small index write travels on connections of its own instead of queueing
+        // behind up to 16 blocks of 4 MiB on the data connection (measured: about a quarter of a put's time).
+        Session data = connect(url);
+        Session index;
+        try {
+            index = connect(url);
+        } catch (StoreException e) {
+            data.close();
+            throw e;
+        }
+        RadosChunkStore s = new RadosChunkStore(url, data, index);
+        try {
+            // The root index: absent in a fresh namespace; EPERM if the user's caps do not cover the pool.
+            LongByReference size = new LongByReference();
+            LongByReference mtime = new LongByReference();
+            int rc = LIB.rados_stat(s.io, indexOid(""), size, mtime);
+            if (rc < 0 && rc != -ENOENT) {
+                throw map(rc, where + ": cannot read pool " + url.pool());
+            }
+        } catch (StoreException e) {
+            s.close();
+            throw e;
+        }
+        return s;
+    }
+
+    /** A cluster handle connected as the URL says, with an I/O context on its pool and namespace. */
+    private static Session connect(RadosUrl url) throws StoreException {
+        String where = url.describe();
+        File conf = new File(url.conf());
         Rados r;
         try {
             r = new Rados(url.user());
@@ -124,20 +167,7 @@ final class RadosChunkStore implements ChunkStore {
             throw map(rc, where + ": cannot open pool " + url.pool());
         }
         c.setNamespace(url.namespace());
-        RadosChunkStore s = new RadosChunkStore(url, r, c);
-        try {
-            // The root index: absent in a fresh namespace; EPERM if the user's caps do not cover the pool.
-            LongByReference size = new LongByReference();
-            LongByReference mtime = new LongByReference();
-            int rc = LIB.rados_stat(s.io, indexOid(""), size, mtime);
-            if (rc < 0 && rc != -ENOENT) {
-                throw map(rc, where + ": cannot read pool " + url.pool());
-            }
-        } catch (StoreException e) {
-            s.close();
-            throw e;
-        }
-        return s;
+        return new Session(r, c);
     }
 
     @Override
@@ -186,7 +216,7 @@ final class RadosChunkStore implements ChunkStore {
             int slash = key.lastIndexOf('/');
             String dir = key.substring(0, slash + 1);
             linkDirectory(dir);
-            omapSet(indexOid(dir), key.substring(slash + 1));
+            indexEntry(indexOid(dir), key.substring(slash + 1));
             Pointer op = LIB.rados_create_write_op();
             int rc;
             try {
@@ -380,16 +410,99 @@ final class RadosChunkStore implements ChunkStore {
     }
 
     private void omapSet(String oid, String name) throws StoreException {
+        int rc = omapSet(oid, List.of(name));
+        if (rc < 0) {
+            throw map(rc, "index " + oid + name);
+        }
+    }
+
+    /** One omap write of {@code names} (empty values) to {@code oid}: 0 or a negative errno. */
+    private int omapSet(String oid, List<String> names) {
+        int n = names.size();
+        String[] vals = new String[n];
+        java.util.Arrays.fill(vals, "");
         Pointer op = LIB.rados_create_write_op();
-        int rc;
         try {
-            LIB.rados_write_op_omap_set(op, new String[] {name}, new String[] {""}, new long[] {0}, 1);
-            rc = LIB.rados_write_op_operate(op, io, oid, null, LibRados.FULL_TRY);
+            LIB.rados_write_op_omap_set(op, names.toArray(new String[0]), vals, new long[n], n);
+            return LIB.rados_write_op_operate(op, indexIo, oid, null, LibRados.FULL_TRY);
         } finally {
             LIB.rados_release_write_op(op);
         }
-        if (rc < 0) {
-            throw map(rc, "index " + oid + name);
+    }
+
+    /** The index entries bound for one index object that travel in one omap write (group commit). */
+    private static final class PendingEntries {
+        final List<String> names = new ArrayList<>();
+        boolean done;
+        int rc;
+    }
+
+    /** One index object's queue: the batch filling up while another is being written. */
+    private static final class IndexQueue {
+        PendingEntries filling;
+        boolean writing;
+        boolean retired;
+    }
+
+    /**
+     * Adds {@code name} to index object {@code oid} and returns once it is durable there. The puts of one
+     * directory all write the same index object, where RADOS applies the writes one after the other, each
+     * queued behind the blocks' writes in that placement group: one omap write per put made a put with 16
+     * in flight wait about as long for its index entry as for its block. So the entries that arrive while an
+     * index write is under way go together in the next one, written by the first of their puts (group
+     * commit); each put still writes its block only after its entry is stored.
+     */
+    private void indexEntry(String oid, String name) throws StoreException {
+        PendingEntries mine;
+        IndexQueue q;
+        boolean interrupted = false;
+        while (true) {
+            q = indexQueues.computeIfAbsent(oid, k -> new IndexQueue());
+            synchronized (q) {
+                if (q.retired) {
+                    continue; // emptied and dropped just now: take the map's current queue
+                }
+                if (q.filling == null) {
+                    q.filling = new PendingEntries();
+                }
+                mine = q.filling;
+                mine.names.add(name);
+                while (q.writing && !mine.done) {
+                    try {
+                        q.wait();
+                    } catch (InterruptedException e) {
+                        interrupted = true; // the entry is on its way; an index write is bounded by op-timeout
+                    }
+                }
+                if (!mine.done) { // nothing under way: this put writes the batch
+                    q.filling = null;
+                    q.writing = true;
+                }
+            }
+            break;
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (!mine.done) {
+            int rc = -5; // EIO, if the native call itself fails: every put of the batch fails and is retried
+            try {
+                rc = omapSet(oid, mine.names);
+            } finally {
+                synchronized (q) {
+                    mine.rc = rc;
+                    mine.done = true;
+                    q.writing = false;
+                    if (q.filling == null) {
+                        q.retired = true;
+                        indexQueues.remove(oid, q);
+                    }
+                    q.notifyAll();
+                }
+            }
+        }
+        if (mine.rc < 0) {
+            throw map(mine.rc, "index " + oid + name);
         }
     }
 
@@ -627,8 +740,8 @@ final class RadosChunkStore implements ChunkStore {
                 return;
             }
             closed = true;
-            rados.ioCtxDestroy(ctx);
-            rados.shutDown();
+            data.close();
+            index.close();
         } finally {
             lock.writeLock().unlock();
         }
