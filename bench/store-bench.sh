@@ -24,7 +24,8 @@ objbench() { ./hangar objbench "$@" 2>/dev/null; }
 
 echo "== RADOS (pool $RADOS_POOL)"
 R="rados://$RADOS_POOL/store-bench?conf=$CEPH_CONF&user=$CEPH_USER"
-objbench "$R&keyring=$CEPH_KEYRING" --big-objects 256 --small-objects 4096 -t 16
+# 1024 big objects (4 GiB, deleted after): with a few hundred, ramp-up and the last stragglers cost 10-25%.
+objbench "$R&keyring=$CEPH_KEYRING" --big-objects 1024 --small-objects 4096 -t 16
 rados -c "$CEPH_CONF" -p "$RADOS_POOL" bench 10 write -t 16 --no-cleanup 2>/dev/null \
   | awk '/^Bandwidth \(MB\/sec\)/{bw=$3} /^Average IOPS/{io=$3} END{printf "rados bench 16 in flight x 4 MiB: write %7.1f MiB/s %5d ops/s\n", bw, io}'
 rados -c "$CEPH_CONF" -p "$RADOS_POOL" bench 10 seq -t 16 2>/dev/null \

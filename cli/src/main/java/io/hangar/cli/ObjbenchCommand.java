@@ -6,6 +6,7 @@ import io.hangar.spi.store.StoreException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -55,11 +56,19 @@ final class ObjbenchCommand implements Callable<Integer> {
     @Option(names = {"-t", "--threads"}, defaultValue = "16", description = "Threads of the parallel runs (default 16).")
     int threads;
 
+    @Option(names = "--buffers", defaultValue = "direct", description = "direct: put and get through the stores' "
+            + "ByteBuffer forms with direct (native) buffers, as a volume does (default); heap: the byte[] forms.")
+    String buffers;
+
     @Override
     public Integer call() throws Exception {
         CliContext ctx = CliContext.of(spec);
         int big = (int) Sizes.parse(bigSize);
         int small = (int) Sizes.parse(smallSize);
+        if (!buffers.equals("direct") && !buffers.equals("heap")) {
+            throw CliException.usage("--buffers is direct or heap, not " + buffers);
+        }
+        boolean direct = buffers.equals("direct");
         if (threads < 1 || bigCount < 1 || smallCount < 1 || big < 1 || small < 1 || big > (64 << 20)) {
             throw CliException.usage("counts and --threads must be at least 1, sizes from 1 byte to 64M");
         }
@@ -76,10 +85,11 @@ final class ObjbenchCommand implements Callable<Integer> {
         String prefix = "objbench-" + UUID.randomUUID() + "/";
         try (ChunkStore store = provider.open(u)) {
             PrintStream out = ctx.out();
-            out.println("objbench " + store.describe() + ", objects under " + prefix + ", " + threads + " threads");
+            out.println("objbench " + store.describe() + ", objects under " + prefix + ", " + threads + " threads, "
+                    + buffers + " buffers");
             for (int[] run : new int[][] {{big, bigCount, 1}, {big, bigCount, threads}, {small, smallCount, 1},
                 {small, smallCount, threads}}) {
-                measure(store, prefix, run[0], run[1], run[2], out);
+                measure(store, prefix, run[0], run[1], run[2], direct, out);
             }
         } catch (StoreException e) {
             throw new CliException(e.kind() == StoreException.Kind.NOT_FOUND ? ExitCodes.NOT_FOUND
@@ -88,16 +98,32 @@ final class ObjbenchCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    private static void measure(ChunkStore s, String prefix, int size, int n, int threads, PrintStream out)
-            throws Exception {
+    private static void measure(ChunkStore s, String prefix, int size, int n, int threads, boolean direct,
+            PrintStream out) throws Exception {
         byte[] data = new byte[size];
         new Random(size).nextBytes(data);
+        ByteBuffer source = ByteBuffer.allocateDirect(size).put(data).flip();
+        // One reusable direct buffer per thread, as a volume reads into pooled block buffers.
+        ThreadLocal<ByteBuffer> into = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(size));
         String p = prefix + size + "-" + threads + "/";
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
-            double put = timed(pool, n, i -> s.put(p + i, data, 0, size));
+            double put = timed(pool, n, i -> {
+                if (direct) {
+                    s.put(p + i, source.duplicate());
+                } else {
+                    s.put(p + i, data, 0, size);
+                }
+            });
             double get = timed(pool, n, i -> {
-                if (s.get(p + i, 0, -1).length != size) {
+                int got;
+                if (direct) {
+                    ByteBuffer b = into.get().clear();
+                    got = s.get(p + i, 0, b);
+                } else {
+                    got = s.get(p + i, 0, -1).length;
+                }
+                if (got != size) {
                     throw new StoreException(StoreException.Kind.INVALID, "short object " + p + i);
                 }
             });

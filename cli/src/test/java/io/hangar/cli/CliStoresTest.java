@@ -78,6 +78,11 @@ class CliStoresTest {
         assertEquals(4, rows.size(), r.out());
         assertTrue(rows.get(0).matches("\\s*4 x 1 MiB\\s+1 thr\\s+put .* \\| get .* \\| head .* \\| delete .*"), rows.get(0));
         assertTrue(rows.get(3).matches("\\s*8 x 4 KiB\\s+2 thr .*"), rows.get(3));
+        // The byte[] forms too (the default measures the ByteBuffer forms with direct buffers, as a volume uses).
+        CliRun heap = CliRun.of("objbench", url, "--big-objects", "2", "--big-object-size", "1M", "--small-objects", "2",
+                "-t", "2", "--buffers", "heap");
+        assertEquals(0, heap.exit(), heap.stderr());
+        assertTrue(heap.out().contains("heap buffers"), heap.out());
         // Every object it wrote is gone again.
         try (io.hangar.spi.store.ChunkStore s = new io.hangar.store.rados.RadosChunkStoreProvider().open(
                 java.net.URI.create(url))) {
