@@ -59,6 +59,10 @@ final class GatewayCommand implements Callable<Integer> {
             description = "The gateway runtime's local folder (etc/, run/, runtime.log); default "
                     + "~/.hangar/gateways/<hash of the listen address>.")
     Path cacheDir;
+    @Option(names = "--domain", paramLabel = "NAME",
+            description = "DNS name for virtual-hosted-style requests: <bucket>.NAME addresses a bucket "
+                    + "(default: path style only).")
+    String domain;
     @Mixin
     VolumeMemoryOptions memory;
     @Option(names = {"-d", "--background"}, description = "Run in the background; return once listening.")
@@ -178,6 +182,9 @@ final class GatewayCommand implements Callable<Integer> {
         s3.put("listen", listen);
         s3.put("credentials", credFile);
         s3.put("readOnly", Boolean.toString(readOnly));
+        if (domain != null) {
+            s3.put("domain", domain);
+        }
         etc.write(ConfigFiles.factoryFile(S3_PID, name), "Written by 'hangar gateway'.", s3, false);
         return generated;
     }

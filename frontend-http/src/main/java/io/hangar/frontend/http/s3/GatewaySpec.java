@@ -21,11 +21,13 @@ import java.util.Map;
  * <li>{@value #KEEP_ALIVE_MS}: how long a CompleteMultipartUpload may take before the 200 goes out and
  * whitespace keeps the connection alive, and the interval of that whitespace (default 5000);
  * <li>{@value #BUFFER_MB}: MiB of request bodies all requests together may hold while the volume writes
- * (default 64); past it requests pause.
+ * (default 64); past it requests pause;
+ * <li>{@value #DOMAIN}: the gateway's DNS name for virtual-hosted-style requests: a request whose Host is
+ * {@code <bucket>.<domain>} addresses that bucket, its path the key (default none: path style only).
  * </ul>
  */
 record GatewaySpec(String host, int port, Path credentials, String region, Duration maxSkew,
-        Duration uploadMaxAge, int workers, boolean readOnly, long keepAliveMs, long bufferBytes) {
+        Duration uploadMaxAge, int workers, boolean readOnly, long keepAliveMs, long bufferBytes, String domain) {
     static final String LISTEN = "listen";
     static final String CREDENTIALS = "credentials";
     static final String REGION = "region";
@@ -34,6 +36,7 @@ record GatewaySpec(String host, int port, Path credentials, String region, Durat
     static final String WORKERS = "workers";
     static final String KEEP_ALIVE_MS = "keepAliveMs";
     static final String BUFFER_MB = "bufferMb";
+    static final String DOMAIN = "domain";
 
     static GatewaySpec parse(Map<String, String> o) throws FsException {
         String listen = o.getOrDefault(LISTEN, "127.0.0.1:9000").trim();
@@ -57,7 +60,20 @@ record GatewaySpec(String host, int port, Path credentials, String region, Durat
                 integer(o.getOrDefault(WORKERS, "32"), WORKERS, 1, 1024),
                 bool(o.getOrDefault(Frontend.OPTION_READ_ONLY, "false")),
                 integer(o.getOrDefault(KEEP_ALIVE_MS, "5000"), KEEP_ALIVE_MS, 1, 3_600_000),
-                (long) integer(o.getOrDefault(BUFFER_MB, "64"), BUFFER_MB, 1, 65_536) << 20);
+                (long) integer(o.getOrDefault(BUFFER_MB, "64"), BUFFER_MB, 1, 65_536) << 20,
+                domain(o.getOrDefault(DOMAIN, "")));
+    }
+
+    /** A DNS name (lower case, no port, no leading or trailing dot), or "" for none. */
+    private static String domain(String v) throws FsException {
+        String d = v.trim().toLowerCase(java.util.Locale.ROOT);
+        if (d.isEmpty()) {
+            return "";
+        }
+        if (!d.matches("[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")) {
+            throw new FsException(Errno.EINVAL, DOMAIN + " must be a DNS name like s3.example.com, not '" + v + "'");
+        }
+        return d;
     }
 
     private static int integer(String v, String key, int min, int max) throws FsException {

@@ -77,7 +77,7 @@ final class S3Gateway implements Endpoint {
             WorkerExecutor workers = vertx.createSharedWorkerExecutor("hangar-s3-" + volume.name(), spec.workers(),
                     1, TimeUnit.DAYS);
             S3Handler handler = new S3Handler(vertx, workers, store, new SigV4(creds, spec.maxSkew()), spec.region(),
-                    spec.keepAliveMs(), new Budget(spec.bufferBytes()));
+                    spec.keepAliveMs(), new Budget(spec.bufferBytes()), spec.domain());
             Router router = Router.router(vertx);
             router.route().handler(rc -> handler.handle(rc.request()));
             HttpServerOptions opts = new HttpServerOptions().setHost(spec.host()).setPort(spec.port())

@@ -62,7 +62,7 @@ public final class S3GatewayComponent {
                 GatewaySpec.UPLOAD_MAX_AGE, Integer.toString(config.uploadMaxAgeHours()),
                 GatewaySpec.WORKERS, Integer.toString(config.workers()),
                 Frontend.OPTION_READ_ONLY, Boolean.toString(config.readOnly()),
-                GatewaySpec.BUFFER_MB, Integer.toString(config.bufferMb()));
+                GatewaySpec.BUFFER_MB, Integer.toString(config.bufferMb()), GatewaySpec.DOMAIN, config.domain());
     }
 
     private final class Starter implements ServiceTrackerCustomizer<Volume, Endpoint> {

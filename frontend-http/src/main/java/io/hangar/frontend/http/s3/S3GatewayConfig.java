@@ -41,4 +41,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
     @AttributeDefinition(required = false, description = "Refuse every change with AccessDenied.")
     boolean readOnly() default false;
+
+    @AttributeDefinition(required = false, description = "DNS name for virtual-hosted-style requests "
+            + "(<bucket>.<domain>); empty: path style only.")
+    String domain() default "";
 }

@@ -65,9 +65,12 @@ final class S3Handler {
     private final String region;
     private final long keepAliveMs;
     private final Budget budget;
+    /** ".<domain>" for virtual-hosted-style requests, or null. */
+    private final String hostSuffix;
 
     S3Handler(Vertx vertx, WorkerExecutor workers, ObjectStore store, SigV4 sigv4, String region, long keepAliveMs,
-            Budget budget) {
+            Budget budget, String domain) {
+        this.hostSuffix = domain == null || domain.isEmpty() ? null : "." + domain;
         this.vertx = vertx;
         this.workers = workers;
         this.store = store;
@@ -136,6 +139,25 @@ final class S3Handler {
         }
     }
 
+    /** The bucket of a Host header {@code <bucket>.<domain>[:port]}, or null (path style). */
+    String virtualHostBucket(String host) {
+        if (hostSuffix == null || host == null) {
+            return null;
+        }
+        String h = host.trim().toLowerCase(java.util.Locale.ROOT);
+        int colon = h.lastIndexOf(':');
+        if (colon > 0 && h.indexOf(']') < colon) {
+            h = h.substring(0, colon);
+        }
+        if (h.endsWith(".")) {
+            h = h.substring(0, h.length() - 1);
+        }
+        if (!h.endsWith(hostSuffix) || h.length() == hostSuffix.length()) {
+            return null;
+        }
+        return h.substring(0, h.length() - hostSuffix.length());
+    }
+
     private void route(Call c) throws S3Error {
         HttpServerRequest req = c.req;
         c.query = parseQuery(req.query());
@@ -144,11 +166,20 @@ final class S3Handler {
             throw S3Error.invalidRequest("malformed request path");
         }
         String path = Keys.uriDecode(raw, false);
-        int slash = path.indexOf('/', 1);
-        if (path.length() > 1) {
-            c.bucket = slash < 0 ? path.substring(1) : path.substring(1, slash);
-            if (slash >= 0 && slash + 1 < path.length()) {
-                c.key = path.substring(slash + 1);
+        String hosted = virtualHostBucket(req.getHeader("Host"));
+        if (hosted != null) {
+            // Virtual-hosted style: the bucket is in the host name, the whole path is the key.
+            c.bucket = hosted;
+            if (path.length() > 1) {
+                c.key = path.substring(1);
+            }
+        } else {
+            int slash = path.indexOf('/', 1);
+            if (path.length() > 1) {
+                c.bucket = slash < 0 ? path.substring(1) : path.substring(1, slash);
+                if (slash >= 0 && slash + 1 < path.length()) {
+                    c.key = path.substring(slash + 1);
+                }
             }
         }
         c.auth = sigv4.verify(new SigV4.Request(req.method().name(), raw, c.query,

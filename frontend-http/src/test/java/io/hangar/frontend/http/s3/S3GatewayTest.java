@@ -362,6 +362,68 @@ class S3GatewayTest {
                 .destinationBucket("copies").destinationKey("src"))).awsErrorDetails().errorCode());
     }
 
+    /** Sends {@code method target} to the gateway at {@code port} with {@code host} as the Host header. */
+    static String[] rawRequest(int port, String method, String target, String host, byte[] body) throws Exception {
+        try (Socket sock = new Socket("127.0.0.1", port)) {
+            OutputStream out = sock.getOutputStream();
+            String head = method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n"
+                    + (body == null ? "" : "Content-Length: " + body.length + "\r\n") + "\r\n";
+            out.write(head.getBytes(StandardCharsets.US_ASCII));
+            if (body != null) {
+                out.write(body);
+            }
+            out.flush();
+            String response = new String(sock.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            int end = response.indexOf("\r\n\r\n");
+            return new String[] {response.substring(0, response.indexOf("\r\n")), response.substring(end + 4)};
+        }
+    }
+
+    @Test
+    void virtualHostedStyleRequestsNameTheBucketInTheHost() throws Exception {
+        s3.createBucket(b -> b.bucket("vhosted"));
+        s3.putObject(b -> b.bucket("vhosted").key("dir/x.bin"), RequestBody.fromString("by path"));
+        try (Endpoint vh = new S3Frontend(Map.of(Credentials.ENV_ACCESS, AK, Credentials.ENV_SECRET, SK))
+                .start(volume, Map.of("listen", "127.0.0.1:0", "domain", "s3.test"))) {
+            int port = URI.create(vh.address()).getPort();
+            // URLs signed by the SDK in virtual-hosted style (the bucket in the host name, which only this
+            // test resolves: the request goes to 127.0.0.1 with that Host header).
+            try (S3Presigner p = S3Presigner.builder().endpointOverride(URI.create("http://s3.test:" + port))
+                    .region(Region.US_EAST_1)
+                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(AK, SK)))
+                    .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(false).build()).build()) {
+                URL get = p.presignGetObject(b -> b.signatureDuration(Duration.ofMinutes(5))
+                        .getObjectRequest(g -> g.bucket("vhosted").key("dir/x.bin"))).url();
+                assertEquals("vhosted.s3.test", get.getHost());
+                String[] r = rawRequest(port, "GET", get.getFile(), get.getHost() + ":" + port, null);
+                assertTrue(r[0].contains(" 200 "), r[0] + "\n" + r[1]);
+                assertEquals("by path", r[1]);
+
+                URL put = p.presignPutObject(b -> b.signatureDuration(Duration.ofMinutes(5))
+                        .putObjectRequest(g -> g.bucket("vhosted").key("dir/up.bin"))).url();
+                r = rawRequest(port, "PUT", put.getFile(), put.getHost() + ":" + port,
+                        "by host".getBytes(StandardCharsets.UTF_8));
+                assertTrue(r[0].contains(" 200 "), r[0] + "\n" + r[1]);
+                assertEquals("by host", s3.getObjectAsBytes(b -> b.bucket("vhosted").key("dir/up.bin")).asUtf8String());
+
+                URL list = p.presignGetObject(b -> b.signatureDuration(Duration.ofMinutes(5))
+                        .getObjectRequest(g -> g.bucket("vhosted").key("dir/nothing"))).url();
+                r = rawRequest(port, "GET", list.getFile(), list.getHost() + ":" + port, null);
+                assertTrue(r[0].contains(" 404 ") && r[1].contains("<Code>NoSuchKey</Code>"), r[0] + "\n" + r[1]);
+            }
+            // The same gateway still takes path-style requests (Host is the bare address).
+            String[] r = rawRequest(port, "GET", "/vhosted/dir/x.bin", "127.0.0.1:" + port, null);
+            assertTrue(r[0].contains(" 403 ") && r[1].contains("<Code>AccessDenied</Code>"), "unsigned: " + r[0]);
+        }
+    }
+
+    @Test
+    void aBadDomainIsRefused() {
+        io.hangar.fs.FsException e = assertThrows(io.hangar.fs.FsException.class,
+                () -> GatewaySpec.parse(Map.of("domain", "not a name")));
+        assertEquals(io.hangar.fs.Errno.EINVAL, e.errno());
+    }
+
     @Test
     void presignedUrlsAndTheirExpiry() throws Exception {
         s3.createBucket(b -> b.bucket("presign"));
