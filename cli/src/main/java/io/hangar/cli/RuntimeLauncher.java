@@ -71,6 +71,9 @@ final class RuntimeLauncher {
      */
     RuntimeLauncher memoryFor(long dataBytes) {
         memory.clear();
+        // The JVM would start with a heap of 1/64 of the machine (capped by -Xmx), which G1 then touches all
+        // of; the mount needs little heap, so it starts small and grows only if it must.
+        memory.add("-Xms" + INITIAL_HEAP_MIB + "m");
         memory.add("-Xmx" + HEAP_MIB + "m");
         memory.add("-XX:MaxDirectMemorySize=" + directMib(dataBytes) + "m");
         return this;
@@ -78,6 +81,7 @@ final class RuntimeLauncher {
 
     /** Heap of a serving runtime: framework, engine, request bookkeeping (block data is off-heap). */
     static final int HEAP_MIB = 256;
+    static final int INITIAL_HEAP_MIB = 32;
     /** Native memory beyond buffers and cache: demand reads in flight, free blocks, FUSE reply buffers. */
     static final int DIRECT_SLACK_MIB = 256;
 
@@ -93,7 +97,7 @@ final class RuntimeLauncher {
         List<String> user = userOpts == null || userOpts.isBlank() ? List.of()
                 : Arrays.asList(userOpts.trim().split("\\s+"));
         List<String> out = new ArrayList<>();
-        if (user.stream().noneMatch(o -> o.startsWith("-Xmx") || o.startsWith("-XX:MaxRAM"))) {
+        if (user.stream().noneMatch(o -> o.startsWith("-Xmx") || o.startsWith("-Xms") || o.startsWith("-XX:MaxRAM"))) {
             out.addAll(memory);
         }
         out.addAll(user);

@@ -25,14 +25,15 @@ class RuntimeMemoryTest {
         long data = parse().dataMemory();
         assertEquals((256L + 512) << 20, data, "bufferSize 256M + cacheSize 512M");
         RuntimeLauncher l = new RuntimeLauncher(dir, dir.resolve("etc")).memoryFor(data);
-        assertEquals(List.of("-Xmx256m", "-XX:MaxDirectMemorySize=1024m"), l.memoryOptions());
+        assertEquals(List.of("-Xms32m", "-Xmx256m", "-XX:MaxDirectMemorySize=1024m"), l.memoryOptions());
     }
 
     @Test
     void optionsChangeTheLimitsAndGoIntoTheVolumeConfiguration() {
         VolumeMemoryOptions o = parse("--buffer-size", "64M", "--cache-size", "1G", "--read-ahead", "16M");
         RuntimeLauncher l = new RuntimeLauncher(dir, dir.resolve("etc")).memoryFor(o.dataMemory());
-        assertEquals(List.of("-Xmx256m", "-XX:MaxDirectMemorySize=" + (64 + 1024 + 256) + "m"), l.memoryOptions());
+        assertEquals(List.of("-Xms32m", "-Xmx256m", "-XX:MaxDirectMemorySize=" + (64 + 1024 + 256) + "m"),
+                l.memoryOptions());
         var config = new java.util.LinkedHashMap<String, String>();
         o.addTo(config);
         assertEquals(java.util.Map.of("bufferSize", "64M", "cacheSize", "1G", "readAhead", "16M"), config);
