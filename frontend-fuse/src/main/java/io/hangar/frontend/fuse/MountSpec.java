@@ -70,7 +70,12 @@ public record MountSpec(Path mountpoint, boolean readOnly, String subdir, double
     }
 
     private static double seconds(Map<String, String> options, String key) throws FsException {
-        String v = options.getOrDefault(key, "1.0").trim();
+        return seconds(key, options.getOrDefault(key, "1.0"));
+    }
+
+    /** A timeout option: seconds from 0 to 86400, EINVAL otherwise. */
+    public static double seconds(String key, String value) throws FsException {
+        String v = value.trim();
         try {
             double d = Double.parseDouble(v);
             if (d >= 0 && d <= 86_400) {

@@ -1,5 +1,6 @@
 package io.hangar.it.vfs;
 
+import static io.hangar.it.vfs.VolumeFixture.read;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -36,19 +37,6 @@ class FileSizeLimitTest {
     private static void assertEfbig(Executable op, String what) {
         FsException e = assertThrows(FsException.class, op, what);
         assertEquals(Errno.EFBIG, e.errno(), what + ": " + e.getMessage());
-    }
-
-    private static byte[] read(FileHandle h, long position, int len) throws FsException {
-        byte[] b = new byte[len];
-        int off = 0;
-        while (off < len) {
-            int n = h.read(position + off, b, off, len - off);
-            if (n == 0) {
-                break;
-            }
-            off += n;
-        }
-        return Arrays.copyOf(b, off);
     }
 
     @Test

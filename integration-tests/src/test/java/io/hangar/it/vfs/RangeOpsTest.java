@@ -1,5 +1,6 @@
 package io.hangar.it.vfs;
 
+import static io.hangar.it.vfs.VolumeFixture.read;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -33,21 +34,6 @@ class RangeOpsTest {
         byte[] b = new byte[len];
         new Random(seed).nextBytes(b);
         return b;
-    }
-
-    private static byte[] read(Volume v, long inode, long position, int len) throws FsException {
-        byte[] b = new byte[len];
-        try (FileHandle h = v.open(Caller.ROOT, inode, OpenFlags.RDONLY)) {
-            int off = 0;
-            while (off < len) {
-                int n = h.read(position + off, b, off, len - off);
-                if (n == 0) {
-                    break;
-                }
-                off += n;
-            }
-            return Arrays.copyOf(b, off);
-        }
     }
 
     private static void assertErrno(Errno expected, org.junit.jupiter.api.function.Executable op) {

@@ -55,20 +55,31 @@ final class VolumeFixture {
         }
     }
 
+    /** The whole file (its length as the engine has it; zeros where a read came up short). */
     static byte[] readAll(Volume v, long inode) throws FsException {
-        long len = v.getattr(inode).length();
-        byte[] out = new byte[(int) len];
+        int len = (int) v.getattr(inode).length();
+        return java.util.Arrays.copyOf(read(v, inode, 0, len), len);
+    }
+
+    /** Up to {@code len} bytes from {@code position} through a handle of its own (fewer at the end of the file). */
+    static byte[] read(Volume v, long inode, long position, int len) throws FsException {
         try (FileHandle h = v.open(Caller.ROOT, inode, OpenFlags.RDONLY)) {
-            int off = 0;
-            while (off < out.length) {
-                int n = h.read(off, out, off, out.length - off);
-                if (n == 0) {
-                    break;
-                }
-                off += n;
-            }
+            return read(h, position, len);
         }
-        return out;
+    }
+
+    /** Up to {@code len} bytes from {@code position} through {@code h} (fewer at the end of the file). */
+    static byte[] read(FileHandle h, long position, int len) throws FsException {
+        byte[] b = new byte[len];
+        int off = 0;
+        while (off < len) {
+            int n = h.read(position + off, b, off, len - off);
+            if (n == 0) {
+                break;
+            }
+            off += n;
+        }
+        return java.util.Arrays.copyOf(b, off);
     }
 
     static long writeFile(Volume v, String name, byte[] data) throws FsException {

@@ -23,7 +23,6 @@ final class BlockPool {
     private final long keepFreeBytes;
     private final ConcurrentLinkedQueue<ByteBuffer>[] free;
     private final AtomicLong freeBytes = new AtomicLong();
-    private final AtomicLong allocatedBytes = new AtomicLong();
 
     @SuppressWarnings("unchecked")
     BlockPool(int blockSize, long keepFreeBytes) {
@@ -60,7 +59,6 @@ final class BlockPool {
             freeBytes.addAndGet(-m.capacity());
         } else {
             m = ByteBuffer.allocateDirect(capacityOf(c));
-            allocatedBytes.addAndGet(m.capacity());
         }
         return new BlockBuffer(m, this);
     }
@@ -77,13 +75,7 @@ final class BlockPool {
             return;
         }
         if (memory.capacity() == capacityOf(c)) {
-            freeBytes.addAndGet(-memory.capacity());
+            freeBytes.addAndGet(-memory.capacity()); // over the limit: left to the garbage collector
         }
-        allocatedBytes.addAndGet(-memory.capacity()); // left to the garbage collector
-    }
-
-    /** Native memory this pool holds, in use or kept free. */
-    long allocatedBytes() {
-        return allocatedBytes.get();
     }
 }

@@ -218,13 +218,7 @@ final class BlockReader {
             int blen = layout.blockLength(size, index);
             int n = Math.min(len, blen - inBlock);
             String key = layout.blockKey(id, index, blen);
-            boolean fromAhead = false;
-            BlockBuffer block = ahead == null ? null : fromReadAhead(ahead, key);
-            if (block != null) {
-                fromAhead = true;
-            } else {
-                block = fromCache(key, blen);
-            }
+            BlockBuffer block = acquire(key, blen, ahead);
             try {
                 ByteBuffer part = dst.duplicate();
                 part.limit(part.position() + n);
@@ -233,8 +227,8 @@ final class BlockReader {
             } finally {
                 block.release();
             }
-            if (fromAhead) {
-                ahead.taken(key, n);
+            if (ahead != null) {
+                ahead.taken(key, n); // a no-op unless the block came from the stream's read-ahead
             }
             sliceOff += n;
             len -= n;
@@ -274,13 +268,8 @@ final class BlockReader {
             }
             String key = layout.blockKey(seg.sliceId(), index, blen);
             BlockBuffer block;
-            boolean fromAhead;
             try {
-                block = ahead == null ? null : fromReadAhead(ahead, key);
-                fromAhead = block != null;
-                if (block == null) {
-                    block = fromCache(key, blen);
-                }
+                block = acquire(key, blen, ahead);
             } catch (FsException e) {
                 if (!isMissingBlock(e) || retry == STALE_LIST_RETRIES) {
                     throw e;
@@ -293,11 +282,17 @@ final class BlockReader {
             } finally {
                 block.release();
             }
-            if (fromAhead) {
+            if (ahead != null) {
                 ahead.taken(key, n);
             }
             return true;
         }
+    }
+
+    /** A block, retained: from the stream's read-ahead if it has it, else from the cache (fetched if absent). */
+    private BlockBuffer acquire(String key, int blen, ReadAhead ahead) throws FsException {
+        BlockBuffer b = ahead == null ? null : fromReadAhead(ahead, key);
+        return b != null ? b : fromCache(key, blen);
     }
 
     /** The block from the stream's read-ahead, retained, or null (not there, or its fetch failed). */

@@ -207,15 +207,6 @@ final class ReadAhead {
         dropped.forEach(budget::giveBack);
     }
 
-    /** Bytes held (fetched or in flight) by this stream. */
-    synchronized long heldBytes() {
-        long n = 0;
-        for (Block b : blocks.values()) {
-            n += b.length;
-        }
-        return n;
-    }
-
     /** The handle was closed: everything is dropped. */
     void close() {
         List<Block> dropped;

@@ -46,8 +46,4 @@ final class ReadAheadBudget {
     long held() {
         return held.get();
     }
-
-    long limit() {
-        return limit;
-    }
 }

@@ -517,11 +517,7 @@ public final class VfsVolume implements OpenVolume {
         int n = (int) Math.min(len, length - position);
         // Ask for the blocks ahead before waiting for this one, so a cold sequential read overlaps them.
         reader.startDemand(inode, position, n, ahead);
-        long[] window = ahead.advance(position, n, length);
-        if (window != null) {
-            ahead.sweep();
-            reader.prefetch(inode, window[0], window[1], ahead, aheadBudget);
-        }
+        readAhead(inode, position, n, length, ahead);
         ByteBuffer part = dst.duplicate();
         part.limit(part.position() + n);
         reader.read(inode, position, part, ahead);
@@ -542,12 +538,17 @@ public final class VfsVolume implements OpenVolume {
             return 0;
         }
         int n = (int) Math.min(len, length - position);
+        readAhead(inode, position, n, length, ahead);
+        return reader.view(inode, position, n, ahead, sink) ? n : -1;
+    }
+
+    /** Notes a read of [position, position+n) in its stream and starts the stream's read-ahead if it is due. */
+    private void readAhead(long inode, long position, int n, long length, ReadAhead ahead) {
         long[] window = ahead.advance(position, n, length);
         if (window != null) {
             ahead.sweep();
             reader.prefetch(inode, window[0], window[1], ahead, aheadBudget);
         }
-        return reader.view(inode, position, n, ahead, sink) ? n : -1;
     }
 
     /** Writes src's remaining bytes; src's position moves past them. */
@@ -690,11 +691,6 @@ public final class VfsVolume implements OpenVolume {
         } catch (FsException e) {
             LOG.log(Level.FINE, "volume " + name() + ": stale session cleanup deferred: " + e.getMessage());
         }
-    }
-
-    /** Native memory of block buffers: in use (buffers, read-ahead, cache, reads in flight) or kept free. */
-    public long blockMemoryBytes() {
-        return pool.allocatedBytes();
     }
 
     /** Bytes the read-ahead of all open streams holds now, fetched or in flight (at most half of bufferSize). */

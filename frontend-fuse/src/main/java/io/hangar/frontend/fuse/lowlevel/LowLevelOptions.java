@@ -1,5 +1,6 @@
 package io.hangar.frontend.fuse.lowlevel;
 
+import io.hangar.frontend.fuse.MountSpec;
 import io.hangar.fs.Errno;
 import io.hangar.fs.FsException;
 import java.util.Map;
@@ -44,18 +45,7 @@ public record LowLevelOptions(double negativeTimeout, boolean writebackCache, in
 
     private static double seconds(Map<String, String> options, String key, double dflt) throws FsException {
         String v = options.getOrDefault(key, "").trim();
-        if (v.isEmpty()) {
-            return dflt;
-        }
-        try {
-            double d = Double.parseDouble(v);
-            if (d >= 0 && d <= 86_400) {
-                return d;
-            }
-        } catch (NumberFormatException e) {
-            // below
-        }
-        throw new FsException(Errno.EINVAL, key + " must be seconds between 0 and 86400, not '" + v + "'");
+        return v.isEmpty() ? dflt : MountSpec.seconds(key, v);
     }
 
     private static int integer(Map<String, String> options, String key, int dflt, int min, int max)
