@@ -237,10 +237,13 @@ final class BlockReader {
 
     /**
      * Hands file bytes [position, position+n) to {@code sink} as a read-only view of one block's memory, if
-     * they lie in one stored block of one segment; false (sink not called) otherwise.
+     * they lie in one stored block of one segment; false (sink not called) otherwise. {@code beforeFetch} runs
+     * once the range is known to be one block's, before waiting for the block; a range that is not one block's
+     * returns false without it (only a list found stale meanwhile can end false after it ran).
      */
-    boolean view(long inode, long position, int n, ReadAhead ahead, io.hangar.vfs.FileHandle.ViewReader sink)
-            throws FsException {
+    boolean view(long inode, long position, int n, ReadAhead ahead, Runnable beforeFetch,
+            io.hangar.vfs.FileHandle.ViewReader sink) throws FsException {
+        boolean started = false;
         int chunk = layout.chunkIndex(position);
         int pos = layout.offsetInChunk(position);
         if (pos + n > layout.chunkSize()) {
@@ -267,6 +270,10 @@ final class BlockReader {
                 return false;
             }
             String key = layout.blockKey(seg.sliceId(), index, blen);
+            if (!started) {
+                started = true;
+                beforeFetch.run();
+            }
             BlockBuffer block;
             try {
                 block = acquire(key, blen, ahead);

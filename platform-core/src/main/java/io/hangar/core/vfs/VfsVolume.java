@@ -538,8 +538,10 @@ public final class VfsVolume implements OpenVolume {
             return 0;
         }
         int n = (int) Math.min(len, length - position);
-        readAhead(inode, position, n, length, ahead);
-        return reader.view(inode, position, n, ahead, sink) ? n : -1;
+        // The read is noted in its stream (and read-ahead started) only once it is known to be one block's:
+        // otherwise the caller reads it again through read(), which notes it.
+        return reader.view(inode, position, n, ahead, () -> readAhead(inode, position, n, length, ahead), sink)
+                ? n : -1;
     }
 
     /** Notes a read of [position, position+n) in its stream and starts the stream's read-ahead if it is due. */
