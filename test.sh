@@ -110,7 +110,7 @@ done
 # each FUSE suite on each engine (the list in integration-tests/fuse/run.sh) and smoke-up.
 expect=(--expect cnf/target/smoke-reports/TEST-cnf.smoke-up.xml)
 for engine in sqlite redis; do
-  for s in posix integrity torch twomounts readonly subdir integrity-remount crash; do
+  for s in posix integrity torch metrics twomounts readonly subdir integrity-remount crash; do
     expect+=(--expect "integration-tests/fuse/target/reports/TEST-fuse-$engine-$s.xml")
   done
 done

@@ -46,7 +46,7 @@ attr_timeout=1.0
 export HANGAR_ATTR_TIMEOUT=$attr_timeout
 # Every suite, in the order they run: their reports are expected whatever happens (test.sh expects the
 # same list for each engine).
-all_suites="posix integrity torch twomounts readonly subdir integrity-remount crash"
+all_suites="posix integrity torch metrics twomounts readonly subdir integrity-remount crash"
 status=0
 work=""
 current=""
@@ -379,6 +379,8 @@ run_engine() {
   suite posix posix_suite.py "$tests" "$reports"
   suite integrity integrity.py "$tests" "$ework/reference" "$reports" --ops 4000
   suite torch torch_roundtrip.py "$tests" "$reports"
+  # The mount's /metrics against what a workload did, hangar stats, the dashboard on a real Prometheus.
+  suite metrics metrics_suite.py "$tests" "$reports"
 
   # A second mount in another process, with no kernel caching: it must see what the first one closed.
   if mount_volume b "$ework/mnt-b" --attr-timeout 0 --entry-timeout 0; then

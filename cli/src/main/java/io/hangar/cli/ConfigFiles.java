@@ -23,6 +23,7 @@ final class ConfigFiles {
     static final String FUSE_PID = "io.hangar.frontend.fuse";
     static final String HTTP_PID = "org.apache.felix.http";
     static final String CONSOLE_PID = "org.apache.felix.webconsole.internal.servlet.OsgiManager";
+    static final String METRICS_PID = "io.hangar.metrics";
 
     private final Path etc;
 

@@ -60,7 +60,7 @@ public final class Main implements Callable<Integer>, CliContext {
         Main root = new Main(out, err, env);
         return execute(VolumeCommands.commandLine(root, UpCommand.class, MountCommand.class, UmountCommand.class,
                 GatewayCommand.class,
-                BenchCommand.class, ObjbenchCommand.class), args, root);
+                BenchCommand.class, ObjbenchCommand.class, StatsCommand.class), args, root);
     }
 
     /** Executes with Hangar's error reporting: one line "hangar <command>: <message>", the exit code of its kind. */

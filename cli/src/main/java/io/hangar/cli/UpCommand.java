@@ -30,6 +30,7 @@ import picocli.CommandLine.Spec;
 final class UpCommand implements Callable<Integer> {
     static final int DEFAULT_CONSOLE_PORT = 8180;
     static final String CONSOLE_USER = "admin";
+    static final String METRICS_ARTIFACT = "metrics-prometheus";
     static final String FUSE_ARTIFACT = "frontend-fuse";
     static final int DEFAULT_S3_PORT = 9000;
     /** "ACCESS SECRET" generated on this first start, shown once. */
@@ -67,7 +68,7 @@ final class UpCommand implements Callable<Integer> {
         if (first) {
             password = firstStart(dir, etc, noFuse, out);
         } else if (consolePort != null) {
-            writeHttp(etc, consolePort);
+            writeHttp(etc, "127.0.0.1", consolePort, "HTTP for the web console and /metrics: loopback only.");
         }
 
         out.println("data:     " + dir);
@@ -102,6 +103,10 @@ final class UpCommand implements Callable<Integer> {
             String user = etc.read(ConfigFiles.CONSOLE_PID + ".cfg").getOrDefault("username", CONSOLE_USER);
             out.println("console:  http://127.0.0.1:" + port + "/system/console  user " + user + ", password "
                     + (password != null ? password : "in " + etc.dir().resolve(ConfigFiles.CONSOLE_PID + ".cfg")));
+            if (RuntimeLauncher.runtimeHas(METRICS_ARTIFACT)) {
+                out.println("metrics:  http://127.0.0.1:" + port + "/metrics  (hangar stats " + mounts.stream()
+                        .findFirst().map(Path::toString).orElse("http://127.0.0.1:" + port + "/metrics") + ")");
+            }
         }
         for (String f : etc.factoryFiles(GatewayCommand.S3_PID)) {
             Map<String, String> g = etc.read(f);
@@ -148,12 +153,9 @@ final class UpCommand implements Callable<Integer> {
                 "The volume 'default' (platform-core formats it on first open because 'storage' is set).", volume,
                 false);
 
-        writeHttp(etc, consolePort != null ? consolePort : freeOr(DEFAULT_CONSOLE_PORT));
-        byte[] secret = new byte[18];
-        new SecureRandom().nextBytes(secret);
-        String password = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
-        etc.write(ConfigFiles.CONSOLE_PID + ".cfg", "Felix Web Console login (generated on first start).",
-                Map.of("username", CONSOLE_USER, "password", password), true);
+        writeHttp(etc, "127.0.0.1", consolePort != null ? consolePort : freeOr(DEFAULT_CONSOLE_PORT),
+                "HTTP for the web console and /metrics: loopback only.");
+        String password = writeConsoleLogin(etc, "Felix Web Console login (generated on first start).");
 
         if (RuntimeLauncher.runtimeHas("frontend-http")) {
             // The S3 gateway on a loopback port, with a key pair generated now and kept in etc/.
@@ -196,15 +198,25 @@ final class UpCommand implements Callable<Integer> {
         return why;
     }
 
-    private static void writeHttp(ConfigFiles etc, int port) throws IOException {
+    static void writeHttp(ConfigFiles etc, String host, int port, String why) throws IOException {
         Map<String, String> http = new LinkedHashMap<>();
         http.put("org.apache.felix.http.enable", "true");
-        http.put("org.apache.felix.http.host", "127.0.0.1");
+        http.put("org.apache.felix.http.host", host);
         http.put("org.osgi.service.http.port", Integer.toString(port));
-        etc.write(ConfigFiles.HTTP_PID + ".cfg", "HTTP for the web console: loopback only.", http, false);
+        etc.write(ConfigFiles.HTTP_PID + ".cfg", why, http, false);
     }
 
-    private static int freeOr(int preferred) throws IOException {
+    /** A generated console password (file mode 0600): the console is served wherever HTTP is. */
+    static String writeConsoleLogin(ConfigFiles etc, String why) throws IOException {
+        byte[] secret = new byte[18];
+        new SecureRandom().nextBytes(secret);
+        String password = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+        etc.write(ConfigFiles.CONSOLE_PID + ".cfg", why, Map.of("username", CONSOLE_USER, "password", password), true);
+        return password;
+    }
+
+    /** {@code preferred} if a loopback listener can take it now, else a free port. */
+    static int freeOr(int preferred) throws IOException {
         try (ServerSocket s = new ServerSocket(preferred, 1, InetAddress.getLoopbackAddress())) {
             return preferred;
         } catch (IOException taken) {

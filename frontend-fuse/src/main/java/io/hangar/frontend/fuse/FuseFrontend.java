@@ -5,6 +5,12 @@ import io.hangar.frontend.fuse.lowlevel.LowLevelOptions;
 import io.hangar.spi.frontend.Endpoint;
 import io.hangar.spi.frontend.Frontend;
 import io.hangar.vfs.Volume;
+import io.hangar.metrics.MeterGroup;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -22,9 +28,21 @@ import org.osgi.service.component.annotations.Deactivate;
 public final class FuseFrontend implements Frontend {
     private static final Logger LOG = Logger.getLogger(FuseFrontend.class.getName());
     private final List<Endpoint> mounts = new CopyOnWriteArrayList<>();
+    // Every mount's meters, published to the runtime's registries while they are there (docs/metrics.md).
+    private final MeterGroup meters = new MeterGroup();
 
     public FuseFrontend() {
         // DS and standalone users construct it alike.
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void addMeterRegistry(MeterRegistry r) {
+        meters.publishTo(r);
+    }
+
+    void removeMeterRegistry(MeterRegistry r) {
+        meters.withdrawFrom(r);
     }
 
     @Override
@@ -34,7 +52,8 @@ public final class FuseFrontend implements Frontend {
 
     @Override
     public Endpoint start(Volume volume, Map<String, String> options) throws FsException {
-        FuseMount m = FuseMount.start(volume, MountSpec.parse(options), LowLevelOptions.parse(options));
+        FuseMount m = FuseMount.start(volume, MountSpec.parse(options), LowLevelOptions.parse(options),
+                meters.registry());
         mounts.add(m);
         m.ended().whenComplete((v, e) -> mounts.remove(m));
         return m;
@@ -56,5 +75,6 @@ public final class FuseFrontend implements Frontend {
                 LOG.log(Level.WARNING, "unmounting " + e.address() + ": " + ex.getMessage());
             }
         }
+        meters.close();
     }
 }

@@ -8,6 +8,7 @@ import io.hangar.frontend.fuse.lowlevel.LowLevelOptions;
 import io.hangar.frontend.fuse.setup.FuseSetup;
 import io.hangar.spi.frontend.Endpoint;
 import io.hangar.vfs.Volume;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -57,7 +58,8 @@ final class FuseMount implements Endpoint {
      * Mounts and returns once the kernel talks to the file system; ENOENT/ENOTDIR/ENOTEMPTY/EBUSY for an
      * unusable mount point or subdir, EIO when libfuse3 or the kernel refuse.
      */
-    static FuseMount start(Volume volume, MountSpec given, LowLevelOptions ll) throws FsException {
+    static FuseMount start(Volume volume, MountSpec given, LowLevelOptions ll, MeterRegistry meters)
+            throws FsException {
         Path mp = checkMountpoint(given.mountpoint(), given.extraOptions());
         Entry root = volume.resolve(given.subdir());
         if (!root.attr().isDirectory()) {
@@ -67,7 +69,7 @@ final class FuseMount implements Endpoint {
                 given.entryTimeout(), given.extraOptions());
         FuseSession fs;
         try {
-            fs = new LowLevelFs(volume, root.inode(), spec, ll, FuseSetup.isRoot());
+            fs = new LowLevelFs(volume, root.inode(), spec, ll, FuseSetup.isRoot(), meters);
         } catch (LinkageError | RuntimeException e) {
             throw new FsException(Errno.EIO, "cannot load " + FuseSetup.LIBRARY + ": " + e.getMessage(), e);
         }

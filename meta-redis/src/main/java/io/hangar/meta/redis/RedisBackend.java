@@ -2,6 +2,7 @@ package io.hangar.meta.redis;
 
 import io.hangar.fs.Errno;
 import io.hangar.fs.FsException;
+import io.hangar.metrics.EngineMeters;
 import java.io.File;
 import java.time.Duration;
 import java.util.HashSet;
@@ -37,21 +38,25 @@ final class RedisBackend implements AutoCloseable {
     private final UnifiedJedis jedis;
     private final List<byte[]> routingKey;
 
-    private RedisBackend(RedisUrl url, UnifiedJedis jedis, byte[] routingKey) {
+    private final EngineMeters meters;
+
+    private RedisBackend(RedisUrl url, UnifiedJedis jedis, byte[] routingKey, EngineMeters meters) {
+        this.meters = meters;
         this.url = url;
         this.jedis = jedis;
         this.routingKey = List.of(routingKey);
     }
 
     /** Connects and checks the server answers, so a bad URL fails at open and not at first use. */
-    static RedisBackend connect(RedisUrl url, byte[] routingKey) throws FsException {
+    static RedisBackend connect(RedisUrl url, byte[] routingKey, EngineMeters meters) throws FsException {
         UnifiedJedis jedis;
         try {
             jedis = client(url);
         } catch (JedisException e) {
+            meters.error("unreachable");
             throw unreachable(url, e);
         }
-        RedisBackend b = new RedisBackend(url, jedis, routingKey);
+        RedisBackend b = new RedisBackend(url, jedis, routingKey, meters);
         try {
             b.call(j -> j.ping());
         } catch (FsException e) {
@@ -107,6 +112,7 @@ final class RedisBackend implements AutoCloseable {
             try {
                 return j.evalsha(script.sha, routingKey, args);
             } catch (JedisNoScriptException e) {
+                meters.retried(); // the server lost its script cache (restart, failover, SCRIPT FLUSH)
                 return j.eval(script.text, routingKey, args);
             }
         });
@@ -118,6 +124,7 @@ final class RedisBackend implements AutoCloseable {
         } catch (JedisDataException e) {
             throw verdict(e);
         } catch (JedisException e) {
+            meters.error("unreachable");
             throw unreachable(url, e);
         }
     }
@@ -135,8 +142,10 @@ final class RedisBackend implements AutoCloseable {
             }
         }
         if (BUSY.contains(code)) {
+            meters.error("busy");
             return new FsException(Errno.EAGAIN, "redis at " + url.describe() + " cannot serve now: " + msg, e);
         }
+        meters.error("server");
         return new FsException(Errno.EIO, "redis at " + url.describe() + " failed: " + msg, e);
     }
 

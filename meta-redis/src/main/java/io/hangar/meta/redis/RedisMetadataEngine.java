@@ -19,6 +19,7 @@ import io.hangar.spi.meta.Slice;
 import io.hangar.spi.meta.SliceRef;
 import io.hangar.spi.meta.StoredSlice;
 import io.hangar.spi.meta.VolumeFormat;
+import io.hangar.metrics.EngineMeters;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -58,8 +59,13 @@ public final class RedisMetadataEngine implements MetadataEngine {
 
     /** Connects to the server named by a {@code redis}, {@code rediss}, {@code redis-sentinel} or {@code redis-cluster} URL. */
     public static RedisMetadataEngine open(URI url) throws FsException {
+        return open(url, new EngineMeters(null, "redis"));
+    }
+
+    /** As {@link #open(URI)}, counting script reloads and server failures in {@code meters}. */
+    static RedisMetadataEngine open(URI url, EngineMeters meters) throws FsException {
         RedisUrl parsed = RedisUrl.parse(url);
-        return new RedisMetadataEngine(RedisBackend.connect(parsed, bytes(parsed.prefix() + "setting")),
+        return new RedisMetadataEngine(RedisBackend.connect(parsed, bytes(parsed.prefix() + "setting"), meters),
                 parsed.prefix());
     }
 

@@ -2,6 +2,7 @@ package io.hangar.meta.sqlite;
 
 import io.hangar.fs.Errno;
 import io.hangar.fs.FsException;
+import io.hangar.metrics.EngineMeters;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.SQLException;
@@ -46,8 +47,10 @@ final class Database implements AutoCloseable {
     private final BlockingQueue<Conn> idleReaders = new ArrayBlockingQueue<>(READERS);
     private int readers;
     private volatile boolean closed;
+    private final EngineMeters meters;
 
-    private Database(Path file, int busyTimeoutMs, Conn writer) {
+    private Database(Path file, int busyTimeoutMs, Conn writer, EngineMeters meters) {
+        this.meters = meters;
         this.file = file;
         this.busyTimeoutMs = busyTimeoutMs;
         this.writer = writer;
@@ -68,13 +71,18 @@ final class Database implements AutoCloseable {
      * wait up to {@code busyTimeoutMs} for another process's lock.
      */
     static Database open(Path file, int busyTimeoutMs) throws FsException {
+        return open(file, busyTimeoutMs, new EngineMeters(null, SqliteUrl.SCHEME));
+    }
+
+    /** As {@link #open(Path, int)}, counting retries, lock conflicts and database errors in {@code meters}. */
+    static Database open(Path file, int busyTimeoutMs, EngineMeters meters) throws FsException {
         Conn writer;
         try {
             writer = Conn.open(file, busyTimeoutMs);
         } catch (SQLException e) {
             throw new FsException(Errno.EIO, "cannot open metadata database " + file + ": " + e.getMessage(), e);
         }
-        Database db = new Database(file, busyTimeoutMs, writer);
+        Database db = new Database(file, busyTimeoutMs, writer, meters);
         try {
             // Persistent in the file; readers in other processes then never block the writer.
             db.withRetries(() -> {
@@ -169,9 +177,13 @@ final class Database implements AutoCloseable {
             try {
                 return attempt.run();
             } catch (SQLException e) {
+                if (busy(e)) {
+                    meters.conflict();
+                }
                 if (!busy(e) || n == ATTEMPTS) {
                     throw failure(e);
                 }
+                meters.retried();
                 // SQLite already waited busyTimeoutMs; a short pause lets a checkpoint or recovery finish.
                 pause(n * 50L);
             }
@@ -187,6 +199,12 @@ final class Database implements AutoCloseable {
     private FsException failure(SQLException e) {
         int code = e.getErrorCode() & 0xff;
         String where = "metadata database " + file + ": ";
+        meters.error(switch (code) {
+            case SQLITE_BUSY, SQLITE_LOCKED -> "busy";
+            case SQLITE_FULL -> "full";
+            case SQLITE_READONLY, SQLITE_PERM -> "readonly";
+            default -> "io";
+        });
         return switch (code) {
             case SQLITE_BUSY, SQLITE_LOCKED -> new FsException(Errno.EAGAIN, where + "locked by another process for over "
                     + ATTEMPTS * busyTimeoutMs + " ms", e);

@@ -23,6 +23,7 @@ import io.hangar.spi.meta.Slice;
 import io.hangar.spi.meta.SliceRef;
 import io.hangar.spi.meta.StoredSlice;
 import io.hangar.spi.meta.VolumeFormat;
+import io.hangar.metrics.EngineMeters;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -80,6 +81,10 @@ public final class SqliteMetadataEngine implements MetadataEngine {
 
     /** As {@link #open(Path)}, waiting at most {@code busyTimeoutMs} per attempt for another process's lock. */
     static SqliteMetadataEngine open(Path file, int busyTimeoutMs) throws FsException {
+        return open(file, busyTimeoutMs, new EngineMeters(null, SqliteUrl.SCHEME));
+    }
+
+    static SqliteMetadataEngine open(Path file, int busyTimeoutMs, EngineMeters meters) throws FsException {
         Path dir = file.toAbsolutePath().getParent();
         try {
             Files.createDirectories(dir);
@@ -87,7 +92,7 @@ public final class SqliteMetadataEngine implements MetadataEngine {
             throw new FsException(Errno.EIO, "cannot create directory " + dir + " for metadata database " + file
                     + ": " + e, e);
         }
-        return new SqliteMetadataEngine(Database.open(file, busyTimeoutMs));
+        return new SqliteMetadataEngine(Database.open(file, busyTimeoutMs, meters));
     }
 
     private <T> T write(Work<T> w) throws FsException {

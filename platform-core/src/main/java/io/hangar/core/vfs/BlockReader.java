@@ -53,14 +53,16 @@ final class BlockReader {
     private final AtomicLongArray generations = new AtomicLongArray(1024);
     private final Compactor compactor;
     private final int compactThreshold;
+    private final VfsMetrics metrics;
 
     /**
      * Demand reads are fetched on {@code readPool}, read-ahead on {@code aheadPool}: a read never queues
      * behind blocks fetched for later.
      */
     BlockReader(MetadataEngine meta, StoreGate gate, ChunkLayout layout, BlockPool pool, Executor readPool,
-            Executor aheadPool, long cacheBytes, Compactor compactor, int compactThreshold) {
+            Executor aheadPool, long cacheBytes, Compactor compactor, int compactThreshold, VfsMetrics metrics) {
         this.meta = meta;
+        this.metrics = metrics;
         this.pool = pool;
         this.gate = gate;
         this.layout = layout;
@@ -72,6 +74,7 @@ final class BlockReader {
                 .maximumWeight(Math.max(cacheBytes, layout.blockSize()))
                 .weigher((String k, BlockBuffer v) -> v.capacity())
                 .executor(readPool)
+                .recordStats()
                 // The cache holds one reference of each block it keeps.
                 .removalListener((String k, BlockBuffer v, RemovalCause cause) -> {
                     if (v != null) {
@@ -81,6 +84,16 @@ final class BlockReader {
                 .buildAsync();
         this.segments = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(LIST_TTL).build();
         this.lengths = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(LIST_TTL).build();
+        Cache<String, BlockBuffer> cache = blocks.synchronous();
+        metrics.functionCounter("hangar_blockcache_hits", null, "block reads served from the block cache", cache,
+                c -> c.stats().hitCount());
+        metrics.functionCounter("hangar_blockcache_miss", null, "block reads the cache fetched from the store",
+                cache, c -> c.stats().missCount());
+        metrics.functionCounter("hangar_blockcache_evictions", null, "blocks evicted from the cache", cache,
+                c -> c.stats().evictionCount());
+        metrics.gauge("hangar_blockcache_blocks", null, "blocks in the cache", cache, Cache::estimatedSize);
+        metrics.gauge("hangar_blockcache", "bytes", "bytes of blocks in the cache", cache,
+                c -> c.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L));
     }
 
     private int stripe(long inode) {
@@ -303,7 +316,7 @@ final class BlockReader {
     }
 
     /** The block from the stream's read-ahead, retained, or null (not there, or its fetch failed). */
-    private static BlockBuffer fromReadAhead(ReadAhead ahead, String key) {
+    private BlockBuffer fromReadAhead(ReadAhead ahead, String key) {
         ReadAhead.Block fetched = ahead.get(key);
         if (fetched == null) {
             return null;
@@ -312,6 +325,7 @@ final class BlockReader {
         try {
             BlockBuffer b = await(fetched.data, key);
             if (b.retain()) {
+                metrics.readAheadHits.increment();
                 return b;
             }
         } catch (FsException e) {
@@ -444,7 +458,8 @@ final class BlockReader {
                 ahead.addVisible(key, visible, fileEnd);
                 return true;
             }
-            if (blocks.getIfPresent(key) != null) {
+            // A look, not a read: it must not count as a cache hit or miss.
+            if (blocks.asMap().containsKey(key)) {
                 return true;
             }
             if (!budget.tryReserve(blen)) {
@@ -452,7 +467,9 @@ final class BlockReader {
             }
             ReadAhead.Block b = new ReadAhead.Block(key, blen, new ReadAhead.Fetch(() -> {
                 try {
-                    return loadNow(key, blen);
+                    BlockBuffer data = loadNow(key, blen);
+                    metrics.readAheadFetchedBytes.increment(blen);
+                    return data;
                 } catch (FsException e) {
                     throw new CompletionException(e);
                 }

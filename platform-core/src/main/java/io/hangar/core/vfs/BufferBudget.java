@@ -42,6 +42,7 @@ final class BufferBudget {
     private final long total;
     private long free;
     private long uploading;
+    private volatile VfsMetrics metrics;
 
     BufferBudget(long bytes) {
         this.total = bytes;
@@ -50,6 +51,21 @@ final class BufferBudget {
 
     long total() {
         return total;
+    }
+
+    /** Bytes reserved now: write buffers, uploads in flight and read-ahead. */
+    long used() {
+        lock.lock();
+        try {
+            return total - free;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Counts the writes that wait, and how long (the volume's meters). */
+    void meter(VfsMetrics m) {
+        metrics = m;
     }
 
     void register(Holder h) {
@@ -91,6 +107,7 @@ final class BufferBudget {
         } finally {
             lock.unlock();
         }
+        long waitStart = System.nanoTime();
         try {
             while (true) {
                 long missing;
@@ -126,6 +143,11 @@ final class BufferBudget {
             Thread.currentThread().interrupt();
             throw new FsException(Errno.EIO, "interrupted while waiting for write buffer");
         } finally {
+            VfsMetrics m = metrics;
+            if (m != null) {
+                m.bufferWaits.increment();
+                m.bufferWaitTime.record(System.nanoTime() - waitStart, TimeUnit.NANOSECONDS);
+            }
             lock.lock();
             try {
                 waiters.remove(me);

@@ -34,8 +34,11 @@ final class Compactor {
     private final int threshold;
     private BlockReader reader;
 
+    private final VfsMetrics metrics;
+
     Compactor(ExecutorService worker, MetadataEngine meta, StoreGate gate, ChunkLayout layout, SliceIds ids,
-            int threshold) {
+            int threshold, VfsMetrics metrics) {
+        this.metrics = metrics;
         this.worker = worker;
         this.meta = meta;
         this.gate = gate;
@@ -103,6 +106,7 @@ final class Compactor {
                         // the swap would fail anyway. Only a block missing from the current list is an error.
                         if (BlockReader.isMissingBlock(e) && !meta.readChunk(inode, chunk).equals(slices)) {
                             deleteBlocks(id, stored);
+                            metrics.compactionFailures.increment();
                             return false;
                         }
                         throw e;
@@ -118,11 +122,13 @@ final class Compactor {
                 // Stopped midway (the volume closing interrupts us, the store failed): the blocks written so far
                 // belong to no slice. Remove them rather than leave them for gc.
                 deleteQuietly(id, stored);
+                metrics.compactionFailures.increment();
                 throw e;
             }
             replacement = List.of(new Slice(id, end, 0, end, 0));
         }
         boolean swapped = meta.compactChunk(inode, chunk, slices, replacement);
+        (swapped ? metrics.compactions : metrics.compactionFailures).increment();
         if (swapped) {
             reader.invalidate(inode, chunk);
         } else if (id != 0) {

@@ -43,8 +43,12 @@ final class FileWriter implements BufferBudget.Holder {
     private volatile long pendingEnd = -1;
     private final AtomicInteger users = new AtomicInteger();
 
+    private final VfsMetrics metrics;
+
     FileWriter(long inode, MetadataEngine meta, ChunkLayout layout, SliceIds ids, SliceBuilder.Uploader uploader,
-            BufferBudget budget, Compactor compactor, BlockReader reader, int compactThreshold, BlockPool pool) {
+            BufferBudget budget, Compactor compactor, BlockReader reader, int compactThreshold, BlockPool pool,
+            VfsMetrics metrics) {
+        this.metrics = metrics;
         this.pool = pool;
         this.inode = inode;
         this.meta = meta;
@@ -167,7 +171,10 @@ final class FileWriter implements BufferBudget.Holder {
 
     private void commit(SliceBuilder s) {
         try {
-            meta.writeSlice(inode, s.chunk, s.record(), System.currentTimeMillis() * 1_000_000L);
+            io.hangar.spi.meta.Slice record = s.record();
+            meta.writeSlice(inode, s.chunk, record, System.currentTimeMillis() * 1_000_000L);
+            metrics.slicesCommitted.increment();
+            metrics.sliceBytes.record(record.len());
         } catch (FsException e) {
             throw new CompletionException(e);
         }

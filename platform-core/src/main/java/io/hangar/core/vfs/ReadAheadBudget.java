@@ -11,10 +11,12 @@ final class ReadAheadBudget {
     private final BufferBudget buffers;
     private final long limit;
     private final AtomicLong held = new AtomicLong();
+    private final VfsMetrics metrics;
 
-    ReadAheadBudget(BufferBudget buffers) {
+    ReadAheadBudget(BufferBudget buffers, VfsMetrics metrics) {
         this.buffers = buffers;
         this.limit = buffers.total() / 2;
+        this.metrics = metrics;
     }
 
     /** Reserves {@code bytes} for a block fetched ahead, or returns false at once. */
@@ -36,6 +38,9 @@ final class ReadAheadBudget {
         b.data.whenComplete((d, t) -> {
             if (d != null) {
                 d.release(); // readers copying from it hold references of their own
+                if (b.unread > 0) {
+                    metrics.readAheadWastedBytes.increment(b.unread);
+                }
             }
             held.addAndGet(-b.length);
             buffers.returnUnused(b.length);

@@ -34,7 +34,10 @@ final class SliceReaper {
     // Slice id -> when this client first saw it pending (System.nanoTime()).
     private final Map<Long, Long> firstSeen = new HashMap<>();
 
-    SliceReaper(MetadataEngine meta, StoreGate gate, ChunkLayout layout) {
+    private final VfsMetrics metrics;
+
+    SliceReaper(MetadataEngine meta, StoreGate gate, ChunkLayout layout, VfsMetrics metrics) {
+        this.metrics = metrics;
         this.meta = meta;
         this.gate = gate;
         this.layout = layout;
@@ -75,6 +78,7 @@ final class SliceReaper {
             for (SliceRef r : due) {
                 for (int b = 0; b < layout.blockCount(r.size()); b++) {
                     store.delete(layout.blockKey(r.id(), b, layout.blockLength(r.size(), b)));
+                    metrics.blocksReaped.increment();
                 }
             }
         } catch (StoreException e) {

@@ -26,6 +26,7 @@ public final class StoreGate {
     private ChunkStore store;
     private String absence = "chunk store not attached yet";
     private volatile boolean closed;
+    private volatile VfsMetrics metrics;
 
     public StoreGate(ChunkStore initial, long waitMs) {
         this.store = initial;
@@ -35,7 +36,7 @@ public final class StoreGate {
     public void attach(ChunkStore s) {
         lock.lock();
         try {
-            store = s;
+            store = metered(s);
             attached.signalAll();
         } finally {
             lock.unlock();
@@ -49,10 +50,29 @@ public final class StoreGate {
             ChunkStore s = store;
             store = null;
             absence = why;
-            return s;
+            return s instanceof MeteredChunkStore m ? m.unwrap() : s;
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Counts and times every request to this store and the next ones attached (the volume's meters). */
+    void meter(VfsMetrics m) {
+        lock.lock();
+        try {
+            metrics = m;
+            if (store instanceof MeteredChunkStore old) {
+                store = old.unwrap();
+            }
+            store = metered(store);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private ChunkStore metered(ChunkStore s) {
+        return s == null || metrics == null || s instanceof MeteredChunkStore ? s
+                : new MeteredChunkStore(s, metrics.store);
     }
 
     public void close() {
@@ -93,7 +113,13 @@ public final class StoreGate {
                 return op.apply(s);
             } catch (StoreException e) {
                 switch (e.kind()) {
-                    case TRANSIENT -> last = e;
+                    case TRANSIENT -> {
+                        last = e;
+                        VfsMetrics m = metrics;
+                        if (m != null) {
+                            m.storeRetries.increment();
+                        }
+                    }
                     case NOT_FOUND -> throw new FsException(Errno.EIO, what + ": object missing: " + e.getMessage(), e);
                     case PERMISSION -> throw new FsException(Errno.EACCES, what + ": " + e.getMessage(), e);
                     case FULL -> throw new FsException(Errno.ENOSPC, what + ": " + e.getMessage(), e);

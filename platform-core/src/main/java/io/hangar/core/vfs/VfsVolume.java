@@ -16,6 +16,7 @@ import io.hangar.spi.meta.VolumeFormat;
 import io.hangar.vfs.FileHandle;
 import io.hangar.vfs.standalone.OpenVolume;
 import java.nio.ByteBuffer;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -59,6 +60,7 @@ public final class VfsVolume implements OpenVolume {
     private final BlockReader reader;
     private final Compactor compactor;
     private final SliceReaper reaper;
+    private final VfsMetrics metrics;
     private final Map<Long, FileWriter> writers = new ConcurrentHashMap<>();
     /**
      * This client's open files: the engine is told of an inode's first open and last close here, so that a
@@ -76,28 +78,51 @@ public final class VfsVolume implements OpenVolume {
 
     public VfsVolume(VolumeFormat format, MetadataEngine meta, StoreGate gate, VfsOptions options, Runnable onClose)
             throws FsException {
+        this(format, meta, gate, options, onClose, null);
+    }
+
+    /**
+     * A volume whose meters ({@link VfsMetrics}, docs/metrics.md) are registered in {@code registry} (null:
+     * counted into nothing) and removed from it when the volume closes.
+     */
+    public VfsVolume(VolumeFormat format, MetadataEngine meta, StoreGate gate, VfsOptions options, Runnable onClose,
+            MeterRegistry registry) throws FsException {
         this.format = format;
-        this.meta = meta;
+        this.metrics = new VfsMetrics(registry, format.name());
+        this.meta = MeteredMetadataEngine.wrap(meta, metrics);
+        meta = this.meta; // everything below calls the engine through the meters
         this.gate = gate;
+        gate.meter(metrics);
         this.options = options;
         this.onClose = onClose;
         this.layout = new ChunkLayout(format.name(), format.blockSize(), format.chunkSize());
         this.budget = new BufferBudget(Math.max(options.bufferSize(), 4L * format.blockSize()));
+        budget.meter(metrics);
         this.ids = new SliceIds(meta);
         String tag = "hangar-" + format.name();
         this.uploadPool = Executors.newFixedThreadPool(options.uploadThreads(), threads(tag + "-upload"));
         this.readPool = Executors.newFixedThreadPool(options.readThreads(), threads(tag + "-read"));
         this.aheadPool = Executors.newFixedThreadPool(options.readThreads(), threads(tag + "-read-ahead"));
-        this.aheadBudget = new ReadAheadBudget(budget);
+        this.aheadBudget = new ReadAheadBudget(budget, metrics);
         this.compactPool = Executors.newSingleThreadExecutor(threads(tag + "-compact"));
         this.background = Executors.newSingleThreadScheduledExecutor(threads(tag + "-housekeeping"));
-        this.compactor = new Compactor(compactPool, meta, gate, layout, ids, options.compactThreshold());
+        this.compactor = new Compactor(compactPool, meta, gate, layout, ids, options.compactThreshold(), metrics);
         // Freed block memory is kept for reuse up to what the buffers and the cache may hold at once.
         this.pool = new BlockPool(format.blockSize(), budget.total() + options.cacheSize());
         this.reader = new BlockReader(meta, gate, layout, pool, readPool, aheadPool, options.cacheSize(), compactor,
-                options.compactThreshold());
+                options.compactThreshold(), metrics);
         compactor.bind(reader);
-        this.reaper = new SliceReaper(meta, gate, layout);
+        this.reaper = new SliceReaper(this.meta, gate, layout, metrics);
+        metrics.gauge("hangar_vfs_buffer_used", "bytes", "write-buffer memory in use (buffers, uploads, read-ahead)",
+                budget, BufferBudget::used);
+        metrics.gauge("hangar_vfs_buffer_limit", "bytes", "write-buffer memory (bufferSize)", budget,
+                BufferBudget::total);
+        metrics.gauge("hangar_vfs_readahead_held", "bytes", "bytes read-ahead holds, fetched or in flight",
+                aheadBudget, ReadAheadBudget::held);
+        metrics.gauge("hangar_used_space", "bytes", "bytes of file data the volume holds (as statfs)", this,
+                v -> v.usageGauge().usedBytes());
+        metrics.gauge("hangar_used_inodes", null, "files and directories the volume holds", this,
+                v -> v.usageGauge().usedInodes());
         this.session = meta.openSession(describeClient());
         background.scheduleWithFixedDelay(this::heartbeat, 10, 10, TimeUnit.SECONDS);
         background.scheduleWithFixedDelay(this::reap, 1, 1, TimeUnit.SECONDS);
@@ -364,6 +389,19 @@ public final class VfsVolume implements OpenVolume {
         return new io.hangar.core.fsck.VolumeChecker(format, meta, gate::current, java.time.Clock.systemUTC(), () -> { });
     }
 
+    /** The usage the gauges show: refreshed at most once a second, whatever the scrape rate. */
+    private StatFs usageGauge() {
+        StatFs s = usage;
+        if (!closed && (s == null || System.nanoTime() - usageAtNs > 1_000_000_000L)) {
+            try {
+                s = statfs();
+            } catch (FsException e) {
+                // The engine is away: the last figure (or none) until it returns.
+            }
+        }
+        return s != null ? s : new StatFs(0, 0, 0, 0);
+    }
+
     @Override
     public StatFs statfs() throws FsException {
         StatFs s = meta.statfs();
@@ -442,7 +480,7 @@ public final class VfsVolume implements OpenVolume {
             w = writers.compute(inode, (k, old) -> {
                 FileWriter x = old != null ? old
                         : new FileWriter(inode, meta, layout, ids, this::upload, budget, compactor, reader,
-                                options.compactThreshold(), pool);
+                                options.compactThreshold(), pool, metrics);
                 x.retain();
                 return x;
             });
@@ -729,6 +767,7 @@ public final class VfsVolume implements OpenVolume {
                 failure = e;
             }
         } finally {
+            metrics.close();
             gate.close();
             if (onClose != null) {
                 onClose.run();

@@ -4,12 +4,14 @@ import io.hangar.core.vfs.StoreGate;
 import io.hangar.core.vfs.VfsOptions;
 import io.hangar.core.vfs.VfsVolume;
 import io.hangar.fs.FsException;
+import io.hangar.metrics.MeterGroup;
 import io.hangar.spi.meta.MetadataEngine;
 import io.hangar.spi.meta.MetadataEngineProvider;
 import io.hangar.spi.meta.VolumeFormat;
 import io.hangar.spi.store.ChunkStore;
 import io.hangar.spi.store.ChunkStoreProvider;
 import io.hangar.vfs.Volume;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -65,6 +67,18 @@ public class ManagedVolume {
     private String storeScheme;
     private ChunkStoreProvider storeProvider;
     private volatile boolean active;
+    // The volume's meters, published to the runtime's registries as they come and go (docs/metrics.md).
+    private final MeterGroup meters = new MeterGroup();
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void addMeterRegistry(MeterRegistry r) {
+        meters.publishTo(r);
+    }
+
+    void removeMeterRegistry(MeterRegistry r) {
+        meters.withdrawFrom(r);
+    }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -125,6 +139,7 @@ public class ManagedVolume {
         lifecycle.submit(() -> closeVolume("configuration removed or runtime stopping"));
         lifecycle.shutdown();
         lifecycle.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS);
+        meters.close();
     }
 
     private void submit(Runnable r) {
@@ -208,7 +223,7 @@ public class ManagedVolume {
                     s.close();
                 }
                 m.close();
-            });
+            }, meters.registry());
             synchronized (this) {
                 volume = v;
                 storeProvider = sp.get();

@@ -21,6 +21,7 @@ import io.hangar.vfs.Volume;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -29,6 +30,7 @@ import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -98,6 +100,7 @@ public final class LowLevelFs implements FuseSession {
     private final Fuse3.Native nat;
     private final Runtime runtime;
     private final LockTable locks;
+    private final FuseMetrics metrics;
     private final int mountId = NEXT_MOUNT.getAndIncrement();
     private final Map<Long, OpenFile> files = new ConcurrentHashMap<>();
     private final Map<Long, Dir> dirs = new ConcurrentHashMap<>();
@@ -126,6 +129,12 @@ public final class LowLevelFs implements FuseSession {
 
     /** Loads libfuse3 (LinkageError/RuntimeException when it cannot). */
     public LowLevelFs(Volume volume, long root, MountSpec spec, LowLevelOptions options, boolean allowOther) {
+        this(volume, root, spec, options, allowOther, null);
+    }
+
+    /** A mount whose meters go to {@code registry} (null: nowhere); they leave it when the session ends. */
+    public LowLevelFs(Volume volume, long root, MountSpec spec, LowLevelOptions options, boolean allowOther,
+            MeterRegistry registry) {
         if (!Layout.supported()) {
             throw new UnsupportedOperationException("the libfuse 3 binding's struct layouts are verified for Linux "
                     + "x86_64 only, not " + System.getProperty("os.name") + " " + System.getProperty("os.arch"));
@@ -141,6 +150,8 @@ public final class LowLevelFs implements FuseSession {
         this.replyBuffers = new ArrayBlockingQueue<>(options.maxThreads());
         this.allowOther = allowOther;
         this.locks = LockTable.of(volume);
+        this.metrics = new FuseMetrics(registry, volume.name(), spec.mountpoint().toString());
+        metrics.openHandles(files::size);
     }
 
     // ---- session ----
@@ -229,6 +240,7 @@ public final class LowLevelFs implements FuseSession {
         locks.releaseAll(mountId, handles);
         dirs.clear();
         lookups.clear();
+        metrics.close();
         return first;
     }
 
@@ -244,8 +256,18 @@ public final class LowLevelFs implements FuseSession {
         void run() throws FsException, Errnos.LockFailure, InterruptedException;
     }
 
-    /** Runs an operation that replies itself on success; any failure is replied as its errno. */
+    /** Runs an operation, timed as {@code what} (hangar_fuse_op_duration_seconds). */
     private void call(Pointer req, String what, Op op) {
+        long start = System.nanoTime();
+        try {
+            dispatch(req, what, op);
+        } finally {
+            metrics.op(what).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Runs an operation that replies itself on success; any failure is replied as its errno. */
+    private void dispatch(Pointer req, String what, Op op) {
         int errno;
         try {
             op.run();
@@ -716,6 +738,7 @@ public final class LowLevelFs implements FuseSession {
                 if (viewed == 0) {
                     nat.fuse_reply_buf(req, null, 0);
                 }
+                metrics.readBytes.increment(viewed);
                 return;
             }
             ReplyBuffer r = borrowReply();
@@ -727,6 +750,7 @@ public final class LowLevelFs implements FuseSession {
                     }
                 }
                 nat.fuse_reply_buf(req, b.position() == 0 ? null : r.address(), b.position());
+                metrics.readBytes.increment(b.position());
             } finally {
                 replyBuffers.offer(r);
             }
@@ -742,6 +766,7 @@ public final class LowLevelFs implements FuseSession {
             ByteBuffer data = MemoryIO.getInstance().newDirectByteBuffer(buf.address(), (int) size);
             cachedAt.remove(f.inode);
             f.handle.write(off, data);
+            metrics.writtenBytes.increment(size);
             fuse.fuse_reply_write(req, size);
         });
     }
