@@ -3,7 +3,8 @@
 #  1. without a terminal (stdin at its end): prints "ready", keeps running, serves the FUSE mount it was
 #     configured with on first start, the web console answers 401 without and 200 with the generated
 #     password, the S3 gateway refuses an unsigned request and takes a signed bucket and object (curl
-#     --aws-sigv4) that the mount shows, SIGTERM stops it and the volume closes;
+#     --aws-sigv4) that the mount shows, /metrics answers at the URL it printed with the volume's, the
+#     mount's and the JVM's series, SIGTERM stops it and the volume closes;
 #  2. restarted in a terminal (a pty from script(1)): the Gogo shell runs hangar:* commands on the
 #     volume (and hangar:format adds one), the FUSE mount serves the volume, and 'stop 0' ends it; what
 #     was written is still there afterwards.
@@ -142,6 +143,20 @@ if [ -n "$s3ak" ] && printf '%s' "$anon" | grep -q '<Code>AccessDenied</Code>' &
   result up-serves-s3 ok
 else
   result up-serves-s3 fail "s3 line '$s3line', unsigned: ${anon:0:120}, create bucket $s3put, put $s3obj, in the mount: $(cat "$data/mnt/smoke-bucket/hello.txt" 2>&1 | head -c 100)"
+fi
+
+# The runtime's /metrics: the URL up printed answers without a password, in the Prometheus text format, with
+# the volume's and the mount's series; what S3 and the mount just wrote shows in the FUSE and store counters.
+murl=$(grep -o '^metrics: *http://[^ ]*' "$log1" | head -1 | awk '{print $2}')
+mtext=$(curl -s "$murl" || true)
+mput=$(printf '%s\n' "$mtext" | awk '/^hangar_object_request_data_bytes_total\{method="PUT",volume="default"\}/ {print $2}')
+if [ "$murl" = "http://127.0.0.1:$port/metrics" ] \
+  && printf '%s\n' "$mtext" | grep -q '^hangar_fuse_op_duration_seconds_count{method="lookup",mountpoint="'"$data"'/mnt",volume="default"}' \
+  && printf '%s\n' "$mtext" | grep -q '^jvm_memory_used_bytes' && [ -n "$mput" ] \
+  && awk -v v="$mput" 'BEGIN { exit !(v >= 10) }' && [ "$(cat "$data/run/metrics.url" 2>/dev/null)" = "$murl" ]; then
+  result up-serves-metrics ok
+else
+  result up-serves-metrics fail "metrics line '$murl', run/metrics.url '$(cat "$data/run/metrics.url" 2>&1)', PUT bytes '$mput', scrape: ${mtext:0:200}"
 fi
 
 # stdin ended at start: the runtime must still be serving (the launcher's 117 would have ended it).
