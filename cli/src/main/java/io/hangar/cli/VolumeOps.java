@@ -35,7 +35,8 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * The volume operations behind both the command line and the Gogo commands. Files are streamed through
  * one {@link #BUFFER}-sized buffer, so a copy of any size runs in bounded memory (the VFS bounds its own
- * write buffers and read-ahead).
+ * write buffers and read-ahead). {@code put} and {@code get} count their bytes on a {@link Progress} bar,
+ * drawn only when the command line runs in a terminal.
  */
 public final class VolumeOps {
     /** Copy buffer: one write per MiB keeps the per-call overhead small against 4 MiB blocks. */
@@ -68,14 +69,17 @@ public final class VolumeOps {
                 byte[] buf = new byte[BUFFER];
                 ByteBuffer bb = ByteBuffer.wrap(buf);
                 long pos = 0;
-                while (true) {
-                    bb.clear();
-                    int n = in.read(bb);
-                    if (n < 0) {
-                        break;
+                try (Progress progress = Progress.bytes("put " + t.name, in.size())) {
+                    while (true) {
+                        bb.clear();
+                        int n = in.read(bb);
+                        if (n < 0) {
+                            break;
+                        }
+                        h.write(pos, buf, 0, n);
+                        pos += n;
+                        progress.step(n);
                     }
-                    h.write(pos, buf, 0, n);
-                    pos += n;
                 }
                 return pos;
             }
@@ -99,8 +103,9 @@ public final class VolumeOps {
                 + Long.toHexString(ThreadLocalRandom.current().nextLong()));
         try {
             long n;
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                n = copyOut(e, out);
+            try (OutputStream out = Files.newOutputStream(tmp);
+                    Progress progress = Progress.bytes("get " + e.name(), e.attr().length())) {
+                n = copyOut(e, out, progress);
             }
             if (!direct) {
                 Files.move(tmp, dest, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -124,7 +129,7 @@ public final class VolumeOps {
         Entry e = resolve(src);
         requireFile(e, src);
         try {
-            long n = copyOut(e, out);
+            long n = copyOut(e, out, null);
             out.flush();
             return n;
         } catch (IOException ex) {
@@ -132,7 +137,8 @@ public final class VolumeOps {
         }
     }
 
-    private long copyOut(Entry e, OutputStream out) throws IOException {
+    /** Copies a file of the volume to {@code out}, counting on {@code progress} unless it is null. */
+    private long copyOut(Entry e, OutputStream out, Progress progress) throws IOException {
         try (FileHandle h = volume.open(caller, e.inode(), OpenFlags.RDONLY)) {
             byte[] buf = new byte[BUFFER];
             long pos = 0;
@@ -140,6 +146,9 @@ public final class VolumeOps {
             while ((n = h.read(pos, buf, 0, buf.length)) > 0) {
                 out.write(buf, 0, n);
                 pos += n;
+                if (progress != null) {
+                    progress.step(n);
+                }
             }
             return pos;
         } catch (FsException ex) {

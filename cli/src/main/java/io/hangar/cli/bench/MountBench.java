@@ -1,5 +1,6 @@
 package io.hangar.cli.bench;
 
+import io.hangar.cli.Progress;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
@@ -51,28 +52,38 @@ public final class MountBench {
             new Random(1).nextBytes(buf);
             Path big = dir.resolve("big");
             long t0 = System.nanoTime();
-            writeRange(big, buf, 0, bigBytes, true);
+            try (Progress p = Progress.bytes("seq write", bigBytes)) {
+                writeRange(big, buf, 0, bigBytes, true, p);
+            }
             rows.add(new VfsBench.Row("seq write 1 thread (1 MiB, fsync)", mibs(bigBytes, t0), "MiB/s", ddWrite,
                     "dd write, conv=fsync"));
             Dd.dropCaches();
             t0 = System.nanoTime();
-            readRange(big, 0, bigBytes);
+            try (Progress p = Progress.bytes("seq read (cold)", bigBytes)) {
+                readRange(big, 0, bigBytes, p);
+            }
             rows.add(new VfsBench.Row("seq read 1 thread (cold)", mibs(bigBytes, t0), "MiB/s", ddRead,
                     "dd read after drop_caches"));
             t0 = System.nanoTime();
-            readRange(big, 0, bigBytes);
+            try (Progress p = Progress.bytes("seq read (cached)", bigBytes)) {
+                readRange(big, 0, bigBytes, p);
+            }
             rows.add(new VfsBench.Row("seq read 1 thread (cached)", mibs(bigBytes, t0), "MiB/s", ddCached,
                     "dd read, page cache"));
             Files.delete(big);
 
             long part = bigBytes / threads;
             t0 = System.nanoTime();
-            parallel(i -> writeRange(dir.resolve("big-" + i), buf, 0, part, true));
+            try (Progress p = Progress.bytes("seq write, " + threads + " threads", part * threads)) {
+                parallel(i -> writeRange(dir.resolve("big-" + i), buf, 0, part, true, p));
+            }
             rows.add(new VfsBench.Row("seq write " + threads + " threads (fsync)", mibs(part * threads, t0), "MiB/s",
                     ddWrite, "dd write, conv=fsync"));
             Dd.dropCaches();
             t0 = System.nanoTime();
-            parallel(i -> readRange(dir.resolve("big-" + i), 0, part));
+            try (Progress p = Progress.bytes("seq read, " + threads + " threads", part * threads)) {
+                parallel(i -> readRange(dir.resolve("big-" + i), 0, part, p));
+            }
             rows.add(new VfsBench.Row("seq read " + threads + " threads (cold)", mibs(part * threads, t0), "MiB/s",
                     ddRead, "dd read after drop_caches"));
             for (int i = 0; i < threads; i++) {
@@ -82,16 +93,22 @@ public final class MountBench {
             byte[] small = new byte[smallBytes];
             new Random(2).nextBytes(small);
             t0 = System.nanoTime();
-            for (int i = 0; i < smallFiles; i++) {
-                Files.write(dir.resolve("small-" + i), small);
+            try (Progress p = Progress.count("small files write", smallFiles, "files")) {
+                for (int i = 0; i < smallFiles; i++) {
+                    Files.write(dir.resolve("small-" + i), small);
+                    p.step(1);
+                }
             }
             rows.add(new VfsBench.Row("small files create+write (" + smallBytes / 1024 + " KiB)", ops(smallFiles, t0),
                     "files/s", null, null));
             Dd.dropCaches();
             t0 = System.nanoTime();
-            for (int i = 0; i < smallFiles; i++) {
-                if (Files.readAllBytes(dir.resolve("small-" + i)).length != smallBytes) {
-                    throw new IOException("short read of small-" + i);
+            try (Progress p = Progress.count("small files read", smallFiles, "files")) {
+                for (int i = 0; i < smallFiles; i++) {
+                    if (Files.readAllBytes(dir.resolve("small-" + i)).length != smallBytes) {
+                        throw new IOException("short read of small-" + i);
+                    }
+                    p.step(1);
                 }
             }
             rows.add(new VfsBench.Row("small files read (cold)", ops(smallFiles, t0), "files/s", null, null));
@@ -143,7 +160,8 @@ public final class MountBench {
         }
     }
 
-    private static void writeRange(Path file, byte[] buf, long from, long len, boolean fsync) throws IOException {
+    private static void writeRange(Path file, byte[] buf, long from, long len, boolean fsync, Progress progress)
+            throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             for (long off = 0; off < len; off += buf.length) {
@@ -151,6 +169,7 @@ public final class MountBench {
                 while (b.hasRemaining()) {
                     ch.write(b, from + off + b.position());
                 }
+                progress.step(b.limit());
             }
             if (fsync) {
                 ch.force(true);
@@ -158,7 +177,7 @@ public final class MountBench {
         }
     }
 
-    private static void readRange(Path file, long from, long len) throws IOException {
+    private static void readRange(Path file, long from, long len, Progress progress) throws IOException {
         // A direct buffer, as dd uses: the figure should be the mount's, not a heap copy's.
         ByteBuffer b = ByteBuffer.allocateDirect(1 << 20);
         long total = 0;
@@ -166,6 +185,7 @@ public final class MountBench {
             int n;
             while ((n = ch.read(b, from + total)) > 0) {
                 total += n;
+                progress.step(n);
                 b.clear();
             }
         }

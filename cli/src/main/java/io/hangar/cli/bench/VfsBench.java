@@ -1,5 +1,6 @@
 package io.hangar.cli.bench;
 
+import io.hangar.cli.Progress;
 import io.hangar.fs.Caller;
 import io.hangar.fs.Entry;
 import io.hangar.fs.FsException;
@@ -61,10 +62,13 @@ public final class VfsBench {
         try (OpenVolume v = Volumes.open(metaUrl, options)) {
             d = v.mkdir(Caller.ROOT, Volume.ROOT, dir.substring(1), 0755);
             long t0 = System.nanoTime();
-            try (FileHandle h = v.create(Caller.ROOT, d.inode(), "big", 0644, OpenFlags.WRONLY)) {
+            try (FileHandle h = v.create(Caller.ROOT, d.inode(), "big", 0644, OpenFlags.WRONLY);
+                    Progress p = Progress.bytes("big file write", bigBytes)) {
                 bigIno = h.inode();
                 for (long off = 0; off < bigBytes; off += buf.length) {
-                    h.write(off, buf, 0, (int) Math.min(buf.length, bigBytes - off));
+                    int n = (int) Math.min(buf.length, bigBytes - off);
+                    h.write(off, buf, 0, n);
+                    p.step(n);
                 }
             }
             double s = seconds(t0);
@@ -74,11 +78,13 @@ public final class VfsBench {
         Dd.dropCaches();
         try (OpenVolume v = Volumes.open(metaUrl, options)) {
             long t0 = System.nanoTime();
-            try (FileHandle h = v.open(Caller.ROOT, bigIno, OpenFlags.RDONLY)) {
+            try (FileHandle h = v.open(Caller.ROOT, bigIno, OpenFlags.RDONLY);
+                    Progress p = Progress.bytes("big file read", bigBytes)) {
                 long off = 0;
                 int n;
                 while ((n = h.read(off, buf, 0, buf.length)) > 0) {
                     off += n;
+                    p.step(n);
                 }
                 if (off != bigBytes) {
                     throw new IOException("big file read back " + off + " bytes of " + bigBytes);
@@ -92,10 +98,13 @@ public final class VfsBench {
             new Random(2).nextBytes(small);
             long[] inos = new long[smallFiles];
             t0 = System.nanoTime();
-            for (int i = 0; i < smallFiles; i++) {
-                try (FileHandle h = v.create(Caller.ROOT, d.inode(), "small-" + i, 0644, OpenFlags.WRONLY)) {
-                    h.write(0, small, 0, small.length);
-                    inos[i] = h.inode();
+            try (Progress p = Progress.count("small files write", smallFiles, "files")) {
+                for (int i = 0; i < smallFiles; i++) {
+                    try (FileHandle h = v.create(Caller.ROOT, d.inode(), "small-" + i, 0644, OpenFlags.WRONLY)) {
+                        h.write(0, small, 0, small.length);
+                        inos[i] = h.inode();
+                    }
+                    p.step(1);
                 }
             }
             s = seconds(t0);
@@ -104,11 +113,14 @@ public final class VfsBench {
             rows.add(new Row("small files write throughput", mib((long) smallFiles * smallBytes) / s, "MiB/s",
                     null, null));
             t0 = System.nanoTime();
-            for (long ino : inos) {
-                try (FileHandle h = v.open(Caller.ROOT, ino, OpenFlags.RDONLY)) {
-                    if (h.read(0, small, 0, small.length) != small.length) {
-                        throw new IOException("short read of a small file");
+            try (Progress p = Progress.count("small files read", smallFiles, "files")) {
+                for (long ino : inos) {
+                    try (FileHandle h = v.open(Caller.ROOT, ino, OpenFlags.RDONLY)) {
+                        if (h.read(0, small, 0, small.length) != small.length) {
+                            throw new IOException("short read of a small file");
+                        }
                     }
+                    p.step(1);
                 }
             }
             s = seconds(t0);
