@@ -632,10 +632,57 @@ def twogateways_racing_puts_and_gets():
     assert final[0] == final[1] and final[0] in digests, final
 
 
+def gateway_scrape():
+    """The first gateway runtime's /metrics (run.sh gives it --cache-dir WORK/gateway): {(name, labels): v}."""
+    with open(os.path.join(WORK, "gateway", "run", "metrics.url")) as f:
+        url = f.read().strip()
+    with urllib.request.urlopen(url, timeout=10) as r:
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            head, value = line.rsplit(" ", 1)
+            out[head] = float(value)
+    return out
+
+
+def metric(scrape, name, **labels):
+    """The sum of the samples of name whose labels include labels."""
+    total = 0.0
+    for head, v in scrape.items():
+        n, _, rest = head.partition("{")
+        if n == name and all(f'{k}="{x}"' in rest for k, x in labels.items()):
+            total += v
+    return total
+
+
+def boto3_gateway_metrics_count_requests():
+    mkbucket("metered")
+    before = gateway_scrape()
+    body = random.Random(9).randbytes(300_000)
+    for i in range(5):
+        S3.put_object(Bucket="metered", Key=f"m{i}", Body=body)
+    for i in range(3):
+        assert S3.get_object(Bucket="metered", Key=f"m{i}")["Body"].read() == body
+    assert code_of(lambda: S3.get_object(Bucket="metered", Key="absent")) == (404, "NoSuchKey")
+    time.sleep(0.5)  # the last response's end is counted just after the client has it
+    after = gateway_scrape()
+    d = lambda name, **l: metric(after, name, **l) - metric(before, name, **l)
+    n = "hangar_s3_request_duration_seconds_count"
+    assert d(n, method="PUT", target="object", status="200") == 5, d(n, method="PUT", target="object", status="200")
+    assert d(n, method="GET", target="object", status="200") == 3, d(n, method="GET", target="object", status="200")
+    assert d(n, method="GET", target="object", status="404") == 1, d(n, method="GET", target="object", status="404")
+    assert d("hangar_s3_received_bytes_total") >= 5 * len(body), d("hangar_s3_received_bytes_total")
+    assert d("hangar_s3_sent_bytes_total") >= 3 * len(body), d("hangar_s3_sent_bytes_total")
+    # The volume under the gateway counts the same bytes into its store.
+    assert d("hangar_object_request_data_bytes_total", method="PUT") >= 5 * len(body)
+
+
 SUITES = {
     "awscli": [aws_cp_200mib_multipart_both_ways, aws_sync_model_directory, aws_ls_and_rm, aws_s3api_operations],
     "s3cmd": [s3cmd_put_get_ls_del],
-    "boto3": [boto3_presigned_urls, boto3_conditional_and_ranged_gets, boto3_list_pagination_and_etags],
+    "boto3": [boto3_presigned_urls, boto3_conditional_and_ranged_gets, boto3_list_pagination_and_etags,
+              boto3_gateway_metrics_count_requests],
     "negative": [negative_buckets_and_keys, negative_auth, negative_bodies_and_multipart, negative_not_implemented],
     "fuse": [fuse_objects_visible_in_mount, fuse_files_served_by_gateway],
     "twogateways": [twogateways_multipart_alternating, twogateways_racing_puts_and_gets],

@@ -53,6 +53,8 @@ final class GatewayCommand implements Callable<Integer> {
             description = "Credentials file (key.<access key>.secret/.read/.write); default: the environment's "
                     + "pair, else one generated on first start.")
     Path credentials;
+    @Mixin
+    MetricsOptions metrics;
     @Option(names = "--read-only", description = "Refuse every change (AccessDenied).")
     boolean readOnly;
     @Option(names = "--cache-dir", paramLabel = "DIR",
@@ -96,6 +98,7 @@ final class GatewayCommand implements Callable<Integer> {
         Path home = (cacheDir != null ? cacheDir : stateDir(listen)).toAbsolutePath().normalize();
         ConfigFiles etc = new ConfigFiles(home.resolve("etc"));
         String generated = writeConfig(etc, meta, f.name());
+        String metricsUrl = metrics.writeTo(etc, "gateway");
 
         RuntimeLauncher launcher = new RuntimeLauncher(home, etc.dir()).property("hangar.gateway", listen);
         launcher.writeLoggingDefaults();
@@ -111,6 +114,9 @@ final class GatewayCommand implements Callable<Integer> {
         }
         out.println("serving " + f.name() + " (" + meta + ") over S3 at http://" + listen
                 + (background ? " (runtime pid " + runtime.pid() + ", log " + log + ")" : ""));
+        if (metricsUrl != null) {
+            out.println("metrics " + metricsUrl);
+        }
         if (generated != null) {
             out.println("s3 keys:  " + generated + "  (generated; kept in " + etc.dir().resolve(CREDENTIALS_FILE)
                     + ")");

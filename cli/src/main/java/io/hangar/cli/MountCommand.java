@@ -31,7 +31,6 @@ import picocli.CommandLine.Spec;
 final class MountCommand implements Callable<Integer> {
     static final String MOUNTPOINT_PROPERTY = "hangar.mountpoint";
     private static final long MOUNT_TIMEOUT_MS = 120_000;
-    static final String DEFAULT_METRICS = "127.0.0.1:9567";
 
     @Spec
     CommandSpec spec;
@@ -52,10 +51,8 @@ final class MountCommand implements Callable<Integer> {
     Double attrTimeout;
     @Option(names = "--entry-timeout", paramLabel = "SECONDS", description = "Kernel name lookup cache timeout.")
     Double entryTimeout;
-    @Option(names = "--metrics", paramLabel = "HOST:PORT|off", defaultValue = DEFAULT_METRICS,
-            description = "Where the mount's runtime serves /metrics (and the web console, with a generated "
-                    + "password); a taken port is replaced by a free one; 'off' counts nothing. Default: ${DEFAULT-VALUE}.")
-    String metrics;
+    @Mixin
+    MetricsOptions metrics;
     @Option(names = {"-d", "--background"}, description = "Run in the background; return once mounted.")
     boolean background;
 
@@ -81,7 +78,7 @@ final class MountCommand implements Callable<Integer> {
         Path home = (cacheDir != null ? cacheDir : stateDir(mp)).toAbsolutePath().normalize();
         ConfigFiles etc = new ConfigFiles(home.resolve("etc"));
         writeConfig(etc, meta, f.name(), mp);
-        String metricsUrl = writeMetrics(etc);
+        String metricsUrl = metrics.writeTo(etc, "mount");
 
         RuntimeLauncher launcher = new RuntimeLauncher(home, etc.dir()).property(MOUNTPOINT_PROPERTY, mp.toString())
                 .memoryFor(dataMemory);
@@ -142,39 +139,6 @@ final class MountCommand implements Callable<Integer> {
         // This runtime exists for this mount only: it stops the framework once the mount is gone.
         fuse.put("exitOnUnmount", "true");
         etc.write(ConfigFiles.factoryFile(ConfigFiles.FUSE_PID, name), "Written by 'hangar mount'.", fuse, false);
-    }
-
-    /**
-     * The mount runtime's HTTP (for /metrics; the console it also serves gets a generated password), or the
-     * metrics switched off. Returns the metrics URL, or null when off.
-     */
-    private String writeMetrics(ConfigFiles etc) throws IOException {
-        Files.deleteIfExists(etc.dir().resolve(ConfigFiles.METRICS_PID + ".cfg"));
-        Files.deleteIfExists(etc.dir().resolve(ConfigFiles.HTTP_PID + ".cfg"));
-        if (metrics.equalsIgnoreCase("off")) {
-            etc.write(ConfigFiles.METRICS_PID + ".cfg", "Written by 'hangar mount --metrics off'.",
-                    Map.of("enabled", "false"), false);
-            return null;
-        }
-        int colon = metrics.lastIndexOf(':');
-        String host = colon > 0 ? metrics.substring(0, colon) : "";
-        int port;
-        try {
-            port = Integer.parseInt(metrics.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            port = -1;
-        }
-        if (host.isEmpty() || port < 0 || port > 65535) {
-            throw new CliException(ExitCodes.USAGE, "--metrics wants HOST:PORT or off, not '" + metrics + "'");
-        }
-        if (host.equals("127.0.0.1") || host.equals("localhost")) {
-            port = UpCommand.freeOr(port);
-        }
-        UpCommand.writeHttp(etc, host, port, "HTTP of this mount's runtime: /metrics and the web console.");
-        if (!etc.exists(ConfigFiles.CONSOLE_PID + ".cfg")) {
-            UpCommand.writeConsoleLogin(etc, "Web console login of this mount's runtime (generated).");
-        }
-        return "http://" + host + ":" + port + "/metrics";
     }
 
     /** ~/.hangar/mounts/<12 hex of SHA-256(mount point)>: one private folder per mount point. */

@@ -4,6 +4,12 @@ import io.hangar.fs.FsException;
 import io.hangar.spi.frontend.Endpoint;
 import io.hangar.spi.frontend.Frontend;
 import io.hangar.vfs.Volume;
+import io.hangar.metrics.MeterGroup;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -22,6 +28,8 @@ import org.osgi.service.component.annotations.Deactivate;
 public final class S3Frontend implements Frontend {
     private static final Logger LOG = Logger.getLogger(S3Frontend.class.getName());
     private final List<Endpoint> gateways = new CopyOnWriteArrayList<>();
+    // Every gateway's meters, published to the runtime's registries while they are there (docs/metrics.md).
+    private final MeterGroup meters = new MeterGroup();
     private final Map<String, String> env;
 
     public S3Frontend() {
@@ -33,6 +41,16 @@ public final class S3Frontend implements Frontend {
         this.env = Map.copyOf(env);
     }
 
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void addMeterRegistry(MeterRegistry r) {
+        meters.publishTo(r);
+    }
+
+    void removeMeterRegistry(MeterRegistry r) {
+        meters.withdrawFrom(r);
+    }
+
     @Override
     public String kind() {
         return S3Gateway.KIND;
@@ -40,7 +58,7 @@ public final class S3Frontend implements Frontend {
 
     @Override
     public Endpoint start(Volume volume, Map<String, String> options) throws FsException {
-        S3Gateway g = S3Gateway.start(volume, GatewaySpec.parse(options), env);
+        S3Gateway g = S3Gateway.start(volume, GatewaySpec.parse(options), env, meters.registry());
         gateways.add(g);
         g.ended().whenComplete((v, e) -> gateways.remove(g));
         return g;
@@ -60,5 +78,6 @@ public final class S3Frontend implements Frontend {
                 LOG.log(Level.WARNING, "stopping " + e.address() + ": " + ex.getMessage());
             }
         }
+        meters.close();
     }
 }

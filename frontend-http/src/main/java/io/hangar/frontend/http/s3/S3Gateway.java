@@ -11,6 +11,7 @@ import io.vertx.core.file.FileSystemOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.BindException;
 import java.util.Map;
@@ -37,10 +38,12 @@ final class S3Gateway implements Endpoint {
     private final String address;
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private final long sweeper;
+    private final GatewayMetrics metrics;
     private volatile boolean active = true;
 
     private S3Gateway(Volume volume, GatewaySpec spec, Vertx vertx, WorkerExecutor workers, HttpServer server,
-            long sweeper) {
+            long sweeper, GatewayMetrics metrics) {
+        this.metrics = metrics;
         this.volume = volume;
         this.spec = spec;
         this.vertx = vertx;
@@ -51,7 +54,8 @@ final class S3Gateway implements Endpoint {
         this.address = "http://" + host + ":" + server.actualPort();
     }
 
-    static S3Gateway start(Volume volume, GatewaySpec spec, Map<String, String> env) throws FsException {
+    static S3Gateway start(Volume volume, GatewaySpec spec, Map<String, String> env, MeterRegistry meters)
+            throws FsException {
         Credentials creds;
         try {
             creds = Credentials.load(spec.credentials(), env);
@@ -76,8 +80,9 @@ final class S3Gateway implements Endpoint {
                     .setBlockedThreadCheckInterval(10).setBlockedThreadCheckIntervalUnit(TimeUnit.SECONDS));
             WorkerExecutor workers = vertx.createSharedWorkerExecutor("hangar-s3-" + volume.name(), spec.workers(),
                     1, TimeUnit.DAYS);
+            GatewayMetrics metrics = new GatewayMetrics(meters, volume.name(), spec.host() + ":" + spec.port());
             S3Handler handler = new S3Handler(vertx, workers, store, new SigV4(creds, spec.maxSkew()), spec.region(),
-                    spec.keepAliveMs(), new Budget(spec.bufferBytes()), spec.domain());
+                    spec.keepAliveMs(), new Budget(spec.bufferBytes()), spec.domain(), metrics);
             Router router = Router.router(vertx);
             router.route().handler(rc -> handler.handle(rc.request()));
             HttpServerOptions opts = new HttpServerOptions().setHost(spec.host()).setPort(spec.port())
@@ -90,6 +95,7 @@ final class S3Gateway implements Endpoint {
                 server = vertx.createHttpServer(opts).requestHandler(router)
                         .invalidRequestHandler(S3Gateway::invalid).listen().await();
             } catch (Exception e) {
+                metrics.close();
                 Throwable cause = e;
                 while (cause.getCause() != null && !(cause instanceof BindException)) {
                     cause = cause.getCause();
@@ -105,7 +111,7 @@ final class S3Gateway implements Endpoint {
             }
             long sweeper = spec.readOnly() ? -1 : vertx.setPeriodic(SWEEP_MS,
                     id -> workers.executeBlocking(() -> mp.sweep(nanosMaxAge, tmpAge), false));
-            S3Gateway g = new S3Gateway(volume, spec, vertx, workers, server, sweeper);
+            S3Gateway g = new S3Gateway(volume, spec, vertx, workers, server, sweeper, metrics);
             LOG.info("S3 gateway for volume " + volume.name() + " listening on " + g.address());
             return g;
         } catch (FsException | RuntimeException e) {
@@ -205,6 +211,7 @@ final class S3Gateway implements Endpoint {
         } catch (Exception e) {
             LOG.warning("stopping Vert.x of " + address + ": " + e.getMessage());
         }
+        metrics.close();
         LOG.info("S3 gateway " + address + " stopped");
         ended.complete(null);
     }

@@ -67,9 +67,11 @@ final class S3Handler {
     private final Budget budget;
     /** ".<domain>" for virtual-hosted-style requests, or null. */
     private final String hostSuffix;
+    private final GatewayMetrics metrics;
 
     S3Handler(Vertx vertx, WorkerExecutor workers, ObjectStore store, SigV4 sigv4, String region, long keepAliveMs,
-            Budget budget, String domain) {
+            Budget budget, String domain, GatewayMetrics metrics) {
+        this.metrics = metrics;
         this.hostSuffix = domain == null || domain.isEmpty() ? null : "." + domain;
         this.vertx = vertx;
         this.workers = workers;
@@ -126,6 +128,11 @@ final class S3Handler {
     void handle(HttpServerRequest req) {
         req.pause();
         Call c = new Call(req);
+        long start = System.nanoTime();
+        // Once the whole response is written (a request the client abandons midway is not counted).
+        c.resp.bodyEndHandler(v -> metrics.answered(req.method().name(), c.bucket == null ? "service"
+                : c.key == null ? "bucket" : "object", c.resp.getStatusCode(), start, req.bytesRead(),
+                c.resp.bytesWritten()));
         c.resp.putHeader("x-amz-request-id", c.requestId);
         c.resp.putHeader("Server", "Hangar");
         c.resp.putHeader("Date", HTTP_DATE.format(Instant.now()));
