@@ -5,12 +5,7 @@ import io.hangar.frontend.fuse.lowlevel.LowLevelOptions;
 import io.hangar.spi.frontend.Endpoint;
 import io.hangar.spi.frontend.Frontend;
 import io.hangar.vfs.Volume;
-import io.hangar.metrics.MeterGroup;
-import io.micrometer.core.instrument.MeterRegistry;
-import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.component.annotations.ReferencePolicyOption;
+import io.hangar.metrics.MeteredComponent;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -25,24 +20,12 @@ import org.osgi.service.component.annotations.Deactivate;
  * outside it (construct it).
  */
 @Component(service = Frontend.class, property = Frontend.KIND + "=" + FuseMount.KIND)
-public final class FuseFrontend implements Frontend {
+public final class FuseFrontend extends MeteredComponent implements Frontend {
     private static final Logger LOG = Logger.getLogger(FuseFrontend.class.getName());
     private final List<Endpoint> mounts = new CopyOnWriteArrayList<>();
-    // Every mount's meters, published to the runtime's registries while they are there (docs/metrics.md).
-    private final MeterGroup meters = new MeterGroup();
 
     public FuseFrontend() {
         // DS and standalone users construct it alike.
-    }
-
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    void addMeterRegistry(MeterRegistry r) {
-        meters.publishTo(r);
-    }
-
-    void removeMeterRegistry(MeterRegistry r) {
-        meters.withdrawFrom(r);
     }
 
     @Override

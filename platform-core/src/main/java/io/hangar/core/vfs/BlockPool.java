@@ -15,6 +15,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * are rare, so dropped buffers would pile up to the JVM's direct-memory limit. Kept, the memory this pool has
  * ever allocated stays at the peak its users held at once, which their own limits bound (write buffers and
  * read-ahead by {@code bufferSize}, the cache by {@code cacheSize}, demand reads by the read threads).
+ *
+ * <p>Kept memory of one size must not sit idle while another size is allocated anew beside it, or what the
+ * pool holds grows past the peak its users need (files of 2 MiB read after files of 4 MiB filled the JVM's
+ * direct memory with kept 4 MiB buffers, and their reads failed). So an allocation that would take what the
+ * pool holds past {@code keepFreeBytes} first lets kept buffers of other sizes go (the JDK frees them in a
+ * collection when its limit is near); should the limit be reached anyway, every kept buffer is let go and the
+ * allocation is tried once more.
  */
 final class BlockPool {
     static final int MIN_CAPACITY = 64 << 10;
@@ -23,6 +30,8 @@ final class BlockPool {
     private final long keepFreeBytes;
     private final ConcurrentLinkedQueue<ByteBuffer>[] free;
     private final AtomicLong freeBytes = new AtomicLong();
+    // Native memory of every buffer this pool allocated and has not let go: in use and kept.
+    private final AtomicLong heldBytes = new AtomicLong();
 
     @SuppressWarnings("unchecked")
     BlockPool(int blockSize, long keepFreeBytes) {
@@ -57,10 +66,41 @@ final class BlockPool {
         ByteBuffer m = free[c].poll();
         if (m != null) {
             freeBytes.addAndGet(-m.capacity());
-        } else {
-            m = ByteBuffer.allocateDirect(capacityOf(c));
+            return new BlockBuffer(m, this);
         }
+        int capacity = capacityOf(c);
+        for (int k = 0; k < free.length && heldBytes.get() + capacity > keepFreeBytes; k++) {
+            ByteBuffer other;
+            while (heldBytes.get() + capacity > keepFreeBytes && (other = free[k].poll()) != null) {
+                freeBytes.addAndGet(-other.capacity());
+                heldBytes.addAndGet(-other.capacity());
+            }
+        }
+        try {
+            m = ByteBuffer.allocateDirect(capacity);
+        } catch (OutOfMemoryError limit) {
+            // The JVM's limit: let every kept buffer go and try once more (the JDK collects and waits for their
+            // memory before it gives up).
+            dropKept();
+            m = ByteBuffer.allocateDirect(capacity);
+        }
+        heldBytes.addAndGet(capacity);
         return new BlockBuffer(m, this);
+    }
+
+    private void dropKept() {
+        for (ConcurrentLinkedQueue<ByteBuffer> q : free) {
+            ByteBuffer b;
+            while ((b = q.poll()) != null) {
+                freeBytes.addAndGet(-b.capacity());
+                heldBytes.addAndGet(-b.capacity());
+            }
+        }
+    }
+
+    /** Native memory this pool holds: buffers in use and buffers kept for reuse. */
+    long heldBytes() {
+        return heldBytes.get();
     }
 
     /** The capacity {@link #allocate} gives for {@code bytes}: what a buffer really costs. */
@@ -76,6 +116,7 @@ final class BlockPool {
         }
         if (memory.capacity() == capacityOf(c)) {
             freeBytes.addAndGet(-memory.capacity()); // over the limit: left to the garbage collector
+            heldBytes.addAndGet(-memory.capacity());
         }
     }
 }

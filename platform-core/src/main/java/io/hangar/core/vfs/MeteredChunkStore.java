@@ -4,15 +4,23 @@ import io.hangar.spi.store.ChunkStore;
 import io.hangar.spi.store.ListPage;
 import io.hangar.spi.store.ObjectInfo;
 import io.hangar.spi.store.StoreException;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import java.nio.ByteBuffer;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A chunk store with every request counted and timed ({@code hangar_object_request_*}): the volume's gate
  * wraps whatever store is attached, so a backend gets its metrics without knowing of them.
  */
 final class MeteredChunkStore implements ChunkStore {
+    /** One request to the wrapped store. */
+    @FunctionalInterface
+    private interface Request<T> {
+        T run() throws StoreException;
+    }
+
     private final ChunkStore store;
     private final VfsMetrics.StoreMeters m;
 
@@ -25,6 +33,25 @@ final class MeteredChunkStore implements ChunkStore {
         return store;
     }
 
+    /** Times {@code r} as {@code method}; counts it as failed, by kind, if it throws. */
+    private <T> T measured(String method, Timer timer, Request<T> r) throws StoreException {
+        long t = System.nanoTime();
+        try {
+            return r.run();
+        } catch (StoreException | RuntimeException e) {
+            String kind = e instanceof StoreException se ? se.kind().name().toLowerCase(Locale.ROOT) : "unexpected";
+            m.error(method, kind).increment();
+            throw e;
+        } finally {
+            timer.record(System.nanoTime() - t, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private static <N extends Number> N bytes(Counter c, N n) {
+        c.increment(n.doubleValue());
+        return n;
+    }
+
     @Override
     public String describe() {
         return store.describe();
@@ -32,113 +59,55 @@ final class MeteredChunkStore implements ChunkStore {
 
     @Override
     public void put(String key, byte[] data, int off, int len) throws StoreException {
-        long t = System.nanoTime();
-        try {
+        measured("PUT", m.put, () -> {
             store.put(key, data, off, len);
-            m.putBytes.increment(len);
-        } catch (StoreException | RuntimeException e) {
-            failed("PUT", e);
-            throw e;
-        } finally {
-            done(m.put, t);
-        }
+            return bytes(m.putBytes, len);
+        });
     }
 
     @Override
     public void put(String key, ByteBuffer data) throws StoreException {
         int len = data.remaining();
-        long t = System.nanoTime();
-        try {
+        measured("PUT", m.put, () -> {
             store.put(key, data);
-            m.putBytes.increment(len);
-        } catch (StoreException | RuntimeException e) {
-            failed("PUT", e);
-            throw e;
-        } finally {
-            done(m.put, t);
-        }
+            return bytes(m.putBytes, len);
+        });
     }
 
     @Override
     public byte[] get(String key, long offset, int length) throws StoreException {
-        long t = System.nanoTime();
-        try {
+        return measured("GET", m.get, () -> {
             byte[] b = store.get(key, offset, length);
-            m.getBytes.increment(b.length);
+            bytes(m.getBytes, b.length);
             return b;
-        } catch (StoreException | RuntimeException e) {
-            failed("GET", e);
-            throw e;
-        } finally {
-            done(m.get, t);
-        }
+        });
     }
 
     @Override
     public int get(String key, long offset, ByteBuffer dst) throws StoreException {
-        long t = System.nanoTime();
-        try {
-            int n = store.get(key, offset, dst);
-            m.getBytes.increment(n);
-            return n;
-        } catch (StoreException | RuntimeException e) {
-            failed("GET", e);
-            throw e;
-        } finally {
-            done(m.get, t);
-        }
+        return measured("GET", m.get, () -> bytes(m.getBytes, store.get(key, offset, dst)));
     }
 
     @Override
     public ObjectInfo head(String key) throws StoreException {
-        long t = System.nanoTime();
-        try {
-            return store.head(key);
-        } catch (StoreException | RuntimeException e) {
-            failed("HEAD", e);
-            throw e;
-        } finally {
-            done(m.head, t);
-        }
+        return measured("HEAD", m.head, () -> store.head(key));
     }
 
     @Override
     public void delete(String key) throws StoreException {
-        long t = System.nanoTime();
-        try {
+        measured("DELETE", m.delete, () -> {
             store.delete(key);
-        } catch (StoreException | RuntimeException e) {
-            failed("DELETE", e);
-            throw e;
-        } finally {
-            done(m.delete, t);
-        }
+            return null;
+        });
     }
 
     @Override
     public ListPage list(String prefix, String startAfter, int limit) throws StoreException {
-        long t = System.nanoTime();
-        try {
-            return store.list(prefix, startAfter, limit);
-        } catch (StoreException | RuntimeException e) {
-            failed("LIST", e);
-            throw e;
-        } finally {
-            done(m.list, t);
-        }
+        return measured("LIST", m.list, () -> store.list(prefix, startAfter, limit));
     }
 
     @Override
     public void close() {
         store.close();
-    }
-
-    private static void done(Timer timer, long startNs) {
-        timer.record(System.nanoTime() - startNs, java.util.concurrent.TimeUnit.NANOSECONDS);
-    }
-
-    private void failed(String method, Exception e) {
-        String kind = e instanceof StoreException se ? se.kind().name().toLowerCase(Locale.ROOT) : "unexpected";
-        m.error(method, kind).increment();
     }
 }

@@ -45,7 +45,9 @@ final class ReadAhead {
             if (claimed.compareAndSet(false, true)) {
                 try {
                     data.complete(load.get());
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
+                    // Every failure completes the future, an Error too (direct memory exhausted): the reader
+                    // waiting for this block must get an answer, never wait for ever.
                     data.completeExceptionally(e instanceof CompletionException && e.getCause() != null
                             ? e.getCause() : e);
                 }

@@ -1,17 +1,11 @@
 package io.hangar.core.vfs;
 
+import io.hangar.metrics.MeterSet;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToDoubleFunction;
@@ -22,12 +16,7 @@ import java.util.function.ToDoubleFunction;
  * on the class path) they count into a registry nobody reads.
  */
 public final class VfsMetrics {
-    /** Latency buckets of every histogram: 100 µs doubling to about 13 s (JuiceFS uses a similar range). */
-    public static final Duration[] LATENCY_BUCKETS = latencyBuckets();
-
-    private final MeterRegistry registry;
-    private final Tags tags;
-    private final List<Meter> meters = new ArrayList<>();
+    private final MeterSet set;
     private final Map<String, Timer> metaOps = new ConcurrentHashMap<>();
     private final Map<String, Counter> metaErrors = new ConcurrentHashMap<>();
 
@@ -45,81 +34,50 @@ public final class VfsMetrics {
     final StoreMeters store;
 
     public VfsMetrics(MeterRegistry registry, String volume) {
-        this.registry = registry != null ? registry : new CompositeMeterRegistry();
-        this.tags = Tags.of("volume", volume);
-        bufferWaits = counter("hangar_vfs_buffer_waits", "writes that waited for write-buffer memory");
-        bufferWaitTime = keep(Timer.builder("hangar_vfs_buffer_wait").tags(tags)
-                .description("time writes spent waiting for write-buffer memory").register(this.registry));
-        readAheadHits = counter("hangar_vfs_readahead_hits", "blocks a read found in its stream's read-ahead");
-        readAheadFetchedBytes = counter("hangar_vfs_readahead_fetched_bytes", "bytes read-ahead fetched");
-        readAheadWastedBytes = counter("hangar_vfs_readahead_wasted_bytes",
+        set = new MeterSet(registry, Tags.of("volume", volume));
+        bufferWaits = set.counter("hangar_vfs_buffer_waits", null, "writes that waited for write-buffer memory");
+        bufferWaitTime = set.summaryTimer("hangar_vfs_buffer_wait", "time writes spent waiting for write-buffer memory");
+        readAheadHits = set.counter("hangar_vfs_readahead_hits", null, "blocks a read found in its stream's read-ahead");
+        readAheadFetchedBytes = set.counter("hangar_vfs_readahead_fetched", "bytes", "bytes read-ahead fetched");
+        readAheadWastedBytes = set.counter("hangar_vfs_readahead_wasted", "bytes",
                 "bytes read-ahead fetched that the stream dropped unread");
-        compactions = counter("hangar_vfs_compactions", "chunks compacted (slices merged into new blocks)");
-        compactionFailures = counter("hangar_vfs_compaction_failures",
+        compactions = set.counter("hangar_vfs_compactions", null, "chunks compacted (slices merged into new blocks)");
+        compactionFailures = set.counter("hangar_vfs_compaction_failures", null,
                 "compactions abandoned (the chunk changed meanwhile, or the store failed); retried later");
-        slicesCommitted = counter("hangar_vfs_slices_committed", "slices committed to the metadata engine");
-        sliceBytes = keep(DistributionSummary.builder("hangar_vfs_slice_size_bytes").baseUnit("bytes").tags(tags)
-                .description("bytes of each committed slice").register(this.registry));
-        blocksReaped = counter("hangar_vfs_blocks_reaped",
+        slicesCommitted = set.counter("hangar_vfs_slices_committed", null, "slices committed to the metadata engine");
+        sliceBytes = set.summary("hangar_vfs_slice_size", "bytes", "bytes of each committed slice");
+        blocksReaped = set.counter("hangar_vfs_blocks_reaped", null,
                 "blocks deleted from the chunk store after their slices were freed");
-        storeRetries = counter("hangar_object_request_retries", "chunk store requests retried after a transient error");
+        storeRetries = set.counter("hangar_object_request_retries", null,
+                "chunk store requests retried after a transient error");
         store = new StoreMeters();
     }
 
-    private static Duration[] latencyBuckets() {
-        Duration[] d = new Duration[18];
-        for (int i = 0; i < d.length; i++) {
-            d[i] = Duration.ofNanos(100_000L << i);
-        }
-        return d;
-    }
-
-    private <M extends Meter> M keep(M m) {
-        synchronized (meters) {
-            meters.add(m);
-        }
-        return m;
-    }
-
-    private Counter counter(String name, String help) {
-        return keep(Counter.builder(name).tags(tags).description(help).register(registry));
-    }
-
-    /** A gauge on {@code obj}, removed with the volume (held strongly: the volume owns it). */
     <T> void gauge(String name, String unit, String help, T obj, ToDoubleFunction<T> f) {
-        keep(Gauge.builder(name, obj, f).tags(tags).baseUnit(unit).description(help).strongReference(true)
-                .register(registry));
+        set.gauge(name, unit, help, obj, f);
     }
 
-    /** A counter read from {@code obj} at each scrape (for counts kept elsewhere, like the cache's). */
     <T> void functionCounter(String name, String unit, String help, T obj, ToDoubleFunction<T> f) {
-        keep(FunctionCounter.builder(name, obj, f).tags(tags).baseUnit(unit).description(help).register(registry));
-    }
-
-    Timer timer(String name, String help, Tags extra) {
-        return keep(Timer.builder(name).tags(tags).tags(extra).description(help)
-                .serviceLevelObjectives(LATENCY_BUCKETS).register(registry));
+        set.functionCounter(name, unit, help, obj, f);
     }
 
     /** The latency timer of one metadata operation (created on its first call: one per engine method). */
     Timer metaOp(String method) {
-        return metaOps.computeIfAbsent(method, m -> timer("hangar_meta_op_duration",
-                "metadata engine calls by method", Tags.of("method", m)));
+        return metaOps.computeIfAbsent(method, m -> set.timer("hangar_meta_op_duration",
+                "metadata engine calls by method", "method", m));
     }
 
     Counter metaError(String method, String errno) {
-        return metaErrors.computeIfAbsent(method + '\0' + errno, k -> keep(Counter.builder("hangar_meta_op_errors")
-                .tags(tags).tags("method", method, "errno", errno)
-                .description("metadata engine calls that failed, by method and errno (ENOENT and the like "
-                        + "are answers, counted too)").register(registry)));
+        return metaErrors.computeIfAbsent(method + '\0' + errno, k -> set.counter("hangar_meta_op_errors", null,
+                "metadata engine calls that failed, by method and errno (ENOENT and the like are answers, counted "
+                        + "too)", "method", method, "errno", errno));
     }
 
     /** Removes this volume's meters from the registry (and so from every registry it was published to). */
     void close() {
-        synchronized (meters) {
-            meters.forEach(registry::remove);
-            meters.clear();
-        }
+        set.close();
+        metaOps.clear();
+        metaErrors.clear();
     }
 
     /** The chunk store's meters, by request kind. */
@@ -134,20 +92,18 @@ public final class VfsMetrics {
         private final Map<String, Counter> errors = new ConcurrentHashMap<>();
 
         private Timer storeTimer(String method) {
-            return timer("hangar_object_request_duration", "chunk store requests by method (errors included)",
-                    Tags.of("method", method));
+            return set.timer("hangar_object_request_duration", "chunk store requests by method (errors included)",
+                    "method", method);
         }
 
         private Counter storeBytes(String method) {
-            return keep(Counter.builder("hangar_object_request_data_bytes").baseUnit("bytes").tags(tags)
-                    .tags("method", method).description("bytes sent to (PUT) and received from (GET) the chunk store")
-                    .register(registry));
+            return set.counter("hangar_object_request_data", "bytes",
+                    "bytes sent to (PUT) and received from (GET) the chunk store", "method", method);
         }
 
         Counter error(String method, String kind) {
-            return errors.computeIfAbsent(method + '\0' + kind, k -> keep(Counter.builder("hangar_object_request_errors")
-                    .tags(tags).tags("method", method, "kind", kind)
-                    .description("chunk store requests that failed, by method and kind").register(registry)));
+            return errors.computeIfAbsent(method + '\0' + kind, k -> set.counter("hangar_object_request_errors", null,
+                    "chunk store requests that failed, by method and kind", "method", method, "kind", kind));
         }
     }
 }

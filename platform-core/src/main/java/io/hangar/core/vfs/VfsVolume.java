@@ -117,6 +117,9 @@ public final class VfsVolume implements OpenVolume {
                 budget, BufferBudget::used);
         metrics.gauge("hangar_vfs_buffer_limit", "bytes", "write-buffer memory (bufferSize)", budget,
                 BufferBudget::total);
+        metrics.gauge("hangar_vfs_block_memory", "bytes",
+                "native memory of block buffers: in use (write buffers, cache, read-ahead, reads) and kept for reuse",
+                pool, BlockPool::heldBytes);
         metrics.gauge("hangar_vfs_readahead_held", "bytes", "bytes read-ahead holds, fetched or in flight",
                 aheadBudget, ReadAheadBudget::held);
         metrics.gauge("hangar_used_space", "bytes", "bytes of file data the volume holds (as statfs)", this,

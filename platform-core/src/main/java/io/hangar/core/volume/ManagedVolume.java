@@ -4,14 +4,13 @@ import io.hangar.core.vfs.StoreGate;
 import io.hangar.core.vfs.VfsOptions;
 import io.hangar.core.vfs.VfsVolume;
 import io.hangar.fs.FsException;
-import io.hangar.metrics.MeterGroup;
+import io.hangar.metrics.MeteredComponent;
 import io.hangar.spi.meta.MetadataEngine;
 import io.hangar.spi.meta.MetadataEngineProvider;
 import io.hangar.spi.meta.VolumeFormat;
 import io.hangar.spi.store.ChunkStore;
 import io.hangar.spi.store.ChunkStoreProvider;
 import io.hangar.vfs.Volume;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -49,7 +48,7 @@ import org.osgi.service.metatype.annotations.Designate;
 @Component(configurationPid = VolumeConfig.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
         service = {})
 @Designate(ocd = VolumeConfig.class, factory = true)
-public class ManagedVolume {
+public class ManagedVolume extends MeteredComponent {
     private static final Logger LOG = Logger.getLogger(ManagedVolume.class.getName());
 
     private final List<MetadataEngineProvider> metaProviders = new CopyOnWriteArrayList<>();
@@ -67,18 +66,6 @@ public class ManagedVolume {
     private String storeScheme;
     private ChunkStoreProvider storeProvider;
     private volatile boolean active;
-    // The volume's meters, published to the runtime's registries as they come and go (docs/metrics.md).
-    private final MeterGroup meters = new MeterGroup();
-
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    void addMeterRegistry(MeterRegistry r) {
-        meters.publishTo(r);
-    }
-
-    void removeMeterRegistry(MeterRegistry r) {
-        meters.withdrawFrom(r);
-    }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)

@@ -109,8 +109,8 @@ class MeteredChunkStoreTest {
         assertArrayEquals(new byte[50], part);
         assertEquals(2, requests("PUT"));
         assertEquals(2, requests("GET"));
-        assertEquals(1090.0, count("hangar_object_request_data_bytes", "volume", "v", "method", "PUT"));
-        assertEquals(650.0, count("hangar_object_request_data_bytes", "volume", "v", "method", "GET"));
+        assertEquals(1090.0, count("hangar_object_request_data", "volume", "v", "method", "PUT"));
+        assertEquals(650.0, count("hangar_object_request_data", "volume", "v", "method", "GET"));
     }
 
     @Test
@@ -146,7 +146,7 @@ class MeteredChunkStoreTest {
             return null;
         });
         assertEquals(1, requests("PUT"));
-        assertEquals(5.0, count("hangar_object_request_data_bytes", "volume", "v", "method", "PUT"));
+        assertEquals(5.0, count("hangar_object_request_data", "volume", "v", "method", "PUT"));
     }
 
     @Test

@@ -4,12 +4,7 @@ import io.hangar.fs.FsException;
 import io.hangar.spi.frontend.Endpoint;
 import io.hangar.spi.frontend.Frontend;
 import io.hangar.vfs.Volume;
-import io.hangar.metrics.MeterGroup;
-import io.micrometer.core.instrument.MeterRegistry;
-import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.component.annotations.ReferencePolicyOption;
+import io.hangar.metrics.MeteredComponent;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -25,11 +20,9 @@ import org.osgi.service.component.annotations.Deactivate;
  * "127.0.0.1:9000", "credentials", "/etc/hangar/s3.properties"))}.
  */
 @Component(service = Frontend.class, property = Frontend.KIND + "=" + S3Gateway.KIND)
-public final class S3Frontend implements Frontend {
+public final class S3Frontend extends MeteredComponent implements Frontend {
     private static final Logger LOG = Logger.getLogger(S3Frontend.class.getName());
     private final List<Endpoint> gateways = new CopyOnWriteArrayList<>();
-    // Every gateway's meters, published to the runtime's registries while they are there (docs/metrics.md).
-    private final MeterGroup meters = new MeterGroup();
     private final Map<String, String> env;
 
     public S3Frontend() {
@@ -39,16 +32,6 @@ public final class S3Frontend implements Frontend {
     /** With an environment of its own ({@code HANGAR_S3_ACCESS_KEY}, {@code HANGAR_S3_SECRET_KEY}). */
     public S3Frontend(Map<String, String> env) {
         this.env = Map.copyOf(env);
-    }
-
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    void addMeterRegistry(MeterRegistry r) {
-        meters.publishTo(r);
-    }
-
-    void removeMeterRegistry(MeterRegistry r) {
-        meters.withdrawFrom(r);
     }
 
     @Override
