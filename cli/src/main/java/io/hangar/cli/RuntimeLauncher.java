@@ -43,6 +43,9 @@ final class RuntimeLauncher {
             org.apache.aries.spifly.level = WARNING
             org.eclipse.jetty.level = WARNING
             org.apache.felix.webconsole.level = WARNING
+            # Warns once per component that a registry joined after its meters: that is how MeterGroup works
+            # (docs/metrics.md), not a mistake.
+            io.micrometer.core.instrument.composite.CompositeMeterRegistry.level = SEVERE
             """;
 
     private final Path home;

@@ -101,7 +101,7 @@ public class MetricsLifecycleTest {
 
         MeterRegistry first = registry();
         write(v, "a", 100_000);
-        assertEquals(100_000.0, counter(first, "hangar_object_request_data_bytes", "volume", NAME, "method", "PUT"));
+        assertEquals(100_000.0, counter(first, "hangar_object_request_data", "volume", NAME, "method", "PUT"));
         assertEquals(1.0, counter(first, "hangar_vfs_slices_committed", "volume", NAME));
         assertTrue(counter(first, "hangar_meta_retries", "engine", "sqlite") >= 0, "the engine's meters are there");
 
@@ -113,7 +113,7 @@ public class MetricsLifecycleTest {
         MeterRegistry second = registry();
         assertTrue(first != second, "a new registry after the restart");
         write(v, "c", 7_000);
-        assertEquals(7_000.0, counter(second, "hangar_object_request_data_bytes", "volume", NAME, "method", "PUT"),
+        assertEquals(7_000.0, counter(second, "hangar_object_request_data", "volume", NAME, "method", "PUT"),
                 "counted from the new registry's start, nothing while there was none");
 
         // The engine bundle stops: its provider's series leave with it (the volume closes, its series too).
