@@ -176,9 +176,11 @@ final class StatsCommand implements Callable<Integer> {
     record Row(double fuseOps, double fuseLatencyMs, double fuseReadMiB, double fuseWriteMiB, double cacheHitPct,
             double objOps, double objLatencyMs, double objGetMiB, double objPutMiB, double metaOps,
             double metaLatencyMs, double bufferMiB, double cpuPct, double heapMiB) {
-        static final String HEADER = String.format(Locale.ROOT, "%-44s| %-22s| %-30s| %-14s| %s",
-                "fuse: ops/s  lat ms  read MiB/s  write MiB/s", "cache: hit %", "object: ops/s lat ms get/put MiB/s",
-                "meta: ops/s ms", "buffer MiB  cpu %  heap MiB");
+        /** One column layout for the header and every line, so that they line up under each other. */
+        private static final String COLUMNS = "%-10s %6s %10s %10s | %6s | %9s %6s %9s %9s | %10s %6s | %7s %5s %8s";
+        static final String HEADER = String.format(Locale.ROOT, COLUMNS, "fuse:ops/s", "ms", "readMiB/s",
+                "writeMiB/s", "hit%", "obj:ops/s", "ms", "getMiB/s", "putMiB/s", "meta:ops/s", "ms", "bufMiB", "cpu%",
+                "heapMiB");
 
         static Row of(MetricSamples a, MetricSamples b, double seconds) {
             double fuseOps = delta(a, b, "hangar_fuse_op_duration_seconds_count");
@@ -220,7 +222,7 @@ final class StatsCommand implements Callable<Integer> {
         }
 
         String line() {
-            return String.format(Locale.ROOT, "%10s  %6s  %10s  %11s | %-22s| %5s %6s %8s/%-8s| %6s %6s | %10s  %5s  %8s",
+            return String.format(Locale.ROOT, COLUMNS,
                     f(fuseOps, 0), f(fuseLatencyMs, 2), f(fuseReadMiB, 1), f(fuseWriteMiB, 1), f(cacheHitPct, 1),
                     f(objOps, 0), f(objLatencyMs, 2), f(objGetMiB, 1), f(objPutMiB, 1), f(metaOps, 0),
                     f(metaLatencyMs, 2), f(bufferMiB, 1), f(cpuPct, 0), f(heapMiB, 0));
