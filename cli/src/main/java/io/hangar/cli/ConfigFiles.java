@@ -8,7 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +26,7 @@ final class ConfigFiles {
     static final String HTTP_PID = "org.apache.felix.http";
     static final String CONSOLE_PID = "org.apache.felix.webconsole.internal.servlet.OsgiManager";
     static final String METRICS_PID = "io.hangar.metrics";
+    static final String CONSOLE_USER = "admin";
 
     private final Path etc;
 
@@ -76,6 +79,24 @@ final class ConfigFiles {
     }
 
     /** The factory configurations of {@code factoryPid} present, by file name. */
+    /** The runtime's HTTP (the web console and /metrics) on {@code host:port}. */
+    void writeHttp(String host, int port, String why) throws IOException {
+        Map<String, String> http = new LinkedHashMap<>();
+        http.put("org.apache.felix.http.enable", "true");
+        http.put("org.apache.felix.http.host", host);
+        http.put("org.osgi.service.http.port", Integer.toString(port));
+        write(HTTP_PID + ".cfg", why, http, false);
+    }
+
+    /** A generated console password (file mode 0600): the console is served wherever HTTP is. */
+    String writeConsoleLogin(String why) throws IOException {
+        byte[] secret = new byte[18];
+        new SecureRandom().nextBytes(secret);
+        String password = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+        write(CONSOLE_PID + ".cfg", why, Map.of("username", CONSOLE_USER, "password", password), true);
+        return password;
+    }
+
     List<String> factoryFiles(String factoryPid) throws IOException {
         List<String> out = new ArrayList<>();
         if (!Files.isDirectory(etc)) {

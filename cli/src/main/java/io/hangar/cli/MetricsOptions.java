@@ -40,11 +40,11 @@ final class MetricsOptions {
             throw new CliException(ExitCodes.USAGE, "--metrics wants HOST:PORT or off, not '" + metrics + "'");
         }
         if (host.equals("127.0.0.1") || host.equals("localhost")) {
-            port = UpCommand.freeOr(port);
+            port = RuntimeLauncher.freeOr(port);
         }
-        UpCommand.writeHttp(etc, host, port, "HTTP of this " + command + "'s runtime: /metrics and the web console.");
+        etc.writeHttp(host, port, "HTTP of this " + command + "'s runtime: /metrics and the web console.");
         if (!etc.exists(ConfigFiles.CONSOLE_PID + ".cfg")) {
-            UpCommand.writeConsoleLogin(etc, "Web console login of this " + command + "'s runtime (generated).");
+            etc.writeConsoleLogin("Web console login of this " + command + "'s runtime (generated).");
         }
         return "http://" + host + ":" + port + "/metrics";
     }

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -300,6 +301,17 @@ final class RuntimeLauncher {
     }
 
     /** A runtime already started on {@code marker} (a -D argument this launcher passed), if any. */
+    /** {@code preferred} if a loopback listener can take it now, else a free port. */
+    static int freeOr(int preferred) throws IOException {
+        try (ServerSocket s = new ServerSocket(preferred, 1, InetAddress.getLoopbackAddress())) {
+            return preferred;
+        } catch (IOException taken) {
+            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                return s.getLocalPort();
+            }
+        }
+    }
+
     static Optional<ProcessHandle> running(String marker) {
         return ProcessHandle.allProcesses()
                 .filter(p -> p.info().arguments().map(a -> Arrays.asList(a).contains(marker)).orElse(false))

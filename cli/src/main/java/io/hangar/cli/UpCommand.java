@@ -2,13 +2,9 @@ package io.hangar.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +25,6 @@ import picocli.CommandLine.Spec;
         description = "Starts the Hangar runtime on a data folder (formats the volume 'default' on first start).")
 final class UpCommand implements Callable<Integer> {
     static final int DEFAULT_CONSOLE_PORT = 8180;
-    static final String CONSOLE_USER = "admin";
     static final String METRICS_ARTIFACT = "metrics-prometheus";
     static final String FUSE_ARTIFACT = "frontend-fuse";
     static final int DEFAULT_S3_PORT = 9000;
@@ -68,7 +63,7 @@ final class UpCommand implements Callable<Integer> {
         if (first) {
             password = firstStart(dir, etc, noFuse, out);
         } else if (consolePort != null) {
-            writeHttp(etc, "127.0.0.1", consolePort, "HTTP for the web console and /metrics: loopback only.");
+            etc.writeHttp("127.0.0.1", consolePort, "HTTP for the web console and /metrics: loopback only.");
         }
 
         out.println("data:     " + dir);
@@ -100,7 +95,7 @@ final class UpCommand implements Callable<Integer> {
         if (etc.exists(ConfigFiles.HTTP_PID + ".cfg")) {
             String port = etc.read(ConfigFiles.HTTP_PID + ".cfg").get("org.osgi.service.http.port");
             ports.add(Integer.parseInt(port));
-            String user = etc.read(ConfigFiles.CONSOLE_PID + ".cfg").getOrDefault("username", CONSOLE_USER);
+            String user = etc.read(ConfigFiles.CONSOLE_PID + ".cfg").getOrDefault("username", ConfigFiles.CONSOLE_USER);
             out.println("console:  http://127.0.0.1:" + port + "/system/console  user " + user + ", password "
                     + (password != null ? password : "in " + etc.dir().resolve(ConfigFiles.CONSOLE_PID + ".cfg")));
             if (RuntimeLauncher.runtimeHas(METRICS_ARTIFACT)) {
@@ -153,9 +148,9 @@ final class UpCommand implements Callable<Integer> {
                 "The volume 'default' (platform-core formats it on first open because 'storage' is set).", volume,
                 false);
 
-        writeHttp(etc, "127.0.0.1", consolePort != null ? consolePort : freeOr(DEFAULT_CONSOLE_PORT),
+        etc.writeHttp("127.0.0.1", consolePort != null ? consolePort : RuntimeLauncher.freeOr(DEFAULT_CONSOLE_PORT),
                 "HTTP for the web console and /metrics: loopback only.");
-        String password = writeConsoleLogin(etc, "Felix Web Console login (generated on first start).");
+        String password = etc.writeConsoleLogin("Felix Web Console login (generated on first start).");
 
         if (RuntimeLauncher.runtimeHas("frontend-http")) {
             // The S3 gateway on a loopback port, with a key pair generated now and kept in etc/.
@@ -163,7 +158,7 @@ final class UpCommand implements Callable<Integer> {
                     + "first start).");
             Map<String, String> s3 = new LinkedHashMap<>();
             s3.put("volume", "default");
-            s3.put("listen", "127.0.0.1:" + freeOr(DEFAULT_S3_PORT));
+            s3.put("listen", "127.0.0.1:" + RuntimeLauncher.freeOr(DEFAULT_S3_PORT));
             s3.put("credentials", etc.dir().resolve(GatewayCommand.CREDENTIALS_FILE).toString());
             etc.write(ConfigFiles.factoryFile(GatewayCommand.S3_PID, "default"),
                     "S3 gateway of the volume 'default' (loopback only). Delete this file to stop it.", s3, false);
@@ -196,33 +191,5 @@ final class UpCommand implements Callable<Integer> {
             Fuse.ensureInstalled(out);
         }
         return why;
-    }
-
-    static void writeHttp(ConfigFiles etc, String host, int port, String why) throws IOException {
-        Map<String, String> http = new LinkedHashMap<>();
-        http.put("org.apache.felix.http.enable", "true");
-        http.put("org.apache.felix.http.host", host);
-        http.put("org.osgi.service.http.port", Integer.toString(port));
-        etc.write(ConfigFiles.HTTP_PID + ".cfg", why, http, false);
-    }
-
-    /** A generated console password (file mode 0600): the console is served wherever HTTP is. */
-    static String writeConsoleLogin(ConfigFiles etc, String why) throws IOException {
-        byte[] secret = new byte[18];
-        new SecureRandom().nextBytes(secret);
-        String password = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
-        etc.write(ConfigFiles.CONSOLE_PID + ".cfg", why, Map.of("username", CONSOLE_USER, "password", password), true);
-        return password;
-    }
-
-    /** {@code preferred} if a loopback listener can take it now, else a free port. */
-    static int freeOr(int preferred) throws IOException {
-        try (ServerSocket s = new ServerSocket(preferred, 1, InetAddress.getLoopbackAddress())) {
-            return preferred;
-        } catch (IOException taken) {
-            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                return s.getLocalPort();
-            }
-        }
     }
 }

@@ -46,12 +46,6 @@ public final class MeterGroup implements AutoCloseable {
         }
     }
 
-    /** Removes one meter of this group from every registry it was published to (a closed volume's). */
-    public void remove(Meter meter) {
-        // The composite removes the published copies too (by the id the meter was created with).
-        local.remove(meter);
-    }
-
     /** Withdraws from every registry and forgets every meter; the registries themselves stay open. */
     @Override
     public synchronized void close() {

@@ -69,29 +69,24 @@ final class BlockPool {
             return new BlockBuffer(m, this);
         }
         int capacity = capacityOf(c);
-        for (int k = 0; k < free.length && heldBytes.get() + capacity > keepFreeBytes; k++) {
-            ByteBuffer other;
-            while (heldBytes.get() + capacity > keepFreeBytes && (other = free[k].poll()) != null) {
-                freeBytes.addAndGet(-other.capacity());
-                heldBytes.addAndGet(-other.capacity());
-            }
-        }
+        letKeptGo(keepFreeBytes - capacity);
         try {
             m = ByteBuffer.allocateDirect(capacity);
         } catch (OutOfMemoryError limit) {
             // The JVM's limit: let every kept buffer go and try once more (the JDK collects and waits for their
             // memory before it gives up).
-            dropKept();
+            letKeptGo(Long.MIN_VALUE);
             m = ByteBuffer.allocateDirect(capacity);
         }
         heldBytes.addAndGet(capacity);
         return new BlockBuffer(m, this);
     }
 
-    private void dropKept() {
-        for (ConcurrentLinkedQueue<ByteBuffer> q : free) {
+    /** Lets kept buffers go, smallest first, until the pool holds at most {@code target} bytes or keeps none. */
+    private void letKeptGo(long target) {
+        for (int k = 0; k < free.length && heldBytes.get() > target; k++) {
             ByteBuffer b;
-            while ((b = q.poll()) != null) {
+            while (heldBytes.get() > target && (b = free[k].poll()) != null) {
                 freeBytes.addAndGet(-b.capacity());
                 heldBytes.addAndGet(-b.capacity());
             }

@@ -42,9 +42,10 @@ final class BufferBudget {
     private final long total;
     private long free;
     private long uploading;
-    private volatile VfsMetrics metrics;
+    private final VfsMetrics metrics;
 
-    BufferBudget(long bytes) {
+    BufferBudget(long bytes, VfsMetrics metrics) {
+        this.metrics = metrics;
         this.total = bytes;
         this.free = bytes;
     }
@@ -61,11 +62,6 @@ final class BufferBudget {
         } finally {
             lock.unlock();
         }
-    }
-
-    /** Counts the writes that wait, and how long (the volume's meters). */
-    void meter(VfsMetrics m) {
-        metrics = m;
     }
 
     void register(Holder h) {
@@ -143,11 +139,8 @@ final class BufferBudget {
             Thread.currentThread().interrupt();
             throw new FsException(Errno.EIO, "interrupted while waiting for write buffer");
         } finally {
-            VfsMetrics m = metrics;
-            if (m != null) {
-                m.bufferWaits.increment();
-                m.bufferWaitTime.record(System.nanoTime() - waitStart, TimeUnit.NANOSECONDS);
-            }
+            metrics.bufferWaits.increment();
+            metrics.bufferWaitTime.record(System.nanoTime() - waitStart, TimeUnit.NANOSECONDS);
             lock.lock();
             try {
                 waiters.remove(me);

@@ -7,8 +7,6 @@ import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -20,7 +18,6 @@ import java.util.concurrent.TimeUnit;
 final class MeteredMetadataEngine implements InvocationHandler {
     private final MetadataEngine engine;
     private final VfsMetrics metrics;
-    private final Map<Method, Timer> timers = new ConcurrentHashMap<>();
 
     private MeteredMetadataEngine(MetadataEngine engine, VfsMetrics metrics) {
         this.engine = engine;
@@ -41,7 +38,7 @@ final class MeteredMetadataEngine implements InvocationHandler {
                 default -> "metered " + engine;
             };
         }
-        Timer timer = timers.computeIfAbsent(method, m -> metrics.metaOp(m.getName()));
+        Timer timer = metrics.metaOp(method.getName());
         long t = System.nanoTime();
         try {
             return method.invoke(engine, args);

@@ -63,7 +63,8 @@ public final class VfsMetrics {
 
     /** The latency timer of one metadata operation (created on its first call: one per engine method). */
     Timer metaOp(String method) {
-        return metaOps.computeIfAbsent(method, m -> set.timer("hangar_meta_op_duration",
+        Timer t = metaOps.get(method);
+        return t != null ? t : metaOps.computeIfAbsent(method, m -> set.timer("hangar_meta_op_duration",
                 "metadata engine calls by method", "method", m));
     }
 

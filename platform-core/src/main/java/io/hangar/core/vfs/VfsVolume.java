@@ -96,8 +96,7 @@ public final class VfsVolume implements OpenVolume {
         this.options = options;
         this.onClose = onClose;
         this.layout = new ChunkLayout(format.name(), format.blockSize(), format.chunkSize());
-        this.budget = new BufferBudget(Math.max(options.bufferSize(), 4L * format.blockSize()));
-        budget.meter(metrics);
+        this.budget = new BufferBudget(Math.max(options.bufferSize(), 4L * format.blockSize()), metrics);
         this.ids = new SliceIds(meta);
         String tag = "hangar-" + format.name();
         this.uploadPool = Executors.newFixedThreadPool(options.uploadThreads(), threads(tag + "-upload"));
@@ -392,12 +391,18 @@ public final class VfsVolume implements OpenVolume {
         return new io.hangar.core.fsck.VolumeChecker(format, meta, gate::current, java.time.Clock.systemUTC(), () -> { });
     }
 
-    /** The usage the gauges show: refreshed at most once a second, whatever the scrape rate. */
+    /** The usage, read from the engine at most once a second (for the capacity check and the gauges). */
+    private StatFs recentUsage() throws FsException {
+        StatFs s = usage;
+        return s != null && System.nanoTime() - usageAtNs <= 1_000_000_000L ? s : statfs();
+    }
+
+    /** The usage the gauges show, whatever the scrape rate; the last figure while the engine is away. */
     private StatFs usageGauge() {
         StatFs s = usage;
-        if (!closed && (s == null || System.nanoTime() - usageAtNs > 1_000_000_000L)) {
+        if (!closed) {
             try {
-                s = statfs();
+                s = recentUsage();
             } catch (FsException e) {
                 // The engine is away: the last figure (or none) until it returns.
             }
@@ -630,10 +635,7 @@ public final class VfsVolume implements OpenVolume {
         if (format.capacityBytes() <= 0) {
             return;
         }
-        StatFs s = usage;
-        if (s == null || System.nanoTime() - usageAtNs > 1_000_000_000L) {
-            s = statfs();
-        }
+        StatFs s = recentUsage();
         if (s.usedBytes() + writtenSinceUsage.addAndGet(len) > format.capacityBytes()) {
             throw new FsException(Errno.ENOSPC, "volume " + name() + " is full (" + format.capacityBytes()
                     + " bytes)");
