@@ -7,7 +7,6 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
 
 /**
  * The meters of one mount (docs/metrics.md): operations by kind, bytes read and written, open handles. Removed
@@ -32,8 +31,8 @@ final class FuseMetrics {
                 "FUSE requests by kind: count and latency", "method", m));
     }
 
-    void openHandles(Supplier<Number> count) {
-        set.gauge("hangar_fuse_open_handles", null, "files open through the mount", count, c -> c.get().doubleValue());
+    void openHandles(Map<?, ?> files) {
+        set.gauge("hangar_fuse_open_handles", null, "files open through the mount", files, Map::size);
     }
 
     void close() {

@@ -151,7 +151,7 @@ public final class LowLevelFs implements FuseSession {
         this.allowOther = allowOther;
         this.locks = LockTable.of(volume);
         this.metrics = new FuseMetrics(registry, volume.name(), spec.mountpoint().toString());
-        metrics.openHandles(files::size);
+        metrics.openHandles(files);
     }
 
     // ---- session ----
@@ -731,14 +731,16 @@ public final class LowLevelFs implements FuseSession {
             OpenFile f = file(fi);
             int want = (int) Math.min(size, MAX_WRITE);
             // Most requests of a sequential reader lie in one block: reply straight from the block's memory.
-            int viewed = f.handle.readView(off, want, view -> nat.fuse_reply_buf(req,
-                    Pointer.wrap(runtime, MemoryIO.getInstance().getDirectBufferAddress(view) + view.position()),
-                    view.remaining()));
+            // Bytes are counted before the reply: a reader that has its data sees them in /metrics.
+            int viewed = f.handle.readView(off, want, view -> {
+                metrics.readBytes.increment(view.remaining());
+                nat.fuse_reply_buf(req, Pointer.wrap(runtime,
+                        MemoryIO.getInstance().getDirectBufferAddress(view) + view.position()), view.remaining());
+            });
             if (viewed >= 0) {
                 if (viewed == 0) {
                     nat.fuse_reply_buf(req, null, 0);
                 }
-                metrics.readBytes.increment(viewed);
                 return;
             }
             ReplyBuffer r = borrowReply();
@@ -749,8 +751,8 @@ public final class LowLevelFs implements FuseSession {
                         break;
                     }
                 }
-                nat.fuse_reply_buf(req, b.position() == 0 ? null : r.address(), b.position());
                 metrics.readBytes.increment(b.position());
+                nat.fuse_reply_buf(req, b.position() == 0 ? null : r.address(), b.position());
             } finally {
                 replyBuffers.offer(r);
             }
