@@ -11,7 +11,21 @@ import java.util.List;
  * schema is refused instead of being misread.
  */
 final class Schema {
-    static final int VERSION = 1;
+    static final int VERSION = 2;
+
+    /**
+     * The repository store (version 2): records keyed by their UTF-8 bytes (BLOB compares as memcmp, so the
+     * listing order is UTF-8 byte order and a prefix is a key range) and the audit log with an index per
+     * filter.
+     */
+    private static final List<String> REPOSITORY_TABLES = List.of(
+            "CREATE TABLE repo_records (key BLOB PRIMARY KEY, value BLOB NOT NULL, version INTEGER NOT NULL)"
+                    + " WITHOUT ROWID",
+            "CREATE TABLE repo_audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, team TEXT,"
+                    + " user TEXT, model TEXT, detail BLOB NOT NULL)",
+            "CREATE INDEX repo_audit_by_team ON repo_audit (team, seq)",
+            "CREATE INDEX repo_audit_by_user ON repo_audit (user, seq)",
+            "CREATE INDEX repo_audit_by_model ON repo_audit (model, seq)");
 
     private static final List<String> TABLES = List.of(
             "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
@@ -57,10 +71,21 @@ final class Schema {
             throw new FsException(Errno.EIO, "metadata schema version " + version + " is newer than this engine's ("
                     + VERSION + "): upgrade Hangar");
         }
+        if (version == 1) {
+            // A volume formatted before the repository existed: add its tables, keep everything else.
+            for (String ddl : REPOSITORY_TABLES) {
+                c.exec(ddl);
+            }
+            c.exec("PRAGMA user_version = " + VERSION);
+            return null;
+        }
         if (c.exists("SELECT 1 FROM sqlite_schema WHERE type = 'table'")) {
             throw new FsException(Errno.EIO, "the file holds tables of something other than a Hangar volume");
         }
         for (String ddl : TABLES) {
+            c.exec(ddl);
+        }
+        for (String ddl : REPOSITORY_TABLES) {
             c.exec(ddl);
         }
         c.exec("PRAGMA user_version = " + VERSION);
