@@ -11,6 +11,8 @@ import java.util.HexFormat;
 /** One operation's Lua script (the shared prelude plus its body) and its SHA-1 for EVALSHA. */
 final class LuaScript {
     private static final String PRELUDE = resource("prelude");
+    /** The repository store's keys and helpers, after the shared prelude (repo_* scripts only). */
+    private static final String REPO_PRELUDE = PRELUDE + "\n" + resource("repo_prelude");
 
     final String name;
     final byte[] text;
@@ -21,8 +23,12 @@ final class LuaScript {
     }
 
     private LuaScript(String name, boolean withPrelude) {
+        this(name, withPrelude ? PRELUDE : null);
+    }
+
+    private LuaScript(String name, String prelude) {
         this.name = name;
-        this.text = ((withPrelude ? PRELUDE + "\n" : "") + resource(name)).getBytes(StandardCharsets.UTF_8);
+        this.text = ((prelude != null ? prelude + "\n" : "") + resource(name)).getBytes(StandardCharsets.UTF_8);
         try {
             this.sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(text))
                     .getBytes(StandardCharsets.US_ASCII);
@@ -56,6 +62,10 @@ final class LuaScript {
     static final LuaScript SESSION_CLEAN = new LuaScript("session_clean");
     static final LuaScript FILE_OPEN = new LuaScript("file_open");
     static final LuaScript FILE_RELEASE = new LuaScript("file_release");
+    static final LuaScript REPO_GET = new LuaScript("repo_get", REPO_PRELUDE);
+    static final LuaScript REPO_LIST = new LuaScript("repo_list", REPO_PRELUDE);
+    static final LuaScript REPO_COMMIT = new LuaScript("repo_commit", REPO_PRELUDE);
+    static final LuaScript REPO_AUDIT = new LuaScript("repo_audit", REPO_PRELUDE);
 
     private static String resource(String name) {
         String path = "lua/" + name + ".lua";
