@@ -16,7 +16,9 @@ import org.osgi.annotation.versioning.ProviderType;
  * A mounted volume: the POSIX file system that frontends (FUSE, HTTP, the CLI) serve. Files are stored as
  * 64 MiB chunks of slices of immutable blocks in the volume's chunk store; the namespace lives in its
  * metadata engine. Errors carry POSIX errnos. Permission checks are left to the frontend; the caller's
- * credentials own what it creates.
+ * credentials own what it creates. Extended attribute names starting with {@code hangar.} are reserved for
+ * the volume itself: setting or removing them fails with EPERM, getting them with ENODATA, and they are not
+ * listed.
  */
 @ProviderType
 public interface Volume {
@@ -101,6 +103,30 @@ public interface Volume {
      * the change. Since 1.2.
      */
     Attr zeroRange(Caller caller, long inode, long offset, long length, boolean keepSize) throws FsException;
+
+    /**
+     * How long, in milliseconds, a volume may still accept a change to a node after another client (another
+     * process, or another volume object on the same metadata) froze it: a "not frozen" answer is remembered
+     * at most this long. A freeze by this volume object itself takes effect here at once. Since 1.3.
+     */
+    long FROZEN_RECHECK_MS = 1000;
+
+    /**
+     * Freezes {@code inode} and, if it is a directory, every node below it: from then on every change through
+     * any volume on this metadata (attributes, names in and of it, xattrs, data, also through handles opened
+     * for writing before) fails with EPERM; reads go on. A frozen node stays frozen; a {@link #clone} of a
+     * frozen tree is not frozen. Idempotent; O(nodes) engine calls, walking directories a page at a time
+     * (memory bounded by the depth of the tree). EPERM unless {@code caller} is root.
+     *
+     * <p>Other clients (other processes, other volume objects on the same metadata) may accept changes to the
+     * tree for up to {@link #FROZEN_RECHECK_MS} after this returns, and nodes made below it by such a client
+     * during that time may escape the walk: a caller that must be sure the tree is final waits that long
+     * after freezing before it reads the tree as final (and may freeze again to catch such nodes). Since 1.3.
+     */
+    void freeze(Caller caller, long inode) throws FsException;
+
+    /** Whether {@code inode} is frozen ({@link #freeze}); ENOENT if it does not exist. Since 1.3. */
+    boolean frozen(long inode) throws FsException;
 
     /**
      * fsck and gc of this volume, on its engine and store as the volume uses them (gc removes only leaked

@@ -24,7 +24,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * That is why the state is guarded by a lock that others can try without blocking.
  */
 final class FileWriter implements BufferBudget.Holder {
+    /** Asked before each slice is committed: throws (EPERM) if the file may no longer change (frozen). */
+    @FunctionalInterface
+    interface CommitGuard {
+        void check(long inode) throws FsException;
+    }
+
     private final long inode;
+    private final CommitGuard guard;
     private final MetadataEngine meta;
     private final ChunkLayout layout;
     private final SliceIds ids;
@@ -47,8 +54,9 @@ final class FileWriter implements BufferBudget.Holder {
 
     FileWriter(long inode, MetadataEngine meta, ChunkLayout layout, SliceIds ids, SliceBuilder.Uploader uploader,
             BufferBudget budget, Compactor compactor, BlockReader reader, int compactThreshold, BlockPool pool,
-            VfsMetrics metrics) {
+            VfsMetrics metrics, CommitGuard guard) {
         this.metrics = metrics;
+        this.guard = guard;
         this.pool = pool;
         this.inode = inode;
         this.meta = meta;
@@ -172,6 +180,9 @@ final class FileWriter implements BufferBudget.Holder {
     private void commit(SliceBuilder s) {
         try {
             io.hangar.spi.meta.Slice record = s.record();
+            // A handle opened before the file was frozen must not change it: refused here, at the commit, the
+            // slice's blocks stay unreferenced in the store until gc removes them.
+            guard.check(inode);
             meta.writeSlice(inode, s.chunk, record, System.currentTimeMillis() * 1_000_000L);
             metrics.slicesCommitted.increment();
             metrics.sliceBytes.record(record.len());
@@ -233,6 +244,11 @@ final class FileWriter implements BufferBudget.Holder {
                 tail.join();
             } catch (RuntimeException e) {
                 FsException cause = BlockReader.unwrap(e, "earlier write of inode " + inode);
+                if (cause.errno() == Errno.EPERM) {
+                    // A refusal (the file was frozen) stays one: it is not an I/O error, and lasts.
+                    throw new FsException(Errno.EPERM, "earlier write of inode " + inode + " refused: "
+                            + cause.getMessage(), cause);
+                }
                 throw new FsException(Errno.EIO, "earlier write of inode " + inode + " failed: "
                         + cause.getMessage(), cause);
             }

@@ -1,5 +1,8 @@
 package io.hangar.core.vfs;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
 import io.hangar.core.layout.ChunkLayout;
 import io.hangar.fs.Attr;
 import io.hangar.fs.Caller;
@@ -16,6 +19,7 @@ import io.hangar.spi.meta.VolumeFormat;
 import io.hangar.vfs.FileHandle;
 import io.hangar.vfs.standalone.OpenVolume;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -41,6 +45,20 @@ import java.util.logging.Logger;
  */
 public final class VfsVolume implements OpenVolume {
     private static final Logger LOG = Logger.getLogger(VfsVolume.class.getName());
+
+    /**
+     * The xattr that marks a frozen node ({@link #freeze}): the node is frozen iff the value is its own inode
+     * number in decimal ASCII. {@code MetadataEngine.clone} copies xattrs, so a clone of a frozen tree carries
+     * the attribute with the source's inode numbers and is therefore not frozen: a snapshot of a released
+     * version is writable without a walk that removes the attribute from every copied node.
+     */
+    public static final String FROZEN_XATTR = "hangar.frozen";
+    /** Xattr names reserved for the volume: not settable, removable, readable or listed through it. */
+    static final String RESERVED_XATTR_PREFIX = "hangar.";
+    /** Entries per readdir page of the freeze walk. */
+    private static final int FREEZE_PAGE = 256;
+    /** Nodes whose frozen state is remembered (positive answers until evicted, negative ones briefly). */
+    private static final int FROZEN_CACHE_SIZE = 100_000;
 
     private final VolumeFormat format;
     private final MetadataEngine meta;
@@ -75,6 +93,29 @@ public final class VfsVolume implements OpenVolume {
     private final AtomicLong writtenSinceUsage = new AtomicLong();
     private final AtomicLong releaseFailures = new AtomicLong();
     private volatile boolean closed;
+    /**
+     * inode -> frozen. Frozen is forever, so true is kept until evicted; false only for
+     * {@link #FROZEN_RECHECK_MS}, the time another client's freeze may take to be seen here.
+     */
+    private final Cache<Long, Boolean> frozenCache = Caffeine.newBuilder()
+            .maximumSize(FROZEN_CACHE_SIZE)
+            .expireAfter(new Expiry<Long, Boolean>() {
+                @Override
+                public long expireAfterCreate(Long key, Boolean value, long currentTime) {
+                    return value ? Long.MAX_VALUE : TimeUnit.MILLISECONDS.toNanos(FROZEN_RECHECK_MS);
+                }
+
+                @Override
+                public long expireAfterUpdate(Long key, Boolean value, long currentTime, long currentDuration) {
+                    return expireAfterCreate(key, value, currentTime);
+                }
+
+                @Override
+                public long expireAfterRead(Long key, Boolean value, long currentTime, long currentDuration) {
+                    return currentDuration;
+                }
+            })
+            .build();
 
     public VfsVolume(VolumeFormat format, MetadataEngine meta, StoreGate gate, VfsOptions options, Runnable onClose)
             throws FsException {
@@ -240,6 +281,9 @@ public final class VfsVolume implements OpenVolume {
     @Override
     public Attr setattr(Caller caller, long inode, SetAttr change) throws FsException {
         Attr a = meta.getattr(inode);
+        if (changes(change)) {
+            refuseIfFrozen(inode, "inode " + inode);
+        }
         checkSetattr(caller, a, change);
         if (change.size() != null) {
             if (a.type() != FileType.FILE) {
@@ -255,6 +299,11 @@ public final class VfsVolume implements OpenVolume {
             return withPending(meta.setattr(inode, rest), pending);
         }
         return getattr(inode);
+    }
+
+    private static boolean changes(SetAttr s) {
+        return s.mode() != null || s.uid() != null || s.gid() != null || s.size() != null || s.atimeNs() != null
+                || s.mtimeNs() != null || s.ctimeNs() != null;
     }
 
     /** POSIX ownership rules for chmod/chown/utimens; read/write permission checks are the frontend's. */
@@ -298,11 +347,13 @@ public final class VfsVolume implements OpenVolume {
     @Override
     public Entry mknod(Caller caller, long parent, String name, FileType type, int mode, int rdev)
             throws FsException {
+        refuseIfFrozen(parent, "directory " + parent);
         return meta.mknod(parent, name, type, mode & 07777, caller.uid(), groupFor(caller, parent), rdev, null);
     }
 
     @Override
     public Entry mkdir(Caller caller, long parent, String name, int mode) throws FsException {
+        refuseIfFrozen(parent, "directory " + parent);
         int gid = groupFor(caller, parent);
         Attr p = meta.getattr(parent);
         // A setgid directory passes its group and the setgid bit on to subdirectories (BSD semantics).
@@ -323,6 +374,7 @@ public final class VfsVolume implements OpenVolume {
         if (target.isEmpty() || target.length() > 4096) {
             throw new FsException(target.isEmpty() ? Errno.ENOENT : Errno.ENAMETOOLONG, "bad symlink target");
         }
+        refuseIfFrozen(parent, "directory " + parent);
         return meta.mknod(parent, name, FileType.SYMLINK, 0777, caller.uid(), groupFor(caller, parent), 0, target);
     }
 
@@ -333,22 +385,35 @@ public final class VfsVolume implements OpenVolume {
 
     @Override
     public void unlink(Caller caller, long parent, String name) throws FsException {
+        refuseIfFrozen(parent, "directory " + parent);
+        refuseIfFrozen(meta.lookup(parent, name).inode(), name);
         meta.unlink(parent, name);
     }
 
     @Override
     public void rmdir(Caller caller, long parent, String name) throws FsException {
+        refuseIfFrozen(parent, "directory " + parent);
+        refuseIfFrozen(meta.lookup(parent, name).inode(), name);
         meta.rmdir(parent, name);
     }
 
     @Override
     public void rename(Caller caller, long srcParent, String srcName, long dstParent, String dstName, int flags)
             throws FsException {
+        refuseIfFrozen(srcParent, "directory " + srcParent);
+        refuseIfFrozen(dstParent, "directory " + dstParent);
+        refuseIfFrozen(meta.lookup(srcParent, srcName).inode(), srcName);
+        Entry replaced = lookupOrNull(dstParent, dstName);
+        if (replaced != null) {
+            refuseIfFrozen(replaced.inode(), dstName);
+        }
         meta.rename(srcParent, srcName, dstParent, dstName, flags);
     }
 
     @Override
     public Entry link(Caller caller, long inode, long newParent, String newName) throws FsException {
+        refuseIfFrozen(inode, "inode " + inode);
+        refuseIfFrozen(newParent, "directory " + newParent);
         return meta.link(inode, newParent, newName);
     }
 
@@ -368,22 +433,153 @@ public final class VfsVolume implements OpenVolume {
 
     @Override
     public byte[] getxattr(long inode, String name) throws FsException {
+        if (reserved(name)) {
+            meta.getattr(inode); // ENOENT first, as the engine would
+            throw new FsException(Errno.ENODATA, "no attribute " + name + " on inode " + inode);
+        }
         return meta.getxattr(inode, name);
     }
 
     @Override
     public void setxattr(Caller caller, long inode, String name, byte[] value, int flags) throws FsException {
+        refuseReserved(name);
+        refuseIfFrozen(inode, "inode " + inode);
         meta.setxattr(inode, name, value, flags);
     }
 
     @Override
     public List<String> listxattr(long inode) throws FsException {
-        return meta.listxattr(inode);
+        List<String> names = meta.listxattr(inode);
+        if (names.stream().noneMatch(VfsVolume::reserved)) {
+            return names;
+        }
+        List<String> out = new ArrayList<>(names.size());
+        for (String n : names) {
+            if (!reserved(n)) {
+                out.add(n);
+            }
+        }
+        return out;
     }
 
     @Override
     public void removexattr(Caller caller, long inode, String name) throws FsException {
+        refuseReserved(name);
+        refuseIfFrozen(inode, "inode " + inode);
         meta.removexattr(inode, name);
+    }
+
+    private static boolean reserved(String name) {
+        return name != null && name.startsWith(RESERVED_XATTR_PREFIX);
+    }
+
+    private static void refuseReserved(String name) throws FsException {
+        if (reserved(name)) {
+            throw new FsException(Errno.EPERM, "xattr names starting with " + RESERVED_XATTR_PREFIX
+                    + " are reserved: " + name);
+        }
+    }
+
+    // ---- frozen trees ----
+
+    @Override
+    public void freeze(Caller caller, long inode) throws FsException {
+        if (!caller.isRoot()) {
+            throw new FsException(Errno.EPERM, "only root may freeze a tree");
+        }
+        checkOpen();
+        Attr top = meta.getattr(inode);
+        freezeNode(inode);
+        if (!top.isDirectory()) {
+            return;
+        }
+        // Depth first, top down (a directory is frozen before what is below it, so nothing new can appear in
+        // a directory the walk has passed): one frame per level, holding the directory and the name the walk
+        // resumes after; a page is read again after each descent, so memory is bounded by the depth of the
+        // tree times one page, not by the size of a directory, and the walk costs O(nodes) engine calls.
+        java.util.ArrayDeque<FreezeFrame> stack = new java.util.ArrayDeque<>();
+        stack.push(new FreezeFrame(inode));
+        while (!stack.isEmpty()) {
+            FreezeFrame f = stack.peek();
+            List<DirEntry> page = meta.readdir(f.dir, f.after, FREEZE_PAGE, false);
+            boolean descended = false;
+            for (DirEntry d : page) {
+                f.after = d.name();
+                freezeNode(d.inode());
+                if (d.type() == FileType.DIRECTORY) {
+                    stack.push(new FreezeFrame(d.inode()));
+                    descended = true;
+                    break;
+                }
+            }
+            if (!descended && page.size() < FREEZE_PAGE) {
+                stack.pop();
+            }
+        }
+    }
+
+    /** A directory of the freeze walk and the name it resumes after (null: from the start). */
+    private static final class FreezeFrame {
+        final long dir;
+        String after;
+
+        FreezeFrame(long dir) {
+            this.dir = dir;
+        }
+    }
+
+    private void freezeNode(long inode) throws FsException {
+        // This volume's buffered writes of the file land first (after the freeze they would be refused).
+        FileWriter w = writers.get(inode);
+        if (w != null) {
+            w.flush();
+        }
+        if (!frozenNow(inode)) {
+            meta.setxattr(inode, FROZEN_XATTR, Long.toString(inode).getBytes(StandardCharsets.US_ASCII), 0);
+        }
+        frozenCache.put(inode, Boolean.TRUE);
+    }
+
+    @Override
+    public boolean frozen(long inode) throws FsException {
+        Boolean known = frozenCache.getIfPresent(inode);
+        if (known != null) {
+            return known;
+        }
+        boolean f = frozenNow(inode);
+        frozenCache.put(inode, f);
+        return f;
+    }
+
+    /** The engine's answer, uncached. */
+    private boolean frozenNow(long inode) throws FsException {
+        byte[] v;
+        try {
+            v = meta.getxattr(inode, FROZEN_XATTR);
+        } catch (FsException e) {
+            if (e.errno() == Errno.ENODATA) {
+                return false;
+            }
+            throw e;
+        }
+        return Long.toString(inode).equals(new String(v, StandardCharsets.US_ASCII));
+    }
+
+    private void refuseIfFrozen(long inode, String what) throws FsException {
+        if (frozen(inode)) {
+            throw new FsException(Errno.EPERM, what + " is part of a released (frozen) version");
+        }
+    }
+
+    private Entry lookupOrNull(long parent, String name) throws FsException {
+        try {
+            return meta.lookup(parent, name);
+        } catch (FsException e) {
+            if (e.errno() == Errno.ENOENT) {
+                return null;
+            }
+            throw e;
+        }
     }
 
     @Override
@@ -421,6 +617,7 @@ public final class VfsVolume implements OpenVolume {
 
     @Override
     public Entry clone(Caller caller, long srcInode, long dstParent, String dstName) throws FsException {
+        refuseIfFrozen(dstParent, "directory " + dstParent);
         flushAll();
         return meta.clone(srcInode, dstParent, dstName, caller.uid(), caller.gid());
     }
@@ -429,6 +626,7 @@ public final class VfsVolume implements OpenVolume {
     public long copyRange(Caller caller, long srcInode, long srcOff, long dstInode, long dstOff, long len)
             throws FsException {
         checkOpen();
+        refuseIfFrozen(dstInode, "inode " + dstInode);
         flush(srcInode, null);
         flush(dstInode, null);
         return new FileRanges(meta, layout, reader, compactor).copy(srcInode, srcOff, dstInode, dstOff, len);
@@ -439,6 +637,7 @@ public final class VfsVolume implements OpenVolume {
             throws FsException {
         checkOpen();
         FileRanges.checkRange(offset, length);
+        refuseIfFrozen(inode, "inode " + inode);
         flush(inode, null);
         return new FileRanges(meta, layout, reader, compactor).zero(inode, offset, length, keepSize);
     }
@@ -447,6 +646,14 @@ public final class VfsVolume implements OpenVolume {
 
     @Override
     public FileHandle create(Caller caller, long parent, String name, int mode, int flags) throws FsException {
+        if (frozen(parent)) {
+            // Opening a file that is there makes nothing new (open refuses write access to it).
+            Entry there = (flags & OpenFlags.EXCL) != 0 ? null : lookupOrNull(parent, name);
+            if (there == null) {
+                throw new FsException(Errno.EPERM, "directory " + parent + " is part of a released (frozen) version");
+            }
+            return open(caller, there.inode(), flags);
+        }
         Entry e;
         try {
             e = meta.mknod(parent, name, FileType.FILE, mode & 07777, caller.uid(), groupFor(caller, parent), 0,
@@ -475,6 +682,9 @@ public final class VfsVolume implements OpenVolume {
             throw new FsException(Errno.EISDIR, "is a directory: inode " + inode);
         }
         boolean writable = OpenFlags.writable(flags);
+        if (writable || (flags & OpenFlags.TRUNC) != 0) {
+            refuseIfFrozen(inode, "inode " + inode);
+        }
         if (writable && (flags & OpenFlags.TRUNC) != 0) {
             truncate(inode, 0);
         }
@@ -488,7 +698,7 @@ public final class VfsVolume implements OpenVolume {
             w = writers.compute(inode, (k, old) -> {
                 FileWriter x = old != null ? old
                         : new FileWriter(inode, meta, layout, ids, this::upload, budget, compactor, reader,
-                                options.compactThreshold(), pool, metrics);
+                                options.compactThreshold(), pool, metrics, this::refuseWriteIfFrozen);
                 x.retain();
                 return x;
             });
@@ -602,6 +812,7 @@ public final class VfsVolume implements OpenVolume {
     /** Writes src's remaining bytes; src's position moves past them. */
     long write(long inode, FileWriter w, boolean append, long position, ByteBuffer src) throws FsException {
         checkOpen();
+        refuseWriteIfFrozen(inode);
         int len = src.remaining();
         if (append) {
             // The end of the file and the write at it must not be split by another append.
@@ -621,6 +832,14 @@ public final class VfsVolume implements OpenVolume {
             w.write(position, src);
         }
         return position;
+    }
+
+    /** Refuses a write or a commit of buffered writes to a frozen file (also through an older handle). */
+    private void refuseWriteIfFrozen(long inode) throws FsException {
+        if (frozen(inode)) {
+            throw new FsException(Errno.EPERM, "inode " + inode + " is part of a released (frozen) version: "
+                    + "write refused");
+        }
     }
 
     /** EFBIG for a write whose end passes the largest file; written so that no sum can overflow. */
