@@ -10,7 +10,7 @@
 # over from an earlier run, a skipped test case, a suite past its time limit: each counts as failed
 # (scripts/junit-summary.py). Time limits (seconds; TERM, then KILL 120 s later): the Maven build with
 # every JVM test 2700, integration-tests/fuse/run.sh 2400 (each of its suites has its own, see there),
-# integration-tests/s3/run.sh 900 (likewise), cnf/smoke-up.sh 600: each ends a hang well inside CI's 90
+# integration-tests/s3/run.sh 900 (likewise), cnf/smoke-up.sh 600, integration-tests/repo/run.sh 900: each ends a hang well inside CI's 90
 # minutes. Here Maven takes 11-15 minutes, the FUSE suites 9-20 (with the crash rounds), the S3 client
 # suites about 2 and smoke-up about 25 s.
 set -uo pipefail
@@ -83,6 +83,7 @@ suites=(
   "fuse integration-tests/fuse/run.sh 2400 integration-tests/fuse/target/reports"
   "s3 integration-tests/s3/run.sh 900 integration-tests/s3/target/reports"
   "smoke-up cnf/smoke-up.sh 600 cnf/target/smoke-reports"
+  "repo integration-tests/repo/run.sh 900 integration-tests/repo/target/reports"
 )
 for s in "${suites[@]}"; do
   read -r name script limit reports <<<"$s"
@@ -108,7 +109,7 @@ done
 
 # The reports every run must have besides the Maven modules' (which the summary finds from the reactor):
 # each FUSE suite on each engine (the list in integration-tests/fuse/run.sh) and smoke-up.
-expect=(--expect cnf/target/smoke-reports/TEST-cnf.smoke-up.xml)
+expect=(--expect cnf/target/smoke-reports/TEST-cnf.smoke-up.xml --expect integration-tests/repo/target/reports/TEST-repo.xml)
 for engine in sqlite redis; do
   for s in posix integrity torch metrics twomounts readonly subdir integrity-remount crash; do
     expect+=(--expect "integration-tests/fuse/target/reports/TEST-fuse-$engine-$s.xml")

@@ -109,6 +109,8 @@ final class UpCommand implements Callable<Integer> {
             String creds = g.getOrDefault("credentials", "");
             out.println("s3:       http://" + listen + "  " + (s3Keys != null ? "access key " + s3Keys.replace(" ",
                     ", secret key ") : "keys in " + (creds.isEmpty() ? "$" + GatewayCommand.ENV_ACCESS : creds)));
+            out.println("api:      http://" + listen + "/api/v1  model repository (docs/repository.md); admin token in "
+                    + etc.dir().resolve("api-token"));
             String host = listen.substring(0, listen.lastIndexOf(':'));
             if (host.equals("127.0.0.1") || host.equals("localhost") || host.equals("0.0.0.0")) {
                 ports.add(Integer.parseInt(listen.substring(listen.lastIndexOf(':') + 1)));

@@ -8,6 +8,8 @@ import io.hangar.metrics.MeteredComponent;
 import io.hangar.spi.meta.MetadataEngine;
 import io.hangar.spi.meta.MetadataEngineProvider;
 import io.hangar.spi.meta.VolumeFormat;
+import io.hangar.spi.repo.RepositoryStore;
+import io.hangar.spi.repo.RepositoryStoreProvider;
 import io.hangar.spi.store.ChunkStore;
 import io.hangar.spi.store.ChunkStoreProvider;
 import io.hangar.vfs.Volume;
@@ -53,6 +55,7 @@ public class ManagedVolume extends MeteredComponent {
 
     private final List<MetadataEngineProvider> metaProviders = new CopyOnWriteArrayList<>();
     private final List<ChunkStoreProvider> storeProviders = new CopyOnWriteArrayList<>();
+    private final List<RepositoryStoreProvider> repoProviders = new CopyOnWriteArrayList<>();
     // Provider events arrive on the framework's threads; opening and closing happen here, one at a time.
     private final ExecutorService lifecycle = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "hangar-volume-lifecycle");
@@ -63,6 +66,10 @@ public class ManagedVolume extends MeteredComponent {
     private VolumeConfig config;
     private VfsVolume volume;
     private ServiceRegistration<Volume> registration;
+    // The repository kept in the volume's metadata backend, registered beside the volume while both are there.
+    private RepositoryStore repository;
+    private RepositoryStoreProvider repositoryProvider;
+    private ServiceRegistration<RepositoryStore> repositoryRegistration;
     private String storeScheme;
     private ChunkStoreProvider storeProvider;
     private volatile boolean active;
@@ -110,6 +117,78 @@ public class ManagedVolume extends MeteredComponent {
             }
         }
         submit(() -> providerFor(storeProviders, storeScheme).ifPresent(this::reattachStore));
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void addRepositoryProvider(RepositoryStoreProvider p) {
+        repoProviders.add(p);
+        submit(this::openRepositoryIfPossible);
+    }
+
+    void removeRepositoryProvider(RepositoryStoreProvider p) {
+        repoProviders.remove(p);
+        // Synchronously: the provider's bundle is stopping and its store must not be used after this.
+        if (p == repositoryProvider) {
+            closeRepository();
+        }
+        submit(this::openRepositoryIfPossible);
+    }
+
+    /**
+     * Registers the volume's repository store as a {@link RepositoryStore} service with the volume's
+     * {@code volume.name}, for the frontends that serve the model repository on this volume.
+     */
+    private void openRepositoryIfPossible() {
+        VfsVolume v;
+        synchronized (this) {
+            v = volume;
+            if (v == null || repository != null) {
+                return;
+            }
+        }
+        String scheme = schemeOf(config.meta());
+        Optional<RepositoryStoreProvider> rp = repoProviders.stream().filter(p -> p.schemes().contains(scheme))
+                .findFirst();
+        if (rp.isEmpty()) {
+            return;
+        }
+        try {
+            RepositoryStore r = rp.get().open(URI.create(config.meta()));
+            Dictionary<String, Object> props = new Hashtable<>();
+            props.put("volume.name", v.name());
+            props.put("volume.uuid", v.format().uuid());
+            ServiceRegistration<RepositoryStore> reg = context.registerService(RepositoryStore.class, r, props);
+            synchronized (this) {
+                repository = r;
+                repositoryProvider = rp.get();
+                repositoryRegistration = reg;
+            }
+        } catch (Exception e) {
+            LOG.log(Level.SEVERE, "volume " + v.name() + ": cannot open its repository store: " + e.getMessage());
+        }
+    }
+
+    private void closeRepository() {
+        RepositoryStore r;
+        ServiceRegistration<RepositoryStore> reg;
+        synchronized (this) {
+            r = repository;
+            reg = repositoryRegistration;
+            repository = null;
+            repositoryProvider = null;
+            repositoryRegistration = null;
+        }
+        if (reg != null) {
+            try {
+                reg.unregister();
+            } catch (IllegalStateException alreadyGone) {
+                // The framework unregistered it while stopping the bundle.
+            }
+        }
+        if (r != null) {
+            r.close();
+        }
     }
 
     @Activate
@@ -220,6 +299,7 @@ public class ManagedVolume extends MeteredComponent {
             props.put("volume.uuid", format.uuid());
             props.put("volume.storage", format.storage());
             registration = context.registerService(Volume.class, v, props);
+            openRepositoryIfPossible();
             markReady(true);
             LOG.info("volume " + format.name() + " open: meta " + config.meta() + ", store " + format.storage());
         } catch (Exception e) {
@@ -263,6 +343,7 @@ public class ManagedVolume extends MeteredComponent {
             return;
         }
         markReady(false);
+        closeRepository();
         if (registration != null) {
             try {
                 registration.unregister();

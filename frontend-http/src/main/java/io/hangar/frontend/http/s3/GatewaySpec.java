@@ -27,7 +27,8 @@ import java.util.Map;
  * </ul>
  */
 record GatewaySpec(String host, int port, Path credentials, String region, Duration maxSkew,
-        Duration uploadMaxAge, int workers, boolean readOnly, long keepAliveMs, long bufferBytes, String domain) {
+        Duration uploadMaxAge, int workers, boolean readOnly, long keepAliveMs, long bufferBytes, String domain,
+        String apiTokenFile) {
     static final String LISTEN = "listen";
     static final String CREDENTIALS = "credentials";
     static final String REGION = "region";
@@ -37,6 +38,8 @@ record GatewaySpec(String host, int port, Path credentials, String region, Durat
     static final String KEEP_ALIVE_MS = "keepAliveMs";
     static final String BUFFER_MB = "bufferMb";
     static final String DOMAIN = "domain";
+    /** Where the repository API writes the first administrator token on first start (default: only logged). */
+    static final String API_TOKEN_FILE = "apiTokenFile";
 
     static GatewaySpec parse(Map<String, String> o) throws FsException {
         String listen = o.getOrDefault(LISTEN, "127.0.0.1:9000").trim();
@@ -61,7 +64,8 @@ record GatewaySpec(String host, int port, Path credentials, String region, Durat
                 bool(o.getOrDefault(Frontend.OPTION_READ_ONLY, "false")),
                 integer(o.getOrDefault(KEEP_ALIVE_MS, "5000"), KEEP_ALIVE_MS, 1, 3_600_000),
                 (long) integer(o.getOrDefault(BUFFER_MB, "64"), BUFFER_MB, 1, 65_536) << 20,
-                domain(o.getOrDefault(DOMAIN, "")));
+                domain(o.getOrDefault(DOMAIN, "")), o.getOrDefault(API_TOKEN_FILE, "").isBlank() ? null
+                        : o.get(API_TOKEN_FILE).trim());
     }
 
     /** A DNS name (lower case, no port, no leading or trailing dot), or "" for none. */

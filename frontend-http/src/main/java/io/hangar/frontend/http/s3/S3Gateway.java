@@ -4,6 +4,7 @@ import io.hangar.fs.Errno;
 import io.hangar.fs.FsException;
 import io.hangar.spi.frontend.Endpoint;
 import io.hangar.vfs.Volume;
+import io.hangar.frontend.http.repo.RepositoryApi;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
@@ -40,10 +41,12 @@ final class S3Gateway implements Endpoint {
     private final long sweeper;
     private final GatewayMetrics metrics;
     private volatile boolean active = true;
+    private final RepositoryApi api;
 
     private S3Gateway(Volume volume, GatewaySpec spec, Vertx vertx, WorkerExecutor workers, HttpServer server,
-            long sweeper, GatewayMetrics metrics) {
+            long sweeper, GatewayMetrics metrics, RepositoryApi api) {
         this.metrics = metrics;
+        this.api = api;
         this.volume = volume;
         this.spec = spec;
         this.vertx = vertx;
@@ -84,6 +87,9 @@ final class S3Gateway implements Endpoint {
             S3Handler handler = new S3Handler(vertx, workers, store, new SigV4(creds, spec.maxSkew()), spec.region(),
                     spec.keepAliveMs(), new Budget(spec.bufferBytes()), spec.domain(), metrics);
             Router router = Router.router(vertx);
+            // The repository API has its prefix; "api" is no valid team (bucket) name, so no S3 path collides.
+            RepositoryApi api = new RepositoryApi(vertx, workers, volume, spec.apiTokenFile());
+            router.route(RepositoryApi.PREFIX + "/*").subRouter(api.router());
             router.route().handler(rc -> handler.handle(rc.request()));
             HttpServerOptions opts = new HttpServerOptions().setHost(spec.host()).setPort(spec.port())
                     .setHandle100ContinueAutomatically(false).setMaxHeaderSize(64 * 1024)
@@ -111,7 +117,7 @@ final class S3Gateway implements Endpoint {
             }
             long sweeper = spec.readOnly() ? -1 : vertx.setPeriodic(SWEEP_MS,
                     id -> workers.executeBlocking(() -> mp.sweep(nanosMaxAge, tmpAge), false));
-            S3Gateway g = new S3Gateway(volume, spec, vertx, workers, server, sweeper, metrics);
+            S3Gateway g = new S3Gateway(volume, spec, vertx, workers, server, sweeper, metrics, api);
             LOG.info("S3 gateway for volume " + volume.name() + " listening on " + g.address());
             return g;
         } catch (FsException | RuntimeException e) {
@@ -149,6 +155,11 @@ final class S3Gateway implements Endpoint {
         req.response().setStatusCode(status).putHeader("Content-Type", "application/xml")
                 .putHeader("Connection", "close").end(io.vertx.core.buffer.Buffer.buffer(body))
                 .onComplete(v -> req.connection().close());
+    }
+
+    /** Serves the model repository kept in {@code store} under {@link RepositoryApi#PREFIX} (null: none). */
+    void repository(io.hangar.spi.repo.RepositoryStore store) {
+        api.attach(store);
     }
 
     int port() {

@@ -3,6 +3,7 @@ package io.hangar.frontend.http.s3;
 import io.hangar.fs.FsException;
 import io.hangar.spi.frontend.Endpoint;
 import io.hangar.spi.frontend.Frontend;
+import io.hangar.spi.repo.RepositoryStore;
 import io.hangar.vfs.Volume;
 import java.util.Map;
 import java.util.logging.Level;
@@ -35,6 +36,10 @@ public final class S3GatewayComponent {
     private final BundleContext context;
     private final S3GatewayConfig config;
     private final ServiceTracker<Volume, Endpoint> tracker;
+    // The volume's repository store, when its engine keeps one: the gateway then serves the REST API too.
+    private final ServiceTracker<RepositoryStore, RepositoryStore> repositories;
+    private volatile RepositoryStore repository;
+    private volatile Endpoint serving;
 
     @Activate
     public S3GatewayComponent(@Reference(target = "(" + Frontend.KIND + "=" + S3Gateway.KIND + ")") Frontend frontend,
@@ -48,12 +53,53 @@ public final class S3GatewayComponent {
         Filter f = context.createFilter("(&(" + Constants.OBJECTCLASS + "=" + Volume.class.getName()
                 + ")(volume.name=" + escape(config.volume()) + "))");
         this.tracker = new ServiceTracker<>(context, f, new Starter());
+        Filter rf = context.createFilter("(&(" + Constants.OBJECTCLASS + "=" + RepositoryStore.class.getName()
+                + ")(volume.name=" + escape(config.volume()) + "))");
+        this.repositories = new ServiceTracker<>(context, rf, new RepositoryBinder());
         tracker.open();
+        repositories.open();
     }
 
     @Deactivate
     void deactivate() {
+        repositories.close();
         tracker.close();
+    }
+
+    private void offer(Endpoint e, RepositoryStore store) {
+        if (e instanceof S3Gateway g) {
+            g.repository(store);
+        }
+    }
+
+    private final class RepositoryBinder implements ServiceTrackerCustomizer<RepositoryStore, RepositoryStore> {
+        @Override
+        public RepositoryStore addingService(ServiceReference<RepositoryStore> ref) {
+            RepositoryStore s = context.getService(ref);
+            repository = s;
+            offer(serving, s);
+            return s;
+        }
+
+        @Override
+        public void modifiedService(ServiceReference<RepositoryStore> ref, RepositoryStore s) {
+            // Nothing the API depends on.
+        }
+
+        @Override
+        public void removedService(ServiceReference<RepositoryStore> ref, RepositoryStore s) {
+            if (repository == s) {
+                repository = null;
+                offer(serving, null);
+            }
+            context.ungetService(ref);
+        }
+    }
+
+    /** {@code <hangar.home>/etc/api-token}, where the first administrator token is written; "" outside a home. */
+    private String apiTokenFile() {
+        String home = context.getProperty("hangar.home");
+        return home == null || home.isBlank() ? "" : java.nio.file.Path.of(home, "etc", "api-token").toString();
     }
 
     private Map<String, String> options() {
@@ -62,7 +108,8 @@ public final class S3GatewayComponent {
                 GatewaySpec.UPLOAD_MAX_AGE, Integer.toString(config.uploadMaxAgeHours()),
                 GatewaySpec.WORKERS, Integer.toString(config.workers()),
                 Frontend.OPTION_READ_ONLY, Boolean.toString(config.readOnly()),
-                GatewaySpec.BUFFER_MB, Integer.toString(config.bufferMb()), GatewaySpec.DOMAIN, config.domain());
+                GatewaySpec.BUFFER_MB, Integer.toString(config.bufferMb()), GatewaySpec.DOMAIN, config.domain(),
+                GatewaySpec.API_TOKEN_FILE, apiTokenFile());
     }
 
     private final class Starter implements ServiceTrackerCustomizer<Volume, Endpoint> {
@@ -73,7 +120,10 @@ public final class S3GatewayComponent {
                 return null;
             }
             try {
-                return frontend.start(v, options());
+                Endpoint e = frontend.start(v, options());
+                serving = e;
+                offer(e, repository);
+                return e;
             } catch (FsException | RuntimeException ex) {
                 LOG.log(Level.SEVERE, "cannot serve volume " + config.volume() + " over S3 at " + config.listen()
                         + ": " + ex.getMessage());
@@ -89,6 +139,9 @@ public final class S3GatewayComponent {
 
         @Override
         public void removedService(ServiceReference<Volume> ref, Endpoint e) {
+            if (serving == e) {
+                serving = null;
+            }
             try {
                 e.close();
             } catch (FsException ex) {

@@ -1,0 +1,503 @@
+package io.hangar.frontend.http.repo;
+
+import io.hangar.fs.Caller;
+import io.hangar.fs.Entry;
+import io.hangar.fs.FileType;
+import io.hangar.fs.FsException;
+import io.hangar.fs.OpenFlags;
+import io.hangar.spi.repo.RepositoryStore;
+import io.hangar.vfs.FileHandle;
+import io.hangar.vfs.Volume;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The repository's REST API under {@code /api/v1} (described by {@code /api/v1/openapi.yaml}, which it serves):
+ * JSON in and out, a bearer token per request, errors as {@code {"code": …, "message": …}}. Every handler runs
+ * on the gateway's workers; file bodies stream to and from the volume with back-pressure, never whole in memory.
+ * Until the volume's repository store is there, every call answers 503.
+ */
+public final class RepositoryApi {
+    private static final Logger LOG = Logger.getLogger(RepositoryApi.class.getName());
+    public static final String PREFIX = "/api/v1";
+    private static final int JSON_LIMIT = 1 << 20;
+    private static final int PIECE = 1 << 20;
+    /** Bytes of one upload queued for the volume before the request is paused. */
+    private static final long HIGH_WATER = 8L << 20;
+
+    private final Vertx vertx;
+    private final WorkerExecutor workers;
+    private final Volume volume;
+    private final AtomicReference<Repository> repository = new AtomicReference<>();
+    private final String tokenFile;
+
+    /** {@code tokenFile}: where the first administrator token is written on first start (null: only logged). */
+    public RepositoryApi(Vertx vertx, WorkerExecutor workers, Volume volume, String tokenFile) {
+        this.vertx = vertx;
+        this.workers = workers;
+        this.volume = volume;
+        this.tokenFile = tokenFile;
+    }
+
+    /** Serves the repository kept in {@code store} (null: none, every call answers 503). */
+    public void attach(RepositoryStore store) {
+        if (store == null) {
+            repository.set(null);
+            return;
+        }
+        Repository r = new Repository(store, volume);
+        workers.executeBlocking(() -> {
+            Optional<String> first = r.bootstrap();
+            first.ifPresent(this::writeFirstToken);
+            repository.set(r);
+            return null;
+        }, false).onFailure(t -> LOG.log(Level.SEVERE, "repository of volume " + volume.name() + ": " + t.getMessage()));
+    }
+
+    private void writeFirstToken(String token) {
+        if (tokenFile == null) {
+            LOG.warning("repository of volume " + volume.name() + ": administrator 'admin' created; token " + token);
+            return;
+        }
+        try {
+            java.nio.file.Path f = java.nio.file.Path.of(tokenFile);
+            java.nio.file.Files.createDirectories(f.getParent());
+            java.nio.file.Files.writeString(f, token + "\n");
+            try {
+                java.nio.file.Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            } catch (UnsupportedOperationException notPosix) {
+                // The directory's permissions are what protects it then.
+            }
+            LOG.info("repository of volume " + volume.name() + ": administrator 'admin' created; token in " + f);
+        } catch (IOException e) {
+            LOG.warning("cannot write " + tokenFile + " (" + e.getMessage() + "); admin token " + token);
+        }
+    }
+
+    /** The routes, for the gateway's router to mount at {@link #PREFIX}. */
+    public Router router() {
+        Router r = Router.router(vertx);
+        BodyHandler json = BodyHandler.create(false).setBodyLimit(JSON_LIMIT);
+        r.get("/openapi.yaml").handler(this::openapi);
+        r.get("/whoami").handler(rc -> call(rc, (repo, who) -> repo.whoami(who)));
+        r.post("/users").handler(json).handler(rc -> call(rc, (repo, who) -> {
+            JsonObject b = body(rc);
+            return repo.createUser(who, b.getString("name"), b.getBoolean("siteAdmin", false));
+        }));
+        r.post("/users/:user/tokens").handler(json).handler(rc -> call(rc, (repo, who) -> {
+            JsonObject b = body(rc);
+            return repo.issueToken(who, rc.pathParam("user"), b.getString("team"), b.getString("model"));
+        }));
+        r.get("/teams").handler(rc -> call(rc, (repo, who) -> repo.teams(who)));
+        r.post("/teams").handler(json).handler(rc -> call(rc, (repo, who) -> repo.createTeam(who, body(rc).getString("name"))));
+        r.get("/teams/:team/members").handler(rc -> call(rc, (repo, who) -> repo.members(who, rc.pathParam("team"))));
+        r.put("/teams/:team/members/:user").handler(json).handler(rc -> call(rc, (repo, who) -> repo.setRole(who,
+                rc.pathParam("team"), rc.pathParam("user"), Role.parse(body(rc).getString("role")))));
+        r.delete("/teams/:team/members/:user").handler(rc -> call(rc, (repo, who) -> repo.setRole(who,
+                rc.pathParam("team"), rc.pathParam("user"), null)));
+        r.post("/teams/:team/dedup").handler(json).handler(rc -> call(rc, (repo, who) -> new JsonObject()
+                .put("known", repo.knownMd5s(who, rc.pathParam("team"), body(rc).getJsonArray("md5")))));
+        String m = "/teams/:team/models";
+        r.get(m).handler(rc -> call(rc, (repo, who) -> repo.models(who, rc.pathParam("team"))));
+        r.post(m).handler(json).handler(rc -> call(rc, (repo, who) -> repo.createModel(who, rc.pathParam("team"),
+                body(rc).getString("name"))));
+        String v = m + "/:model/versions";
+        r.get(v).handler(rc -> call(rc, (repo, who) -> repo.versions(who, rc.pathParam("team"), rc.pathParam("model"))));
+        r.post(v).handler(json).handler(rc -> call(rc, (repo, who) -> {
+            JsonObject b = body(rc);
+            return repo.createVersion(who, rc.pathParam("team"), rc.pathParam("model"),
+                    b.getValue("from") == null ? null : String.valueOf(b.getValue("from")), b.getJsonObject("labels"));
+        }));
+        r.get(v + "/:ref").handler(rc -> call(rc, (repo, who) -> repo.version(who, rc.pathParam("team"),
+                rc.pathParam("model"), rc.pathParam("ref"))));
+        r.get(v + "/:ref/manifest").handler(rc -> call(rc, (repo, who) -> repo.manifest(who, rc.pathParam("team"),
+                rc.pathParam("model"), rc.pathParam("ref"), rc.queryParams().get("after"),
+                intParam(rc, "limit", 1000))));
+        for (String action : new String[] {"submit", "approve", "release", "deprecate"}) {
+            r.post(v + "/:ref/" + action).handler(json).handler(rc -> call(rc, (repo, who) -> {
+                String team = rc.pathParam("team");
+                String model = rc.pathParam("model");
+                int n = number(rc.pathParam("ref"));
+                return switch (action) {
+                    case "submit" -> repo.submit(who, team, model, n);
+                    case "approve" -> repo.approve(who, team, model, n);
+                    case "release" -> repo.release(who, team, model, n, body(rc).getString("tag"));
+                    default -> repo.deprecate(who, team, model, n);
+                };
+            }));
+        }
+        r.post(v + "/:ref/links").handler(json).handler(rc -> call(rc, (repo, who) -> {
+            JsonObject b = body(rc);
+            Long size = b.getLong("size");
+            if (size == null) {
+                throw RepoError.bad("a link needs path, md5 and size");
+            }
+            return repo.link(who, rc.pathParam("team"), rc.pathParam("model"), number(rc.pathParam("ref")),
+                    b.getString("path"), b.getString("md5"), size);
+        }));
+        r.put(v + "/:ref/files/*").handler(this::upload);
+        r.get(v + "/:ref/files/*").handler(this::download);
+        String t = m + "/:model/tags";
+        r.get(t).handler(rc -> call(rc, (repo, who) -> repo.tags(who, rc.pathParam("team"), rc.pathParam("model"))));
+        r.put(t + "/:tag").handler(json).handler(rc -> call(rc, (repo, who) -> {
+            Object ref = body(rc).getValue("version");
+            return repo.tag(who, rc.pathParam("team"), rc.pathParam("model"), rc.pathParam("tag"),
+                    ref == null ? null : String.valueOf(ref));
+        }));
+        r.delete(t + "/:tag").handler(rc -> call(rc, (repo, who) -> repo.untag(who, rc.pathParam("team"),
+                rc.pathParam("model"), rc.pathParam("tag"))));
+        r.put(m + "/:model/shares/:to").handler(rc -> call(rc, (repo, who) -> repo.share(who, rc.pathParam("team"),
+                rc.pathParam("model"), rc.pathParam("to"), true)));
+        r.delete(m + "/:model/shares/:to").handler(rc -> call(rc, (repo, who) -> repo.share(who,
+                rc.pathParam("team"), rc.pathParam("model"), rc.pathParam("to"), false)));
+        r.get("/audit").handler(rc -> call(rc, (repo, who) -> repo.audit(who, rc.queryParams().get("team"),
+                rc.queryParams().get("user"), rc.queryParams().get("model"), longParam(rc, "from", 0),
+                longParam(rc, "to", Long.MAX_VALUE), longParam(rc, "after", 0), intParam(rc, "limit", 100))));
+        r.route().handler(rc -> error(rc.response(), new RepoError(404, "NoSuchRoute", rc.request().method() + " "
+                + rc.request().path() + " is not part of the API (see " + PREFIX + "/openapi.yaml)")));
+        return r;
+    }
+
+    // ---- plumbing ----
+
+    @FunctionalInterface
+    private interface Handler {
+        Object run(Repository repo, Identity who) throws FsException, RepoError;
+    }
+
+    private static JsonObject body(RoutingContext rc) throws RepoError {
+        if (rc.body() == null || rc.body().length() == 0) {
+            return new JsonObject();
+        }
+        try {
+            return rc.body().asJsonObject();
+        } catch (DecodeException | ClassCastException e) {
+            throw RepoError.bad("the body is not a JSON object: " + e.getMessage());
+        }
+    }
+
+    private static int number(String ref) throws RepoError {
+        if (ref != null && ref.matches("v?[0-9]{1,8}")) {
+            return Integer.parseInt(ref.startsWith("v") ? ref.substring(1) : ref);
+        }
+        throw RepoError.bad("a version number is needed here, not " + ref);
+    }
+
+    private static long longParam(RoutingContext rc, String name, long absent) throws RepoError {
+        String s = rc.queryParams().get(name);
+        if (s == null) {
+            return absent;
+        }
+        try {
+            return Long.parseLong(s);
+        } catch (NumberFormatException e) {
+            throw RepoError.bad(name + " must be a number");
+        }
+    }
+
+    private static int intParam(RoutingContext rc, String name, int absent) throws RepoError {
+        long l = longParam(rc, name, absent);
+        if (l < 1 || l > 1000) {
+            throw RepoError.bad(name + " must be 1..1000");
+        }
+        return (int) l;
+    }
+
+    private Identity identify(Repository repo, HttpServerRequest req) throws FsException, RepoError {
+        String auth = req.getHeader("Authorization");
+        if (auth == null || !auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            throw RepoError.unauthenticated("no Hangar API token (Authorization: Bearer hgr_…)");
+        }
+        String origin = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
+        return repo.authenticate(auth.substring(7).trim(), origin);
+    }
+
+    private Repository repository() throws RepoError {
+        Repository r = repository.get();
+        if (r == null) {
+            throw new RepoError(503, "Unavailable", "the repository of volume " + volume.name()
+                    + " is not available (its metadata engine has no repository store, or it is still opening)");
+        }
+        return r;
+    }
+
+    /** Runs a JSON handler on a worker; refusals are answered as JSON and audited. */
+    private void call(RoutingContext rc, Handler h) {
+        HttpServerRequest req = rc.request();
+        workers.executeBlocking(() -> {
+            Repository repo = repository();
+            Identity who = identify(repo, req);
+            try {
+                return h.run(repo, who);
+            } catch (RepoError e) {
+                if (e.status == 403) {
+                    repo.refused(who, rc.pathParam("team"), rc.pathParam("model"), req.method() + " " + req.path(),
+                            req.path(), e);
+                }
+                throw e;
+            }
+        }, false).onComplete(ar -> {
+            if (ar.succeeded()) {
+                Object o = ar.result();
+                String text = o instanceof JsonArray a ? a.encode() : ((JsonObject) o).encode();
+                int status = req.method().name().equals("POST") ? 201 : 200;
+                rc.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(text);
+            } else {
+                error(rc.response(), ar.cause());
+            }
+        });
+    }
+
+    static void error(HttpServerResponse resp, Throwable t) {
+        RepoError e = t instanceof RepoError r ? r : t instanceof FsException f ? RepoError.of(f)
+                : new RepoError(500, "InternalError", String.valueOf(t.getMessage()));
+        if (e.status == 500) {
+            LOG.log(Level.WARNING, "repository API: " + t, t);
+        }
+        if (resp.ended() || resp.closed()) {
+            return;
+        }
+        if (resp.headWritten()) {
+            resp.reset();
+            return;
+        }
+        resp.setStatusCode(e.status).putHeader("Content-Type", "application/json")
+                .end(new JsonObject().put("code", e.code).put("message", e.getMessage()).encode());
+    }
+
+    private void openapi(RoutingContext rc) {
+        try (InputStream in = RepositoryApi.class.getResourceAsStream("openapi.yaml")) {
+            rc.response().putHeader("Content-Type", "application/yaml").end(Buffer.buffer(in.readAllBytes()));
+        } catch (IOException | NullPointerException e) {
+            error(rc.response(), new RepoError(500, "InternalError", "openapi.yaml is missing from the bundle"));
+        }
+    }
+
+    // ---- file bodies ----
+
+    private record Upload(Repository repo, Identity who, String team, String model, int n, String path,
+            Repository.Place place, String tmp, FileHandle handle) {
+    }
+
+    /**
+     * PUT of a file into a draft. With {@code x-hangar-md5} naming a file the team already stores (and a
+     * matching Content-Length), the file is linked and the answer comes before any of the body is read (with
+     * {@code Expect: 100-continue}, before it is sent). Otherwise the body streams into a temporary file of the
+     * same directory, its MD5 computed on the way, and is renamed into place when whole; a stated MD5 that does
+     * not match fails with BadDigest and leaves nothing.
+     */
+    private void upload(RoutingContext rc) {
+        HttpServerRequest req = rc.request();
+        req.pause();
+        String wantMd5 = req.getHeader("x-hangar-md5");
+        String lengthHeader = req.getHeader("Content-Length");
+        workers.executeBlocking(() -> {
+            Repository repo = repository();
+            Identity who = identify(repo, req);
+            String team = rc.pathParam("team");
+            String model = rc.pathParam("model");
+            try {
+                int n = number(rc.pathParam("ref"));
+                String path = rc.pathParam("*");
+                repo.writableVersion(who, team, model, n);
+                long length = -1;
+                if (lengthHeader != null) {
+                    try {
+                        length = Long.parseLong(lengthHeader);
+                    } catch (NumberFormatException e) {
+                        throw RepoError.bad("malformed Content-Length");
+                    }
+                }
+                if (wantMd5 != null && length >= 0) {
+                    try {
+                        return (Object) repo.link(who, team, model, n, path, Repository.md5(wantMd5), length);
+                    } catch (RepoError notKnown) {
+                        if (notKnown.status != 404) {
+                            throw notKnown;
+                        }
+                    }
+                }
+                Repository.Place place = repo.placeFor(team, model, n, path);
+                String tmp = ".upload-" + Long.toHexString(System.nanoTime());
+                FileHandle h = volume.create(Caller.ROOT, place.dir(), tmp, 0644,
+                        OpenFlags.WRONLY | OpenFlags.CREAT | OpenFlags.EXCL);
+                return new Upload(repo, who, team, model, n, path, place, tmp, h);
+            } catch (RepoError e) {
+                if (e.status == 403) {
+                    repo.refused(who, team, model, "PUT " + req.path(), req.path(), e);
+                }
+                throw e;
+            }
+        }, false).onComplete(ar -> {
+            if (ar.failed()) {
+                req.response().putHeader("Connection", "close");
+                error(req.response(), ar.cause());
+                return;
+            }
+            if (ar.result() instanceof JsonObject linked) {
+                req.response().setStatusCode(201).putHeader("Content-Type", "application/json")
+                        .putHeader("Connection", "close").end(linked.encode());
+                return;
+            }
+            Upload u = (Upload) ar.result();
+            String expect = req.getHeader("Expect");
+            if (expect != null && expect.equalsIgnoreCase("100-continue")) {
+                req.response().writeContinue();
+            }
+            stream(req, u, wantMd5);
+        });
+    }
+
+    private void stream(HttpServerRequest req, Upload u, String wantMd5) {
+        MessageDigest md5 = Repository.md5Digest();
+        long[] position = {0};
+        long[] queued = {0};
+        boolean[] failed = {false};
+        @SuppressWarnings("unchecked")
+        Future<Void>[] tail = new Future[] {Future.succeededFuture()};
+        req.handler(buf -> {
+            byte[] bytes = buf.getBytes();
+            long at = position[0];
+            position[0] += bytes.length;
+            queued[0] += bytes.length;
+            if (queued[0] > HIGH_WATER) {
+                req.pause();
+            }
+            tail[0] = tail[0].compose(x -> workers.<Void>executeBlocking(() -> {
+                u.handle().write(at, bytes, 0, bytes.length);
+                md5.update(bytes);
+                return null;
+            }, false)).onComplete(x -> {
+                queued[0] -= bytes.length;
+                if (x.failed()) {
+                    failed[0] = true;
+                } else if (queued[0] <= HIGH_WATER / 2) {
+                    req.resume();
+                }
+            });
+        });
+        req.exceptionHandler(t -> failed[0] = true);
+        req.endHandler(x -> tail[0].onComplete(done -> workers.executeBlocking(() -> {
+            try {
+                u.handle().close();
+                if (done.failed() || failed[0]) {
+                    throw done.failed() ? done.cause() : RepoError.bad("the upload was cut off");
+                }
+                String got = HexFormat.of().formatHex(md5.digest());
+                if (wantMd5 != null && !wantMd5.equals(got)) {
+                    throw new RepoError(400, "BadDigest", "the body's MD5 is " + got + ", not " + wantMd5);
+                }
+                volume.rename(Caller.ROOT, u.place().dir(), u.tmp(), u.place().dir(), u.place().name(), 0);
+                return u.repo().recordFile(u.who(), u.team(), u.model(), u.n(), u.path(), u.place(), got);
+            } catch (Throwable t) {
+                try {
+                    volume.unlink(Caller.ROOT, u.place().dir(), u.tmp());
+                } catch (FsException gone) {
+                    // Renamed already or never there.
+                }
+                throw t instanceof Exception ex ? ex : new RuntimeException(t);
+            }
+        }, false).onComplete(ar -> {
+            if (ar.succeeded()) {
+                req.response().setStatusCode(201).putHeader("Content-Type", "application/json")
+                        .end(ar.result().encode());
+            } else {
+                error(req.response(), ar.cause());
+            }
+        })));
+        req.resume();
+    }
+
+    /** GET of a file of a version the caller may read, streamed piece by piece as the client takes it. */
+    private void download(RoutingContext rc) {
+        HttpServerRequest req = rc.request();
+        workers.executeBlocking(() -> {
+            Repository repo = repository();
+            Identity who = identify(repo, req);
+            String team = rc.pathParam("team");
+            String model = rc.pathParam("model");
+            try {
+                JsonObject v = repo.version(who, team, model, rc.pathParam("ref"));
+                Repository.path(rc.pathParam("*"));
+                Entry e = volume.resolve(v.getString("path") + "/" + rc.pathParam("*"));
+                if (e.attr().type() != FileType.FILE) {
+                    throw RepoError.notFound(rc.pathParam("*") + " is not a file of " + team + "/" + model);
+                }
+                return volume.open(Caller.ROOT, e.attr().inode(), OpenFlags.RDONLY);
+            } catch (RepoError e) {
+                if (e.status == 403) {
+                    repo.refused(who, team, model, "GET " + req.path(), req.path(), e);
+                }
+                throw e;
+            }
+        }, false).onComplete(ar -> {
+            if (ar.failed()) {
+                error(req.response(), ar.cause());
+                return;
+            }
+            FileHandle h = ar.result();
+            HttpServerResponse resp = req.response();
+            try {
+                long size = volume.getattr(h.inode()).length();
+                resp.putHeader("Content-Type", "application/octet-stream")
+                        .putHeader("Content-Length", Long.toString(size));
+            } catch (FsException e) {
+                close(h);
+                error(resp, e);
+                return;
+            }
+            resp.closeHandler(x -> close(h));
+            pump(resp, h, 0);
+        });
+    }
+
+    private void pump(HttpServerResponse resp, FileHandle h, long at) {
+        workers.executeBlocking(() -> {
+            byte[] buf = new byte[PIECE];
+            int n = h.read(at, buf, 0, buf.length);
+            return n <= 0 ? null : Buffer.buffer(n).appendBytes(buf, 0, n);
+        }, false).onComplete(ar -> {
+            if (ar.failed()) {
+                close(h);
+                error(resp, ar.cause());
+            } else if (ar.result() == null) {
+                close(h);
+                resp.end();
+            } else if (!resp.closed()) {
+                Buffer b = ar.result();
+                resp.write(b);
+                if (resp.writeQueueFull()) {
+                    resp.drainHandler(x -> pump(resp, h, at + b.length()));
+                } else {
+                    pump(resp, h, at + b.length());
+                }
+            }
+        });
+    }
+
+    private static void close(FileHandle h) {
+        try {
+            h.close();
+        } catch (FsException e) {
+            LOG.fine("closing a download: " + e.getMessage());
+        }
+    }
+}
