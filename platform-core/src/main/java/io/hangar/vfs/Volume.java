@@ -129,6 +129,14 @@ public interface Volume {
     boolean frozen(long inode) throws FsException;
 
     /**
+     * Removes {@code name} in {@code parent} and, for a directory, everything below it, frozen or not: a frozen
+     * tree can be removed whole (the repository's trash purging a released version), never changed. EPERM
+     * unless {@code caller} is root, or when {@code parent} itself is frozen (that would change a frozen tree).
+     * O(nodes) engine calls, memory bounded by the depth of the tree. Since 1.3.
+     */
+    void purge(Caller caller, long parent, String name) throws FsException;
+
+    /**
      * fsck and gc of this volume, on its engine and store as the volume uses them (gc removes only leaked
      * blocks older than its grace period, so it is safe while the volume is busy). Closing it is a no-op.
      */

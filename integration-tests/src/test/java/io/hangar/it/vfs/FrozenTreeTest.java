@@ -423,4 +423,28 @@ class FrozenTreeTest {
         }
         assertFalse(v.frozen(outside));
     }
+
+    @Test
+    void aFrozenTreeIsPurgedWholeByRootOnly() throws Exception {
+        refused(() -> v.purge(USER, Volume.ROOT, "release"));
+        // A part of a frozen tree cannot be purged: that would change it.
+        refused(() -> v.purge(ROOT, release, "dir"));
+        v.purge(ROOT, Volume.ROOT, "release");
+        v.purge(ROOT, outside, "released.bin");
+        try (VfsVolume fresh = fx.open()) {
+            FsException gone = assertThrows(FsException.class, () -> fresh.lookup(Volume.ROOT, "release"));
+            assertEquals(Errno.ENOENT, gone.errno());
+            assertThrows(FsException.class, () -> fresh.lookup(outside, "released.bin"));
+            assertArrayEquals(X, readAll(fresh, x));
+            // The engine's own check finds the purged tree's nodes and references gone, not leaked.
+            java.util.List<io.hangar.spi.meta.MetaProblem> problems = new java.util.ArrayList<>();
+            try (io.hangar.spi.meta.MetadataEngine e = java.util.ServiceLoader
+                    .load(io.hangar.spi.meta.MetadataEngineProvider.class).stream().map(java.util.ServiceLoader.Provider::get)
+                    .filter(p -> p.schemes().contains("sqlite")).findFirst().orElseThrow()
+                    .open(java.net.URI.create(fx.metaUrl))) {
+                e.check(false, problems::add);
+            }
+            assertEquals(java.util.List.of(), problems);
+        }
+    }
 }

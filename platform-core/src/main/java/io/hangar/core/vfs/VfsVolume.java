@@ -518,6 +518,46 @@ public final class VfsVolume implements OpenVolume {
         }
     }
 
+    @Override
+    public void purge(Caller caller, long parent, String name) throws FsException {
+        if (!caller.isRoot()) {
+            throw new FsException(Errno.EPERM, "only root may purge a tree");
+        }
+        checkOpen();
+        refuseIfFrozen(parent, "directory " + parent);
+        Entry top = meta.lookup(parent, name);
+        if (!top.attr().isDirectory()) {
+            meta.unlink(parent, name);
+            return;
+        }
+        // Depth first, bottom up: a directory goes once it is empty. Entries are removed as they are met, so
+        // every page is read from the start; the stack holds one directory per level.
+        java.util.ArrayDeque<long[]> stack = new java.util.ArrayDeque<>();
+        java.util.ArrayDeque<String> names = new java.util.ArrayDeque<>();
+        stack.push(new long[] {parent, top.attr().inode()});
+        names.push(name);
+        while (!stack.isEmpty()) {
+            long dir = stack.peek()[1];
+            List<DirEntry> page = meta.readdir(dir, null, FREEZE_PAGE, false);
+            boolean descended = false;
+            for (DirEntry d : page) {
+                if (d.type() == FileType.DIRECTORY) {
+                    stack.push(new long[] {dir, d.inode()});
+                    names.push(d.name());
+                    descended = true;
+                    break;
+                }
+                frozenCache.invalidate(d.inode());
+                meta.unlink(dir, d.name());
+            }
+            if (!descended && page.size() < FREEZE_PAGE) {
+                long[] done = stack.pop();
+                meta.rmdir(done[0], names.pop());
+                frozenCache.invalidate(done[1]);
+            }
+        }
+    }
+
     /** A directory of the freeze walk and the name it resumes after (null: from the start). */
     private static final class FreezeFrame {
         final long dir;
