@@ -57,7 +57,7 @@ final class Repository {
     static final String ADMIN = "admin";
 
     enum State {
-        DRAFT, SUBMITTED, RELEASED, DEPRECATED;
+        DRAFT, SUBMITTED, RELEASED, DEPRECATED, TRASHED;
 
         String label() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -78,6 +78,10 @@ final class Repository {
 
     Volume volume() {
         return volume;
+    }
+
+    RepositoryStore store() {
+        return store;
     }
 
     // ---- records ----
@@ -492,8 +496,12 @@ final class Repository {
                     .orElseThrow(() -> RepoError.notFound("no tag " + ref + " on " + team + "/" + model));
             n = t.value().getInteger("version");
         }
-        return get(versionKey(team, model, n))
+        Rec v = get(versionKey(team, model, n))
                 .orElseThrow(() -> RepoError.notFound("no version " + n + " of " + team + "/" + model));
+        if (State.of(v.value()) == State.TRASHED) {
+            throw RepoError.notFound(team + "/" + model + ":" + n + " is in the trash (restore it first)");
+        }
+        return v;
     }
 
     JsonArray versions(Identity who, String team, String model) throws FsException, RepoError {
@@ -506,7 +514,8 @@ final class Repository {
             List<RepoRecord> page = store.list("version/" + team + "/" + model + "/", after, 1000);
             for (RepoRecord r : page) {
                 JsonObject v = new JsonObject(new String(r.value(), UTF_8));
-                if (!who.scoped() || State.of(v).compareTo(State.RELEASED) >= 0) {
+                State st = State.of(v);
+                if (st != State.TRASHED && (!who.scoped() || st.compareTo(State.RELEASED) >= 0)) {
                     out.add(v);
                 }
             }
@@ -1030,6 +1039,238 @@ final class Repository {
                     writes.add(on ? put(key, s.copy().put("by", who.user())) : RepoWrite.delete(key));
                     return s;
                 });
+    }
+
+    // ---- trash ----
+
+    private static final String TRASH_DIR = ".trash";
+
+    /** {@code /.trash}, only root's: trashed files are nobody's to read through a mount until restored. */
+    private long trashRoot() throws FsException {
+        long root = io.hangar.spi.meta.MetadataEngine.ROOT;
+        try {
+            return volume.lookup(root, TRASH_DIR).attr().inode();
+        } catch (FsException e) {
+            if (e.errno() != Errno.ENOENT) {
+                throw e;
+            }
+        }
+        try {
+            return volume.mkdir(ROOT, root, TRASH_DIR, 0700).attr().inode();
+        } catch (FsException e) {
+            if (e.errno() == Errno.EEXIST) {
+                return volume.lookup(root, TRASH_DIR).attr().inode();
+            }
+            throw e;
+        }
+    }
+
+    private static String trashKey(String team, String id) {
+        return "trash/" + team + "/" + id;
+    }
+
+    private static String newTrashId() {
+        byte[] b = new byte[6];
+        new java.security.SecureRandom().nextBytes(b);
+        return String.format("%013d", System.currentTimeMillis()) + "-" + HexFormat.of().formatHex(b);
+    }
+
+    /**
+     * Moves a version to the trash: it is hidden (reads answer 404 "in the trash") but kept, blocks and all,
+     * until it is restored or the trash entry expires. A team admin may trash any version, a writer the drafts
+     * they created.
+     */
+    JsonObject trashVersion(Identity who, String team, String model, int n, long keepMs) throws FsException, RepoError {
+        team(team);
+        model(model);
+        requireRole(who, team, Role.WRITER);
+        String vkey = versionKey(team, model, n);
+        String id = newTrashId();
+        return change(who, team, model, "version.trash", team + "/" + model + ":" + n, (conds, writes) -> {
+            Rec v = get(vkey).orElseThrow(() -> RepoError.notFound("no version " + n + " of " + team + "/" + model));
+            State st = State.of(v.value());
+            if (st == State.TRASHED) {
+                throw RepoError.conflict(team + "/" + model + ":" + n + " is in the trash already");
+            }
+            if (roleOf(who, team) != Role.ADMIN && !(st == State.DRAFT && who.user().equals(v.value().getString("createdBy")))) {
+                throw RepoError.denied(who.user() + " may trash only their own drafts; a team admin any version");
+            }
+            conds.add(at(vkey, Optional.of(v)));
+            long now = System.currentTimeMillis();
+            writes.add(put(vkey, v.value().copy().put("state", State.TRASHED.label()).put("trashedFrom", st.label())
+                    .put("trash", id)));
+            JsonObject t = new JsonObject().put("id", id).put("kind", "version").put("team", team).put("model", model)
+                    .put("version", n).put("at", now).put("by", who.user()).put("expires", now + keepMs);
+            writes.add(put(trashKey(team, id), t));
+            return t;
+        });
+    }
+
+    /** Moves a file of a draft to the trash, with the path it is restored to. */
+    JsonObject trashFile(Identity who, String team, String model, int n, String path, long keepMs)
+            throws FsException, RepoError {
+        writableVersion(who, team, model, n);
+        List<String> names = path(path);
+        Entry e = volume.resolve(versionPath(team, model, n) + "/" + path);
+        if (e.attr().type() != FileType.FILE) {
+            throw RepoError.bad(path + " is not a file");
+        }
+        long parent = volume.resolve(versionPath(team, model, n) + (names.size() > 1
+                ? "/" + path.substring(0, path.lastIndexOf('/')) : "")).attr().inode();
+        long trashDir = mkdirIfAbsent(trashRoot(), team);
+        String id = newTrashId();
+        String fk = fileKey(team, model, n, path);
+        Optional<Rec> f = get(fk);
+        volume.rename(ROOT, parent, names.get(names.size() - 1), trashDir, id, 0);
+        long now = System.currentTimeMillis();
+        JsonObject t = new JsonObject().put("id", id).put("kind", "file").put("team", team).put("model", model)
+                .put("version", n).put("path", path).put("size", e.attr().length()).put("at", now)
+                .put("by", who.user()).put("expires", now + keepMs);
+        f.ifPresent(r -> t.put("md5", r.value().getString("md5")));
+        return change(who, team, model, "file.trash", team + "/" + model + ":" + n + "/" + path, (conds, writes) -> {
+            writes.add(RepoWrite.delete(fk));
+            writes.add(put(trashKey(team, id), t));
+            return t;
+        });
+    }
+
+    JsonArray trash(Identity who, String team) throws FsException, RepoError {
+        team(team);
+        requireRole(who, team, Role.WRITER);
+        JsonArray out = new JsonArray();
+        String after = null;
+        while (true) {
+            List<RepoRecord> page = store.list("trash/" + team + "/", after, 1000);
+            for (RepoRecord r : page) {
+                out.add(new JsonObject(new String(r.value(), UTF_8)));
+            }
+            if (page.size() < 1000 || out.size() >= 10_000) {
+                return out;
+            }
+            after = page.get(page.size() - 1).key();
+        }
+    }
+
+    /** Puts a trashed version back in its state, or a trashed file back at its path (409 if it is taken). */
+    JsonObject restore(Identity who, String team, String id) throws FsException, RepoError {
+        team(team);
+        requireRole(who, team, Role.WRITER);
+        Rec t = get(trashKey(team, id)).orElseThrow(() -> RepoError.notFound("no trash entry " + id + " in " + team));
+        JsonObject e = t.value();
+        String model = e.getString("model");
+        int n = e.getInteger("version");
+        String vkey = versionKey(team, model, n);
+        if (e.getString("kind").equals("version")) {
+            return change(who, team, model, "version.restore", team + "/" + model + ":" + n, (conds, writes) -> {
+                Rec v = get(vkey).orElseThrow(() -> RepoError.notFound("version " + n + " is gone"));
+                conds.add(at(trashKey(team, id), Optional.of(t)));
+                conds.add(at(vkey, Optional.of(v)));
+                JsonObject back = v.value().copy().put("state", v.value().getString("trashedFrom"));
+                back.remove("trashedFrom");
+                back.remove("trash");
+                writes.add(put(vkey, back));
+                writes.add(RepoWrite.delete(trashKey(team, id)));
+                return back;
+            });
+        }
+        writableVersion(who, team, model, n);
+        String path = e.getString("path");
+        Place place = placeFor(team, model, n, path);
+        long trashDir = volume.resolve("/" + TRASH_DIR + "/" + team).attr().inode();
+        try {
+            volume.rename(ROOT, trashDir, id, place.dir(), place.name(), io.hangar.fs.RenameFlags.NOREPLACE);
+        } catch (FsException x) {
+            if (x.errno() == Errno.EEXIST) {
+                throw RepoError.conflict(path + " exists in " + team + "/" + model + ":" + n + " again: move it first");
+            }
+            throw x;
+        }
+        Attr a = volume.lookup(place.dir(), place.name()).attr();
+        return change(who, team, model, "file.restore", team + "/" + model + ":" + n + "/" + path, (conds, writes) -> {
+            writes.add(RepoWrite.delete(trashKey(team, id)));
+            if (e.getString("md5") != null) {
+                writes.add(put(fileKey(team, model, n, path), fileRecord(path, a, e.getString("md5"), e.getString("by"))));
+            }
+            return e.copy().put("restored", true);
+        });
+    }
+
+    /** Deletes a trash entry for good: a version's tree (frozen or not) with its records, or a file. */
+    JsonObject purge(Identity who, String team, String id) throws FsException, RepoError {
+        team(team);
+        requireRole(who, team, Role.ADMIN);
+        return purgeEntry(who, team, id);
+    }
+
+    private JsonObject purgeEntry(Identity who, String team, String id) throws FsException, RepoError {
+        Rec t = get(trashKey(team, id)).orElseThrow(() -> RepoError.notFound("no trash entry " + id + " in " + team));
+        JsonObject e = t.value();
+        String model = e.getString("model");
+        int n = e.getInteger("version");
+        if (e.getString("kind").equals("version")) {
+            try {
+                long modelDir = volume.resolve("/" + team + "/" + model).attr().inode();
+                volume.purge(ROOT, modelDir, "v" + n);
+            } catch (FsException gone) {
+                if (gone.errno() != Errno.ENOENT) {
+                    throw gone;
+                }
+            }
+            String prefix = "file/" + team + "/" + model + "/" + String.format("%08d", n) + "/";
+            while (true) {
+                List<RepoRecord> page = store.list(prefix, null, BATCH);
+                if (page.isEmpty()) {
+                    break;
+                }
+                store.commit(List.of(), page.stream().map(r -> RepoWrite.delete(r.key())).toList(), List.of());
+            }
+            List<RepoWrite> tags = new ArrayList<>();
+            for (RepoRecord r : store.list("tag/" + team + "/" + model + "/", null, 1000)) {
+                if (new JsonObject(new String(r.value(), UTF_8)).getInteger("version") == n) {
+                    tags.add(RepoWrite.delete(r.key()));
+                }
+            }
+            return change(who, team, model, "version.purge", team + "/" + model + ":" + n, (conds, writes) -> {
+                writes.addAll(tags);
+                writes.add(RepoWrite.delete(versionKey(team, model, n)));
+                writes.add(RepoWrite.delete(trashKey(team, id)));
+                return e;
+            });
+        }
+        try {
+            volume.purge(ROOT, volume.resolve("/" + TRASH_DIR + "/" + team).attr().inode(), id);
+        } catch (FsException gone) {
+            if (gone.errno() != Errno.ENOENT) {
+                throw gone;
+            }
+        }
+        return change(who, team, model, "file.purge", team + "/" + model + ":" + n + "/" + e.getString("path"),
+                (conds, writes) -> {
+                    writes.add(RepoWrite.delete(trashKey(team, id)));
+                    return e;
+                });
+    }
+
+    /** Purges every trash entry past its expiry; returns how many. Bounded per call by {@code max}. */
+    int expireTrash(long nowMs, int max) throws FsException, RepoError {
+        Identity system = new Identity("system", true, null, null, "trash-expiry");
+        int purged = 0;
+        String after = null;
+        while (purged < max) {
+            List<RepoRecord> page = store.list("trash/", after, 1000);
+            for (RepoRecord r : page) {
+                JsonObject e = new JsonObject(new String(r.value(), UTF_8));
+                if (e.getLong("expires") <= nowMs && purged < max) {
+                    purgeEntry(system, e.getString("team"), e.getString("id"));
+                    purged++;
+                }
+            }
+            if (page.size() < 1000) {
+                break;
+            }
+            after = page.get(page.size() - 1).key();
+        }
+        return purged;
     }
 
     // ---- audit ----

@@ -48,13 +48,40 @@ public final class RepositoryApi {
     private final Volume volume;
     private final AtomicReference<Repository> repository = new AtomicReference<>();
     private final String tokenFile;
+    private final long trashKeepMs;
+    private long expiryTimer = -1;
+    /** How often expired trash entries are purged. */
+    private static final long EXPIRY_EVERY_MS = 3_600_000;
 
-    /** {@code tokenFile}: where the first administrator token is written on first start (null: only logged). */
-    public RepositoryApi(Vertx vertx, WorkerExecutor workers, Volume volume, String tokenFile) {
+    /**
+     * {@code tokenFile}: where the first administrator token is written on first start (null: only logged);
+     * {@code trashKeepMs}: how long trashed versions and files are kept before they are purged.
+     */
+    public RepositoryApi(Vertx vertx, WorkerExecutor workers, Volume volume, String tokenFile, long trashKeepMs) {
         this.vertx = vertx;
         this.workers = workers;
         this.volume = volume;
         this.tokenFile = tokenFile;
+        this.trashKeepMs = trashKeepMs;
+    }
+
+    /** Purges expired trash now and then every {@link #EXPIRY_EVERY_MS}, at most 1,000 entries a round. */
+    private synchronized void scheduleExpiry() {
+        if (expiryTimer >= 0) {
+            return;
+        }
+        Runnable round = () -> workers.executeBlocking(() -> {
+            Repository r = repository.get();
+            if (r != null) {
+                int n = r.expireTrash(System.currentTimeMillis(), 1000);
+                if (n > 0) {
+                    LOG.info("repository of volume " + volume.name() + ": purged " + n + " expired trash entries");
+                }
+            }
+            return null;
+        }, false).onFailure(t -> LOG.warning("trash expiry: " + t.getMessage()));
+        round.run();
+        expiryTimer = vertx.setPeriodic(EXPIRY_EVERY_MS, id -> round.run());
     }
 
     /** Serves the repository kept in {@code store} (null: none, every call answers 503). */
@@ -68,6 +95,7 @@ public final class RepositoryApi {
             Optional<String> first = r.bootstrap();
             first.ifPresent(this::writeFirstToken);
             repository.set(r);
+            scheduleExpiry();
             return null;
         }, false).onFailure(t -> LOG.log(Level.SEVERE, "repository of volume " + volume.name() + ": " + t.getMessage()));
     }
@@ -153,6 +181,15 @@ public final class RepositoryApi {
             return repo.link(who, rc.pathParam("team"), rc.pathParam("model"), number(rc.pathParam("ref")),
                     b.getString("path"), b.getString("md5"), size);
         }));
+        r.delete(v + "/:ref").handler(rc -> call(rc, (repo, who) -> repo.trashVersion(who, rc.pathParam("team"),
+                rc.pathParam("model"), number(rc.pathParam("ref")), trashKeepMs)));
+        r.delete(v + "/:ref/files/*").handler(rc -> call(rc, (repo, who) -> repo.trashFile(who, rc.pathParam("team"),
+                rc.pathParam("model"), number(rc.pathParam("ref")), rc.pathParam("*"), trashKeepMs)));
+        r.get("/teams/:team/trash").handler(rc -> call(rc, (repo, who) -> repo.trash(who, rc.pathParam("team"))));
+        r.post("/teams/:team/trash/:id/restore").handler(rc -> call(rc, (repo, who) -> repo.restore(who,
+                rc.pathParam("team"), rc.pathParam("id"))));
+        r.delete("/teams/:team/trash/:id").handler(rc -> call(rc, (repo, who) -> repo.purge(who, rc.pathParam("team"),
+                rc.pathParam("id"))));
         r.put(v + "/:ref/files/*").handler(this::upload);
         r.get(v + "/:ref/files/*").handler(this::download);
         String t = m + "/:model/tags";

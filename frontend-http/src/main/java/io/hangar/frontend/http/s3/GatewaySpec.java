@@ -28,7 +28,7 @@ import java.util.Map;
  */
 record GatewaySpec(String host, int port, Path credentials, String region, Duration maxSkew,
         Duration uploadMaxAge, int workers, boolean readOnly, long keepAliveMs, long bufferBytes, String domain,
-        String apiTokenFile) {
+        String apiTokenFile, int trashDays) {
     static final String LISTEN = "listen";
     static final String CREDENTIALS = "credentials";
     static final String REGION = "region";
@@ -40,6 +40,8 @@ record GatewaySpec(String host, int port, Path credentials, String region, Durat
     static final String DOMAIN = "domain";
     /** Where the repository API writes the first administrator token on first start (default: only logged). */
     static final String API_TOKEN_FILE = "apiTokenFile";
+    /** Days the repository keeps trashed versions and files before purging them (0: purge at the next round). */
+    static final String TRASH_DAYS = "trashDays";
 
     static GatewaySpec parse(Map<String, String> o) throws FsException {
         String listen = o.getOrDefault(LISTEN, "127.0.0.1:9000").trim();
@@ -65,7 +67,8 @@ record GatewaySpec(String host, int port, Path credentials, String region, Durat
                 integer(o.getOrDefault(KEEP_ALIVE_MS, "5000"), KEEP_ALIVE_MS, 1, 3_600_000),
                 (long) integer(o.getOrDefault(BUFFER_MB, "64"), BUFFER_MB, 1, 65_536) << 20,
                 domain(o.getOrDefault(DOMAIN, "")), o.getOrDefault(API_TOKEN_FILE, "").isBlank() ? null
-                        : o.get(API_TOKEN_FILE).trim());
+                        : o.get(API_TOKEN_FILE).trim(),
+                integer(o.getOrDefault(TRASH_DAYS, "1"), TRASH_DAYS, 0, 36_500));
     }
 
     /** A DNS name (lower case, no port, no leading or trailing dot), or "" for none. */

@@ -88,7 +88,8 @@ final class S3Gateway implements Endpoint {
                     spec.keepAliveMs(), new Budget(spec.bufferBytes()), spec.domain(), metrics);
             Router router = Router.router(vertx);
             // The repository API has its prefix; "api" is no valid team (bucket) name, so no S3 path collides.
-            RepositoryApi api = new RepositoryApi(vertx, workers, volume, spec.apiTokenFile());
+            RepositoryApi api = new RepositoryApi(vertx, workers, volume, spec.apiTokenFile(),
+                    TimeUnit.DAYS.toMillis(spec.trashDays()));
             router.route(RepositoryApi.PREFIX + "/*").subRouter(api.router());
             router.route().handler(rc -> handler.handle(rc.request()));
             HttpServerOptions opts = new HttpServerOptions().setHost(spec.host()).setPort(spec.port())

@@ -103,13 +103,19 @@ public final class S3GatewayComponent {
     }
 
     private Map<String, String> options() {
-        return Map.of(GatewaySpec.LISTEN, config.listen(), GatewaySpec.CREDENTIALS, config.credentials(),
-                GatewaySpec.REGION, config.region(), GatewaySpec.MAX_SKEW, Integer.toString(config.maxSkewSeconds()),
-                GatewaySpec.UPLOAD_MAX_AGE, Integer.toString(config.uploadMaxAgeHours()),
-                GatewaySpec.WORKERS, Integer.toString(config.workers()),
-                Frontend.OPTION_READ_ONLY, Boolean.toString(config.readOnly()),
-                GatewaySpec.BUFFER_MB, Integer.toString(config.bufferMb()), GatewaySpec.DOMAIN, config.domain(),
-                GatewaySpec.API_TOKEN_FILE, apiTokenFile());
+        Map<String, String> o = new java.util.HashMap<>();
+        o.put(GatewaySpec.LISTEN, config.listen());
+        o.put(GatewaySpec.CREDENTIALS, config.credentials());
+        o.put(GatewaySpec.REGION, config.region());
+        o.put(GatewaySpec.MAX_SKEW, Integer.toString(config.maxSkewSeconds()));
+        o.put(GatewaySpec.UPLOAD_MAX_AGE, Integer.toString(config.uploadMaxAgeHours()));
+        o.put(GatewaySpec.WORKERS, Integer.toString(config.workers()));
+        o.put(Frontend.OPTION_READ_ONLY, Boolean.toString(config.readOnly()));
+        o.put(GatewaySpec.BUFFER_MB, Integer.toString(config.bufferMb()));
+        o.put(GatewaySpec.DOMAIN, config.domain());
+        o.put(GatewaySpec.API_TOKEN_FILE, apiTokenFile());
+        o.put(GatewaySpec.TRASH_DAYS, Integer.toString(config.trashDays()));
+        return o;
     }
 
     private final class Starter implements ServiceTrackerCustomizer<Volume, Endpoint> {

@@ -45,4 +45,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(required = false, description = "DNS name for virtual-hosted-style requests "
             + "(<bucket>.<domain>); empty: path style only.")
     String domain() default "";
+
+    @AttributeDefinition(required = false, description = "Days the model repository keeps trashed versions and "
+            + "files before purging them (0: at the next hourly round).")
+    int trashDays() default 1;
 }

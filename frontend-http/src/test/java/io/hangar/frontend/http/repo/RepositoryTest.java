@@ -259,4 +259,49 @@ class RepositoryTest {
             assertEquals(400, e.status, e.getMessage());
         }
     }
+
+    @Test
+    void aTrashedVersionIsHiddenRestorableAndPurgedWithItsBlocks() throws Exception {
+        int n = draft(alice);
+        put(alice, n, "w.bin", "weights to be purged");
+        repo.submit(alice, "vision", "llama", n);
+        repo.tag(alice, "vision", "llama", "prod", Integer.toString(n));
+        denied(() -> repo.trashVersion(alice, "vision", "llama", n, 86_400_000));
+        JsonObject t = repo.trashVersion(bob, "vision", "llama", n, 86_400_000);
+        RepoError hidden = assertThrows(RepoError.class, () -> repo.version(alice, "vision", "llama", "prod"));
+        assertEquals(404, hidden.status);
+        assertEquals(0, repo.versions(alice, "vision", "llama").size());
+        repo.restore(alice, "vision", t.getString("id"));
+        assertEquals("submitted", repo.version(alice, "vision", "llama", "prod").getString("state"));
+        JsonObject again = repo.trashVersion(bob, "vision", "llama", n, 0);
+        long dir = volume.resolve(Repository.versionPath("vision", "llama", n)).attr().inode();
+        assertTrue(volume.frozen(dir), "the trash keeps the tree as it was");
+        assertEquals(1, repo.expireTrash(System.currentTimeMillis(), 10));
+        FsException gone = assertThrows(FsException.class,
+                () -> volume.resolve(Repository.versionPath("vision", "llama", n)));
+        assertEquals(Errno.ENOENT, gone.errno());
+        assertEquals(new JsonArray(), repo.trash(alice, "vision"));
+        assertEquals(new JsonArray(), repo.tags(alice, "vision", "llama"));
+        assertTrue(store.get("trash/vision/" + again.getString("id")).isEmpty());
+    }
+
+    @Test
+    void aTrashedFileComesBackAtItsPath() throws Exception {
+        int n = draft(alice);
+        put(alice, n, "dir/w.bin", "some weights");
+        JsonObject t = repo.trashFile(alice, "vision", "llama", n, "dir/w.bin", 86_400_000);
+        assertThrows(FsException.class, () -> volume.resolve(Repository.versionPath("vision", "llama", n) + "/dir/w.bin"));
+        assertEquals(0, repo.manifest(alice, "vision", "llama", Integer.toString(n), null, 10).getJsonArray("files").size());
+        denied(() -> repo.restore(carol, "vision", t.getString("id")));
+        repo.restore(alice, "vision", t.getString("id"));
+        JsonArray files = repo.manifest(alice, "vision", "llama", Integer.toString(n), null, 10).getJsonArray("files");
+        assertEquals(md5("some weights"), files.getJsonObject(0).getString("md5"));
+        try (FileHandle h = volume.open(Caller.ROOT, volume.resolve(Repository.versionPath("vision", "llama", n)
+                + "/dir/w.bin").attr().inode(), OpenFlags.RDONLY)) {
+            byte[] b = new byte[64];
+            int r = h.read(0, b, 0, b.length);
+            assertEquals("some weights", new String(b, 0, r, UTF_8));
+        }
+        denied(() -> repo.purge(alice, "vision", "x"));
+    }
 }
