@@ -45,13 +45,20 @@ class RepositoryTest {
     private Identity bob;
     private Identity carol;
 
-    private static RepositoryStoreProvider provider() {
-        return ServiceLoader.load(RepositoryStoreProvider.class).findFirst().orElseThrow();
+    private RepositoryStoreProvider provider() {
+        String scheme = URI.create(meta).getScheme();
+        return ServiceLoader.load(RepositoryStoreProvider.class).stream().map(ServiceLoader.Provider::get)
+                .filter(p -> p.schemes().contains(scheme)).findFirst().orElseThrow();
+    }
+
+    /** The metadata URL of a fresh, empty backend: a new SQLite file here; a new Redis prefix in the subclass. */
+    protected String newMetaUrl(Path dir) throws Exception {
+        return "sqlite://" + dir.resolve("meta.db");
     }
 
     @BeforeEach
     void open() throws Exception {
-        meta = "sqlite://" + dir.resolve("meta.db");
+        meta = newMetaUrl(dir);
         Volumes.format(meta, "repo", "file://" + dir.resolve("chunks"), Map.of());
         volume = Volumes.open(meta, Map.of());
         store = provider().open(URI.create(meta));
