@@ -21,6 +21,17 @@ interface CliContext {
     /** Whether failures print their stack trace (--debug). */
     boolean debug();
 
+    /** The environment variables commands read (HANGAR_SERVER, HANGAR_TOKEN, …). */
+    default java.util.Map<String, String> env() {
+        return System.getenv();
+    }
+
+    /** The user's home directory (~/.hangar/credentials): $HOME, else user.home. */
+    default Path home() {
+        String h = env().get("HOME");
+        return Path.of(h != null && !h.isBlank() ? h : System.getProperty("user.home"));
+    }
+
     /** The context of the command tree {@code spec} belongs to. */
     static CliContext of(CommandSpec spec) {
         return (CliContext) spec.root().userObject();

@@ -1,7 +1,7 @@
 package io.hangar.cli;
 
 /** A failure to report as one line on stderr with its exit code (see {@link ExitCodes}). */
-public final class CliException extends RuntimeException {
+public class CliException extends RuntimeException {
     private static final long serialVersionUID = 1L;
     private final int exitCode;
 

@@ -28,6 +28,8 @@ public final class ExitCodes {
     public static final int LEAKED = 10;
     /** fsck: problems remain (not repaired, or blocks missing): data may be lost. */
     public static final int INCONSISTENT = 11;
+    /** The model repository refused the caller: no or a bad token (401), not allowed (403). */
+    public static final int DENIED = 12;
     /** Interrupted (Ctrl-C). */
     public static final int INTERRUPTED = 130;
 

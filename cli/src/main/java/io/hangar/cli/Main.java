@@ -26,6 +26,7 @@ public final class Main implements Callable<Integer>, CliContext {
     private final PrintStream out;
     private final PrintStream err;
     private final VolumeAccess volumes;
+    private final Map<String, String> env;
 
     @Option(names = "--debug", scope = ScopeType.INHERIT, description = "Print stack traces of failures.")
     boolean debug;
@@ -33,6 +34,7 @@ public final class Main implements Callable<Integer>, CliContext {
     Main(PrintStream out, PrintStream err, Map<String, String> env) {
         this.out = out;
         this.err = err;
+        this.env = env;
         this.volumes = new StandaloneVolumes(env, Map.of());
     }
 
@@ -60,7 +62,9 @@ public final class Main implements Callable<Integer>, CliContext {
         Main root = new Main(out, err, env);
         return execute(VolumeCommands.commandLine(root, UpCommand.class, MountCommand.class, UmountCommand.class,
                 GatewayCommand.class,
-                BenchCommand.class, ObjbenchCommand.class, StatsCommand.class), args, root);
+                BenchCommand.class, ObjbenchCommand.class, StatsCommand.class,
+                RepoCommands.Model.class, RepoCommands.Team.class, RepoCommands.User.class,
+                RepoCommands.Whoami.class), args, root);
     }
 
     /** Executes with Hangar's error reporting: one line "hangar <command>: <message>", the exit code of its kind. */
@@ -125,6 +129,11 @@ public final class Main implements Callable<Integer>, CliContext {
     @Override
     public PrintStream err() {
         return err;
+    }
+
+    @Override
+    public Map<String, String> env() {
+        return env;
     }
 
     @Override
