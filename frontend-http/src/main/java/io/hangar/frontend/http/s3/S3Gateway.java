@@ -42,6 +42,8 @@ final class S3Gateway implements Endpoint {
     private final GatewayMetrics metrics;
     private volatile boolean active = true;
     private final RepositoryApi api;
+    /** Set once at start: repository users' S3 keys are checked by its handler. */
+    private S3Handler handler;
 
     private S3Gateway(Volume volume, GatewaySpec spec, Vertx vertx, WorkerExecutor workers, HttpServer server,
             long sweeper, GatewayMetrics metrics, RepositoryApi api) {
@@ -119,6 +121,7 @@ final class S3Gateway implements Endpoint {
             long sweeper = spec.readOnly() ? -1 : vertx.setPeriodic(SWEEP_MS,
                     id -> workers.executeBlocking(() -> mp.sweep(nanosMaxAge, tmpAge), false));
             S3Gateway g = new S3Gateway(volume, spec, vertx, workers, server, sweeper, metrics, api);
+            g.handler = handler;
             LOG.info("S3 gateway for volume " + volume.name() + " listening on " + g.address());
             return g;
         } catch (FsException | RuntimeException e) {
@@ -161,6 +164,7 @@ final class S3Gateway implements Endpoint {
     /** Serves the model repository kept in {@code store} under {@link RepositoryApi#PREFIX} (null: none). */
     void repository(io.hangar.spi.repo.RepositoryStore store) {
         api.attach(store);
+        handler.repository(store, spec.apiTokenFile());
     }
 
     int port() {

@@ -1,6 +1,7 @@
 package io.hangar.frontend.http.s3;
 
 import io.hangar.fs.FsException;
+import io.hangar.frontend.http.repo.S3Access;
 import io.hangar.vfs.FileHandle;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -68,6 +69,8 @@ final class S3Handler {
     /** ".<domain>" for virtual-hosted-style requests, or null. */
     private final String hostSuffix;
     private final GatewayMetrics metrics;
+    /** Repository users' S3 keys, once the volume's repository store is attached. */
+    private final RepositoryUsers users;
 
     S3Handler(Vertx vertx, WorkerExecutor workers, ObjectStore store, SigV4 sigv4, String region, long keepAliveMs,
             Budget budget, String domain, GatewayMetrics metrics) {
@@ -81,10 +84,16 @@ final class S3Handler {
         this.region = region;
         this.keepAliveMs = keepAliveMs;
         this.budget = budget;
+        this.users = new RepositoryUsers(store.volume);
     }
 
     Multipart multipart() {
         return multipart;
+    }
+
+    /** Honours the S3 keys of the users of the repository in {@code repository} (null: operator keys only). */
+    void repository(io.hangar.spi.repo.RepositoryStore repository, String apiTokenFile) {
+        users.attach(repository, apiTokenFile);
     }
 
     /** One request: what the handler needs about it, parsed once. */
@@ -97,6 +106,10 @@ final class S3Handler {
         List<Map.Entry<String, String>> query;
         SigV4.Auth auth;
         boolean failed;
+        /** The repository user who signed the request, or null (an operator key). */
+        S3Access.Principal principal;
+        /** For a repository user's PutObject: the draft version file the key names, or null. */
+        S3Access.Draft draft;
 
         Call(HttpServerRequest req) {
             this.req = req;
@@ -189,8 +202,54 @@ final class S3Handler {
                 }
             }
         }
-        c.auth = sigv4.verify(new SigV4.Request(req.method().name(), raw, c.query,
-                name -> req.headers().getAll(name)), Instant.now());
+        SigV4.Request signed = new SigV4.Request(req.method().name(), raw, c.query,
+                name -> req.headers().getAll(name));
+        if (users.access() != null && !sigv4.operatorKey(signed)) {
+            // Perhaps a repository user's key: found, verified and authorized on a worker (the store blocks).
+            String origin = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
+            workers.executeBlocking(() -> {
+                S3Access.Key[] found = new S3Access.Key[1];
+                SigV4.Auth a = sigv4.verify(signed, Instant.now(), ak -> {
+                    try {
+                        found[0] = users.find(ak, origin);
+                    } catch (FsException e) {
+                        throw S3Error.of(e, "");
+                    }
+                    return found[0] == null ? null
+                            : new Credentials.Key(ak, found[0].secret(), Set.of(), Set.of());
+                });
+                if (found[0] == null) {
+                    return a;
+                }
+                c.principal = found[0].principal();
+                Credentials.Key grant = users.authorize(found[0], req.method().name(), c.bucket, c.key, c::param,
+                        req::getHeader);
+                return new SigV4.Auth(grant, a.payloadHash(), a.amzDate(), a.scope(), a.signingKey(),
+                        a.seedSignature());
+            }, false).onComplete(ar -> {
+                if (ar.failed()) {
+                    fail(c, asS3(ar.cause()));
+                    return;
+                }
+                c.auth = ar.result();
+                try {
+                    dispatch(c);
+                } catch (S3Error e) {
+                    fail(c, e);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "S3 " + req.method() + " " + req.path() + ": " + e, e);
+                    fail(c, S3Error.internal(String.valueOf(e.getMessage())));
+                }
+            });
+            return;
+        }
+        c.auth = sigv4.verify(signed, Instant.now());
+        dispatch(c);
+    }
+
+    /** A verified request: its operation. */
+    private void dispatch(Call c) throws S3Error {
+        HttpServerRequest req = c.req;
         for (Map.Entry<String, String> e : c.query) {
             if (UNSUPPORTED_SUBRESOURCES.contains(e.getKey())) {
                 throw S3Error.notImplemented("?" + e.getKey());
@@ -472,6 +531,17 @@ final class S3Handler {
 
     void fail(Call c, S3Error e) {
         c.failed = true;
+        if (c.principal != null && e.status == 403) {
+            // A repository user refused (by the repository's rules, or by a frozen tree): audited.
+            S3Access a = users.access();
+            S3Access.Principal p = c.principal;
+            if (a != null) {
+                workers.executeBlocking(() -> {
+                    a.refused(p, c.bucket, c.key, "S3 " + c.req.method() + " " + c.resource(), e.getMessage());
+                    return null;
+                }, false);
+            }
+        }
         if (e.status >= 500 && e.status != 501) {
             LOG.log(Level.WARNING, "S3 " + c.req.method() + " " + c.resource() + ": " + e.code + " " + e.getMessage());
         } else {
@@ -745,10 +815,29 @@ final class S3Handler {
                 }
                 return new Object[] {b, u, null};
             }
+            S3Access repo = users.access();
+            if (uploadId == null && c.principal != null && repo != null) {
+                c.draft = repo.draft(c.principal, c.bucket, c.key);
+                // A file of a draft whose MD5 the team stores already: linked, and its body never read.
+                if (c.draft != null && wantMd5 != null && expected >= 0 && ifMatch == null && ifNoneMatch == null) {
+                    String hex = HexFormat.of().formatHex(wantMd5);
+                    try {
+                        if (repo.link(c.principal, c.draft, hex, expected)) {
+                            return new Object[] {b, u, null, hex};
+                        }
+                    } catch (S3Access.Denied d) {
+                        throw S3Error.accessDenied("Access Denied: " + d.getMessage());
+                    }
+                }
+            }
             return new Object[] {b, u, store.temp()};
         }, false).onComplete(ar -> {
             if (ar.failed()) {
                 fail(c, asS3(ar.cause()));
+                return;
+            }
+            if (ar.result().length == 4) {
+                linked(c, (String) ar.result()[3]);
                 return;
             }
             long b = (Long) ar.result()[0];
@@ -833,6 +922,7 @@ final class S3Handler {
                     } else {
                         precondition(b, c.key, ifMatch, ifNoneMatch);
                         store.commit(b, c.key, t, etag, headers);
+                        recordInDraft(c, etag);
                     }
                     r.header("ETag", quote(etag));
                     if (sum != null) {
@@ -844,6 +934,38 @@ final class S3Handler {
             continueIfExpected(c);
             c.req.resume();
         });
+    }
+
+    /**
+     * The answer to a PutObject that was linked to a stored file: 200 with the MD5 as ETag, the body unread.
+     * With Expect: 100-continue the client has not sent it and the connection closes after the answer;
+     * without, whatever arrives is discarded.
+     */
+    private void linked(Call c, String md5Hex) {
+        String expect = c.header("Expect");
+        if (expect != null && expect.equalsIgnoreCase("100-continue") && !c.req.isEnded()) {
+            c.resp.putHeader("Connection", "close");
+            c.resp.endHandler(v -> c.req.connection().close());
+        }
+        c.resp.putHeader("x-hangar-deduplicated", "true");
+        send(c, new Reply(200).header("ETag", quote(md5Hex)));
+    }
+
+    /**
+     * After a repository user's PutObject into a draft: the manifest and the team's MD5 index learn the file,
+     * and if the team stored that MD5 already the new file becomes a clone of the stored one (its blocks
+     * released). The object is in place either way; a failure here only leaves the MD5 for submit to compute.
+     */
+    private void recordInDraft(Call c, String md5Hex) {
+        S3Access repo = users.access();
+        if (c.draft == null || c.principal == null || repo == null) {
+            return;
+        }
+        try {
+            repo.record(c.principal, c.draft, md5Hex);
+        } catch (S3Access.Denied | FsException | RuntimeException e) {
+            LOG.warning("S3 PUT " + c.resource() + ": stored, but not recorded in " + c.draft + ": " + e.getMessage());
+        }
     }
 
     /** Conditional PUT: If-None-Match: * (the key must not exist) and If-Match (its ETag must be one given). */
@@ -1226,7 +1348,7 @@ final class S3Handler {
     }
 
     /** "/bucket/key" (URL-encoded, optionally ?versionId=…) of x-amz-copy-source. */
-    private static String[] copySource(String header) throws S3Error {
+    static String[] copySource(String header) throws S3Error {
         String s = header;
         int q = s.indexOf('?');
         if (q >= 0) {

@@ -76,12 +76,23 @@ final class SigV4 {
 
     /** Verifies the request's signature; fails with the S3 error a client would get. */
     Auth verify(Request r, Instant now) throws S3Error {
+        return verify(r, now, null);
+    }
+
+    /** Where keys not in the credentials file are looked up (a repository user's); may block. */
+    @FunctionalInterface
+    interface KeyLookup {
+        Credentials.Key find(String accessKey) throws S3Error;
+    }
+
+    /** As {@link #verify(Request, Instant)}, looking a key up in {@code others} if the credentials lack it. */
+    Auth verify(Request r, Instant now, KeyLookup others) throws S3Error {
         String authz = r.header("authorization");
         if (authz != null) {
-            return verifyHeader(r, authz, now);
+            return verifyHeader(r, authz, now, others);
         }
         if (r.param("X-Amz-Algorithm") != null || r.param("X-Amz-Signature") != null) {
-            return verifyQuery(r, now);
+            return verifyQuery(r, now, others);
         }
         if (r.param("Signature") != null || r.param("AWSAccessKeyId") != null) {
             throw sigV2();
@@ -94,7 +105,7 @@ final class SigV4 {
                 + ALGORITHM + ".");
     }
 
-    private Auth verifyHeader(Request r, String authz, Instant now) throws S3Error {
+    private Auth verifyHeader(Request r, String authz, Instant now, KeyLookup others) throws S3Error {
         if (!authz.startsWith(ALGORITHM + " ")) {
             if (authz.startsWith("AWS ")) {
                 throw sigV2();
@@ -159,7 +170,7 @@ final class SigV4 {
             throw S3Error.notImplemented("x-amz-content-sha256: " + payload);
         }
         Scope scope = scope(credential, amzDate);
-        Credentials.Key key = credentials.find(scope.accessKey);
+        Credentials.Key key = find(scope.accessKey, others);
         if (key == null) {
             throw new S3Error(403, "InvalidAccessKeyId",
                     "The AWS Access Key Id you provided does not exist in our records.");
@@ -174,7 +185,7 @@ final class SigV4 {
         return new Auth(key, payload, amzDate, scope.scope, sk, signature);
     }
 
-    private Auth verifyQuery(Request r, Instant now) throws S3Error {
+    private Auth verifyQuery(Request r, Instant now, KeyLookup others) throws S3Error {
         if (!ALGORITHM.equals(r.param("X-Amz-Algorithm"))) {
             throw new S3Error(400, "AuthorizationQueryParametersError", "X-Amz-Algorithm must be " + ALGORITHM);
         }
@@ -206,7 +217,7 @@ final class SigV4 {
             throw S3Error.accessDenied("Request has expired");
         }
         Scope scope = scope(credential, amzDate);
-        Credentials.Key key = credentials.find(scope.accessKey);
+        Credentials.Key key = find(scope.accessKey, others);
         if (key == null) {
             throw new S3Error(403, "InvalidAccessKeyId",
                     "The AWS Access Key Id you provided does not exist in our records.");
@@ -220,6 +231,36 @@ final class SigV4 {
             throw mismatch();
         }
         return new Auth(key, payload.equals(UNSIGNED) ? UNSIGNED : payload, amzDate, scope.scope, sk, signature);
+    }
+
+    private Credentials.Key find(String accessKey, KeyLookup others) throws S3Error {
+        Credentials.Key k = credentials.find(accessKey);
+        return k != null || others == null ? k : others.find(accessKey);
+    }
+
+    /**
+     * Whether the request is signed (or claims to be) with a key of the credentials file, or carries no
+     * access key this class can read (then {@link #verify} reports what is wrong): such requests need no
+     * other lookup.
+     */
+    boolean operatorKey(Request r) {
+        String credential = null;
+        String authz = r.header("authorization");
+        if (authz != null && authz.startsWith(ALGORITHM + " ")) {
+            int at = authz.indexOf("Credential=");
+            if (at >= 0) {
+                int end = authz.indexOf(',', at);
+                credential = authz.substring(at + 11, end < 0 ? authz.length() : end).trim();
+            }
+        } else if (authz == null) {
+            credential = r.param("X-Amz-Credential");
+        }
+        if (credential == null) {
+            return true;
+        }
+        int slash = credential.indexOf('/');
+        String ak = slash < 0 ? credential : credential.substring(0, slash);
+        return ak.isEmpty() || credentials.find(ak) != null;
     }
 
     static S3Error mismatch() {
