@@ -192,8 +192,8 @@ def start_runtime():
     keys = {}
     for line in open(os.path.join(DATA, "etc", "s3-credentials.properties")):
         if "=" in line and not line.startswith("#"):
-            k, v = line.strip().split("=", 1)
-            keys[k] = v
+            k, v = line.split("=", 1)
+            keys[k.strip()] = v.strip()
     ak = [k.split(".")[1] for k in keys if k.endswith(".secret")][0]
     S["s3"] = boto3.client("s3", endpoint_url=S["server"], aws_access_key_id=ak,
                            aws_secret_access_key=keys["key.%s.secret" % ak], region_name="us-east-1",
@@ -241,10 +241,13 @@ def push_first_version():
     write_random(os.path.join(src, "tokenizer/tokenizer.json"), 300_000, 3)
     with open(os.path.join(src, "config.json"), "w") as f:
         json.dump({"hidden": 4096}, f)
+    os.makedirs(os.path.join(src, "docs"), exist_ok=True)
+    with open(os.path.join(src, "docs", "read me + notes %.txt"), "w") as f:
+        f.write("a name that needs escaping\n")
     before = stored_objects()
     cli("model", "push", src, "vision/llama", token=S["alice"])
     v = latest_version(S["alice"], "vision", "llama")
-    assert v["state"] == "submitted" and v["files"] == 4, v
+    assert v["state"] == "submitted" and v["files"] == 5, v
     assert v["createdBy"] == "alice"
     S["v1"] = v["number"]
     S["objects_v1"] = stored_objects()
@@ -361,6 +364,7 @@ def share_lets_the_other_team_read():
     got = tree_md5s(out)
     assert got["model-00001.safetensors"] == expect["model-00001.safetensors"], got
     assert got["config.json"] == expect["config.json"]
+    assert got["docs/read me + notes %.txt"] == expect["docs/read me + notes %.txt"], got
     refused("POST", "/teams/vision/models/llama/versions", S["carol"], {})
 
 
@@ -388,13 +392,13 @@ def snapshot_is_metadata_only():
     with open(os.path.join(d, "notes.txt"), "w") as f:
         f.write("fine-tune me\n")
     man = ok("GET", "/teams/vision/models/llama/versions/%d/manifest" % v["number"], S["alice"])
-    assert len(man["files"]) == 4, man
+    assert len(man["files"]) == 5, man
     S["snap"] = v["number"]
 
 
 def submit_reads_md5s_of_files_written_through_the_mount():
     v = ok("POST", "/teams/vision/models/llama/versions/%d/submit" % S["snap"], S["alice"])
-    assert v["files"] == 5, v
+    assert v["files"] == 6, v
     man = ok("GET", "/teams/vision/models/llama/versions/%d/manifest" % S["snap"], S["alice"])
     notes = [f for f in man["files"] if f["path"] == "notes.txt"][0]
     assert notes["md5"] == hashlib.md5(b"fine-tune me\n").hexdigest(), notes

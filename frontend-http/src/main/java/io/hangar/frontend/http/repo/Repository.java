@@ -508,6 +508,7 @@ final class Repository {
         team(team);
         model(model);
         requireRead(who, team, model);
+        needModel(team, model);
         JsonArray out = new JsonArray();
         String after = null;
         while (true) {

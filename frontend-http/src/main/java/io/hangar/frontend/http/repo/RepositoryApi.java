@@ -184,7 +184,7 @@ public final class RepositoryApi {
         r.delete(v + "/:ref").handler(rc -> call(rc, (repo, who) -> repo.trashVersion(who, rc.pathParam("team"),
                 rc.pathParam("model"), number(rc.pathParam("ref")), trashKeepMs)));
         r.delete(v + "/:ref/files/*").handler(rc -> call(rc, (repo, who) -> repo.trashFile(who, rc.pathParam("team"),
-                rc.pathParam("model"), number(rc.pathParam("ref")), rc.pathParam("*"), trashKeepMs)));
+                rc.pathParam("model"), number(rc.pathParam("ref")), filePath(rc), trashKeepMs)));
         r.get("/teams/:team/trash").handler(rc -> call(rc, (repo, who) -> repo.trash(who, rc.pathParam("team"))));
         r.post("/teams/:team/trash/:id/restore").handler(rc -> call(rc, (repo, who) -> repo.restore(who,
                 rc.pathParam("team"), rc.pathParam("id"))));
@@ -208,6 +208,7 @@ public final class RepositoryApi {
         r.get("/audit").handler(rc -> call(rc, (repo, who) -> repo.audit(who, rc.queryParams().get("team"),
                 rc.queryParams().get("user"), rc.queryParams().get("model"), longParam(rc, "from", 0),
                 longParam(rc, "to", Long.MAX_VALUE), longParam(rc, "after", 0), intParam(rc, "limit", 100))));
+        S3KeysApi.routes(r, workers, repository::get, tokenFile);
         r.route().handler(rc -> error(rc.response(), new RepoError(404, "NoSuchRoute", rc.request().method() + " "
                 + rc.request().path() + " is not part of the API (see " + PREFIX + "/openapi.yaml)")));
         return r;
@@ -225,10 +226,38 @@ public final class RepositoryApi {
             return new JsonObject();
         }
         try {
-            return rc.body().asJsonObject();
+            JsonObject o = rc.body().asJsonObject();
+            return o == null ? new JsonObject() : o;
         } catch (DecodeException | ClassCastException e) {
             throw RepoError.bad("the body is not a JSON object: " + e.getMessage());
         }
+    }
+
+    /**
+     * The file path a route's wildcard matched, percent-decoded (Vert.x decodes named parameters, not the
+     * wildcard); '+' stays a plus, as in any path. A malformed escape is a bad request.
+     */
+    static String filePath(RoutingContext rc) throws RepoError {
+        String raw = rc.pathParam("*");
+        if (raw == null || raw.indexOf('%') < 0) {
+            return raw;
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(raw.length());
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= raw.length() || Character.digit(raw.charAt(i + 1), 16) < 0
+                        || Character.digit(raw.charAt(i + 2), 16) < 0) {
+                    throw RepoError.bad("malformed percent escape in the file path");
+                }
+                out.write(Character.digit(raw.charAt(i + 1), 16) * 16 + Character.digit(raw.charAt(i + 2), 16));
+                i += 2;
+            } else {
+                byte[] b = String.valueOf(c).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                out.write(b, 0, b.length);
+            }
+        }
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private static int number(String ref) throws RepoError {
@@ -353,7 +382,7 @@ public final class RepositoryApi {
             String model = rc.pathParam("model");
             try {
                 int n = number(rc.pathParam("ref"));
-                String path = rc.pathParam("*");
+                String path = filePath(rc);
                 repo.writableVersion(who, team, model, n);
                 long length = -1;
                 if (lengthHeader != null) {
@@ -473,10 +502,10 @@ public final class RepositoryApi {
             String model = rc.pathParam("model");
             try {
                 JsonObject v = repo.version(who, team, model, rc.pathParam("ref"));
-                Repository.path(rc.pathParam("*"));
-                Entry e = volume.resolve(v.getString("path") + "/" + rc.pathParam("*"));
+                Repository.path(filePath(rc));
+                Entry e = volume.resolve(v.getString("path") + "/" + filePath(rc));
                 if (e.attr().type() != FileType.FILE) {
-                    throw RepoError.notFound(rc.pathParam("*") + " is not a file of " + team + "/" + model);
+                    throw RepoError.notFound(filePath(rc) + " is not a file of " + team + "/" + model);
                 }
                 return volume.open(Caller.ROOT, e.attr().inode(), OpenFlags.RDONLY);
             } catch (RepoError e) {
