@@ -202,6 +202,9 @@ def start_runtime():
 
 
 def stop_runtime():
+    for m in S.get("pod_mounts", []):
+        if os.path.ismount(m):
+            subprocess.run(["fusermount3", "-uz", m], capture_output=True)
     p = S.get("up")
     if p is None or p.poll() is not None:
         return
@@ -419,6 +422,41 @@ def moving_a_tag_is_seen_by_the_next_pull():
         tree_md5s(os.path.join(WORK, "model"))["tokenizer/tokenizer.json"]
 
 
+def manifest_md5s(token, ref):
+    man = ok("GET", "/teams/vision/models/llama/versions/%s/manifest" % ref, token)
+    return {f["path"]: f["md5"] for f in man["files"]}
+
+
+def pod_mount_sees_exactly_the_tagged_release():
+    t = ok("POST", "/users/pod/tokens", S["admin"], {"team": "vision", "model": "llama"})["token"]
+    meta = "sqlite://" + os.path.join(DATA, "meta.db")
+    first, second = os.path.join(WORK, "pod1"), os.path.join(WORK, "pod2")
+    S["pod_mounts"] = [first, second]
+    prod = ok("GET", "/teams/vision/models/llama/versions/prod", t)["number"]
+    assert prod == S["v3"], prod
+    cli("mount", meta, first, "-d", "--model", "vision/llama:prod", "--metrics", "off", token=t)
+    assert tree_md5s(first) == manifest_md5s(t, prod), "the pod mount shows exactly the tagged version"
+    try:
+        open(os.path.join(first, "config.json"), "a")
+        raise AssertionError("the pod mount took a write")
+    except OSError as e:
+        assert e.errno in (30, 1), e  # EROFS (read-only mount) or EPERM (frozen)
+    # The tag moves: the running mount keeps its version; the next mount sees the new one.
+    ok("PUT", "/teams/vision/models/llama/tags/prod", S["alice"], {"version": str(S["v1"])})
+    assert tree_md5s(first) == manifest_md5s(t, prod)
+    cli("mount", meta, second, "-d", "--model", "vision/llama:prod", "--metrics", "off", token=t)
+    assert tree_md5s(second) == manifest_md5s(t, S["v1"])
+    assert tree_md5s(second) != tree_md5s(first)
+    # A version that is not released is not mounted with --model, and the token reads nothing else.
+    p = cli("mount", meta, os.path.join(WORK, "pod3"), "-d", "--model", "vision/llama:%d" % S["v2"], token=t,
+            check=False)
+    assert p.returncode != 0 and "AccessDenied" in p.stderr, p
+    p = cli("mount", meta, os.path.join(WORK, "pod3"), "-d", "--model", "audio/other:prod", token=t, check=False)
+    assert p.returncode != 0, p
+    for m in (first, second):
+        cli("umount", m)
+
+
 def bad_requests_get_clear_errors():
     a = S["alice"]
     refused("GET", "/teams/vision/models/llama/versions/999", a, status=404, code="NotFound")
@@ -493,7 +531,8 @@ def main():
                   released_version_refuses_writes_through_the_api, cross_team_access_is_refused_and_audited,
                   share_lets_the_other_team_read, pod_token_reads_only_released_versions_of_its_model,
                   snapshot_is_metadata_only, submit_reads_md5s_of_files_written_through_the_mount,
-                  moving_a_tag_is_seen_by_the_next_pull, bad_requests_get_clear_errors,
+                  moving_a_tag_is_seen_by_the_next_pull, pod_mount_sees_exactly_the_tagged_release,
+                  bad_requests_get_clear_errors,
                   openapi_document_is_served, trash_restore_and_purge_frees_the_blocks):
             case(c)
         case(fsck_is_clean_after_the_runtime_stops)

@@ -55,6 +55,13 @@ final class MountCommand implements Callable<Integer> {
     MetricsOptions metrics;
     @Option(names = {"-d", "--background"}, description = "Run in the background; return once mounted.")
     boolean background;
+    @Option(names = "--model", paramLabel = "TEAM/MODEL:REF",
+            description = "Mount exactly this released version of a model, read-only (the tag or number is "
+                    + "resolved once, now, with --token: a pod's token that may read only that model's released "
+                    + "versions will do).")
+    String model;
+    @Mixin
+    RepoOptions repo;
 
     @Override
     public Integer call() throws IOException, InterruptedException {
@@ -73,6 +80,13 @@ final class MountCommand implements Callable<Integer> {
         long dataMemory = memory.dataMemory();
         // Fails here, in one line, for an unformatted volume or a URL no engine opens.
         VolumeFormat f = ctx.volumes().status(meta);
+        String version = null;
+        if (model != null) {
+            if (subdir != null) {
+                throw CliException.usage("--model chooses the directory: no --subdir with it");
+            }
+            version = resolveModel(ctx);
+        }
         Files.createDirectories(mp);
 
         Path home = (cacheDir != null ? cacheDir : stateDir(mp)).toAbsolutePath().normalize();
@@ -95,6 +109,9 @@ final class MountCommand implements Callable<Integer> {
             throw new CliException(ExitCodes.RUNTIME_FAILED, "the runtime did not mount " + mp
                     + (background ? "; last lines of " + log + ":\n" + RuntimeLauncher.tail(log, 20) : ""));
         }
+        if (version != null) {
+            out.println("mounted " + model + " = " + version + " read-only at " + mp);
+        }
         out.println("mounted " + f.name() + " (" + meta + ") at " + mp + (background ? " (runtime pid "
                 + runtime.pid() + ", log " + log + ")" : ""));
         if (metricsUrl != null) {
@@ -104,6 +121,26 @@ final class MountCommand implements Callable<Integer> {
             return ExitCodes.OK;
         }
         return launcher.awaitExit(runtime);
+    }
+
+    /**
+     * Resolves {@link #model} through the repository API with the caller's token: the version must be released
+     * (or deprecated); the mount then serves its directory read-only. A tag moved later is seen by the next
+     * mount, never by this one. Returns "team/model:vN" for the message.
+     */
+    private String resolveModel(CliContext ctx) throws InterruptedException {
+        ModelRef ref = ModelRef.parse(model, ModelRef.RefRule.REQUIRED);
+        RepoClient client = new RepoClient(repo.server(ctx.env()), repo.token(ctx.env(), ctx.home()));
+        Map<String, Object> v = Json.obj(client.get("/teams/" + RepoClient.segment(ref.team()) + "/models/"
+                + RepoClient.segment(ref.model()) + "/versions/" + RepoClient.segment(ref.ref())));
+        String state = Json.str(v, "state");
+        if (!"released".equals(state) && !"deprecated".equals(state)) {
+            throw new CliException(ExitCodes.REFUSED, model + " is " + state
+                    + ": --model mounts released versions only");
+        }
+        readOnly = true;
+        subdir = Json.str(v, "path");
+        return ref.team() + "/" + ref.model() + ":v" + Json.num(v, "number", -1);
     }
 
     private void writeConfig(ConfigFiles etc, String meta, String name, Path mp) throws IOException {
