@@ -500,9 +500,13 @@ def trash_restore_and_purge_frees_the_blocks():
     assert any(t["id"] == entry["id"] for t in ok("GET", "/teams/vision/trash", S["alice"]))
     ok("POST", "/teams/vision/trash/%s/restore" % entry["id"], S["alice"])
     assert ok("GET", "/teams/vision/models/scratch/versions/%d" % n, S["alice"])["state"] == "submitted"
-    entry = ok("DELETE", "/teams/vision/models/scratch/versions/%d" % n, S["bob"])
-    refused("DELETE", "/teams/vision/trash/%s" % entry["id"], S["alice"])
-    ok("DELETE", "/teams/vision/trash/%s" % entry["id"], S["bob"])
+    # ... and the same through the CLI
+    out = cli("model", "delete", "vision/scratch:%d" % n, token=S["bob"]).stdout
+    tid = out.split(" moved to the trash as ")[1].split()[0]
+    assert tid in cli("model", "trash", "list", "vision", token=S["alice"]).stdout
+    p = cli("model", "trash", "purge", "vision", tid, token=S["alice"], check=False)
+    assert p.returncode == 12 and "AccessDenied" in p.stderr, p
+    cli("model", "trash", "purge", "vision", tid, token=S["bob"])
     assert not os.path.exists(os.path.join(S["mnt"], "vision", "scratch", "v%d" % n))
     # The purged slices' blocks are deleted by the volume's reaper, a little later.
     deadline = time.time() + 120

@@ -87,6 +87,10 @@ final class RepoClient {
         return json("PUT", path, body);
     }
 
+    Object delete(String path) throws InterruptedException {
+        return json("DELETE", path, null);
+    }
+
     private Object json(String method, String path, Object body) throws InterruptedException {
         HttpRequest.BodyPublisher p = body == null ? HttpRequest.BodyPublishers.noBody()
                 : HttpRequest.BodyPublishers.ofString(Json.write(body));

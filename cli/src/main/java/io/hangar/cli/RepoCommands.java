@@ -99,7 +99,8 @@ final class RepoCommands {
     @Command(name = "model", mixinStandardHelpOptions = true,
             description = "Models of the repository: push, pull, versions, tags, release lifecycle, shares, audit.",
             subcommands = {Push.class, Pull.class, ListModels.class, Versions.class, Tag.class, Submit.class,
-                Approve.class, Release.class, Deprecate.class, Snapshot.class, Share.class, Audit.class})
+                Approve.class, Release.class, Deprecate.class, Snapshot.class, Share.class, Audit.class,
+                Delete.class, Trash.class})
     static final class Model implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -287,6 +288,95 @@ final class RepoCommands {
             ModelRef m = ModelRef.parse(model, RefRule.NONE);
             client().put(m.modelPath() + "/shares/" + RepoClient.segment(ModelRef.team(to)), null);
             out().println(m + " shared with " + to);
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true,
+            description = "Moves version N to the team's trash (kept trashDays, restorable; a team admin any "
+                    + "version, a writer their own drafts); with a PATH, that file of a draft.")
+    static final class Delete extends Base {
+        @Parameters(index = "0", paramLabel = "TEAM/MODEL:N")
+        String model;
+        @Parameters(index = "1", arity = "0..1", paramLabel = "PATH")
+        String path;
+
+        @Override
+        public Integer call() throws Exception {
+            ModelRef m = ModelRef.parse(model, RefRule.NUMBER);
+            String v = m.modelPath() + "/versions/" + RepoClient.segment(m.ref());
+            Map<String, Object> e = Json.obj(client().delete(path == null ? v : v + "/files/" + RepoClient.filePath(path)));
+            out().println((path == null ? m.toString() : m + " " + path) + " moved to the trash as "
+                    + Json.str(e, "id") + " (until " + time(Json.num(e, "expires", 0)) + ")");
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "trash", mixinStandardHelpOptions = true,
+            description = "The team's trash: list, restore ID, purge ID (team admin).",
+            subcommands = {TrashList.class, TrashRestore.class, TrashPurge.class})
+    static final class Trash implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            CommandLine.usage(this, CliContext.of(spec).err());
+            return ExitCodes.USAGE;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists the trash of TEAM.")
+    static final class TrashList extends Base {
+        @Parameters(paramLabel = "TEAM")
+        String team;
+
+        @Override
+        public Integer call() throws Exception {
+            List<Object> entries = Json.list(client().get("/teams/" + RepoClient.segment(ModelRef.team(team)) + "/trash"));
+            List<String[]> rows = new java.util.ArrayList<>();
+            rows.add(new String[] {"ID", "KIND", "WHAT", "BY", "EXPIRES"});
+            for (Object o : entries) {
+                Map<String, Object> e = Json.obj(o);
+                String what = Json.str(e, "model") + ":" + Json.num(e, "version", -1)
+                        + (Json.str(e, "path") == null ? "" : " " + Json.str(e, "path"));
+                rows.add(new String[] {Json.str(e, "id"), Json.str(e, "kind"), what, Json.str(e, "by"),
+                    time(Json.num(e, "expires", 0))});
+            }
+            table(out(), rows);
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "restore", mixinStandardHelpOptions = true,
+            description = "Puts trash entry ID of TEAM back: a version in its state, a file at its path.")
+    static final class TrashRestore extends Base {
+        @Parameters(index = "0", paramLabel = "TEAM")
+        String team;
+        @Parameters(index = "1", paramLabel = "ID")
+        String id;
+
+        @Override
+        public Integer call() throws Exception {
+            client().post("/teams/" + RepoClient.segment(ModelRef.team(team)) + "/trash/" + RepoClient.segment(id)
+                    + "/restore", null);
+            out().println(id + " restored");
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "purge", mixinStandardHelpOptions = true,
+            description = "Deletes trash entry ID of TEAM for good, now (team admin); its blocks are freed.")
+    static final class TrashPurge extends Base {
+        @Parameters(index = "0", paramLabel = "TEAM")
+        String team;
+        @Parameters(index = "1", paramLabel = "ID")
+        String id;
+
+        @Override
+        public Integer call() throws Exception {
+            client().delete("/teams/" + RepoClient.segment(ModelRef.team(team)) + "/trash/" + RepoClient.segment(id));
+            out().println(id + " purged");
             return ExitCodes.OK;
         }
     }
