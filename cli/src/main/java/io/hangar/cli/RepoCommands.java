@@ -70,6 +70,18 @@ final class RepoCommands {
         }
     }
 
+    /** A command that only groups subcommands: run alone, it prints its usage. */
+    abstract static class Group implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            CommandLine.usage(this, CliContext.of(spec).err());
+            return ExitCodes.USAGE;
+        }
+    }
+
     static String time(long ms) {
         return ms <= 0 ? "-" : TIME.format(Instant.ofEpochMilli(ms));
     }
@@ -101,15 +113,7 @@ final class RepoCommands {
             subcommands = {Push.class, Pull.class, ListModels.class, Versions.class, Tag.class, Submit.class,
                 Approve.class, Release.class, Deprecate.class, Snapshot.class, Share.class, Audit.class,
                 Delete.class, Trash.class})
-    static final class Model implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Override
-        public Integer call() {
-            CommandLine.usage(this, CliContext.of(spec).err());
-            return ExitCodes.USAGE;
-        }
+    static final class Model extends Group {
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists the models of TEAM.")
@@ -315,15 +319,7 @@ final class RepoCommands {
     @Command(name = "trash", mixinStandardHelpOptions = true,
             description = "The team's trash: list, restore ID, purge ID (team admin).",
             subcommands = {TrashList.class, TrashRestore.class, TrashPurge.class})
-    static final class Trash implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Override
-        public Integer call() {
-            CommandLine.usage(this, CliContext.of(spec).err());
-            return ExitCodes.USAGE;
-        }
+    static final class Trash extends Group {
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists the trash of TEAM.")
@@ -348,18 +344,24 @@ final class RepoCommands {
         }
     }
 
-    @Command(name = "restore", mixinStandardHelpOptions = true,
-            description = "Puts trash entry ID of TEAM back: a version in its state, a file at its path.")
-    static final class TrashRestore extends Base {
+    /** A command on one trash entry: TEAM and ID. */
+    abstract static class TrashEntry extends Base {
         @Parameters(index = "0", paramLabel = "TEAM")
         String team;
         @Parameters(index = "1", paramLabel = "ID")
         String id;
 
+        String entryPath() {
+            return "/teams/" + RepoClient.segment(ModelRef.team(team)) + "/trash/" + RepoClient.segment(id);
+        }
+    }
+
+    @Command(name = "restore", mixinStandardHelpOptions = true,
+            description = "Puts trash entry ID of TEAM back: a version in its state, a file at its path.")
+    static final class TrashRestore extends TrashEntry {
         @Override
         public Integer call() throws Exception {
-            client().post("/teams/" + RepoClient.segment(ModelRef.team(team)) + "/trash/" + RepoClient.segment(id)
-                    + "/restore", null);
+            client().post(entryPath() + "/restore", null);
             out().println(id + " restored");
             return ExitCodes.OK;
         }
@@ -367,15 +369,10 @@ final class RepoCommands {
 
     @Command(name = "purge", mixinStandardHelpOptions = true,
             description = "Deletes trash entry ID of TEAM for good, now (team admin); its blocks are freed.")
-    static final class TrashPurge extends Base {
-        @Parameters(index = "0", paramLabel = "TEAM")
-        String team;
-        @Parameters(index = "1", paramLabel = "ID")
-        String id;
-
+    static final class TrashPurge extends TrashEntry {
         @Override
         public Integer call() throws Exception {
-            client().delete("/teams/" + RepoClient.segment(ModelRef.team(team)) + "/trash/" + RepoClient.segment(id));
+            client().delete(entryPath());
             out().println(id + " purged");
             return ExitCodes.OK;
         }
@@ -821,15 +818,7 @@ final class RepoCommands {
 
     @Command(name = "team", mixinStandardHelpOptions = true, description = "Teams of the model repository.",
             subcommands = {TeamCreate.class, TeamAdd.class})
-    static final class Team implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Override
-        public Integer call() {
-            CommandLine.usage(this, CliContext.of(spec).err());
-            return ExitCodes.USAGE;
-        }
+    static final class Team extends Group {
     }
 
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Creates team NAME (site admin).")
@@ -868,15 +857,7 @@ final class RepoCommands {
 
     @Command(name = "user", mixinStandardHelpOptions = true, description = "Users and their API tokens.",
             subcommands = {UserCreate.class, UserToken.class})
-    static final class User implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Override
-        public Integer call() {
-            CommandLine.usage(this, CliContext.of(spec).err());
-            return ExitCodes.USAGE;
-        }
+    static final class User extends Group {
     }
 
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Creates user NAME (site admin).")

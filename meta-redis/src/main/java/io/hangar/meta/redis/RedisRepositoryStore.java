@@ -75,7 +75,7 @@ final class RedisRepositoryStore implements RepositoryStore {
                 min = concat(bytes("("), a);
             }
         }
-        byte[] high = successor(p);
+        byte[] high = RepoArguments.prefixEnd(p);
         byte[] max = high == null ? bytes("+") : concat(bytes("("), high);
         List<?> r = (List<?>) eval(LuaScript.REPO_LIST, min, max, bytes(Integer.toString(limit)));
         List<RepoRecord> out = new ArrayList<>(r.size() / 3);
@@ -85,17 +85,6 @@ final class RedisRepositoryStore implements RepositoryStore {
         return out;
     }
 
-    /** The smallest byte string greater than every string starting with {@code prefix}; null if none is. */
-    static byte[] successor(byte[] prefix) {
-        for (int i = prefix.length - 1; i >= 0; i--) {
-            if (prefix[i] != (byte) 0xff) {
-                byte[] s = Arrays.copyOf(prefix, i + 1);
-                s[i]++;
-                return s;
-            }
-        }
-        return null;
-    }
 
     @Override
     public boolean commit(List<RepoCondition> conditions, List<RepoWrite> writes, List<AuditEvent> audit)

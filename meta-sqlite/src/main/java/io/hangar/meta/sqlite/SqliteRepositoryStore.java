@@ -59,24 +59,13 @@ final class SqliteRepositoryStore implements RepositoryStore {
                 exclusive = true;
             }
         }
-        byte[] high = successor(prefix.getBytes(UTF_8));
+        byte[] high = RepoArguments.prefixEnd(prefix.getBytes(UTF_8));
         String sql = "SELECT key, value, version FROM repo_records WHERE key " + (exclusive ? ">" : ">=") + " ?"
                 + (high == null ? "" : " AND key < ?") + " ORDER BY key LIMIT ?";
         Object[] args = high == null ? new Object[] {low, limit} : new Object[] {low, high, limit};
         return db.read(c -> c.list(sql, SqliteRepositoryStore::record, args));
     }
 
-    /** The smallest byte string greater than every string starting with {@code prefix}; null if none is. */
-    static byte[] successor(byte[] prefix) {
-        for (int i = prefix.length - 1; i >= 0; i--) {
-            if (prefix[i] != (byte) 0xff) {
-                byte[] s = Arrays.copyOf(prefix, i + 1);
-                s[i]++;
-                return s;
-            }
-        }
-        return null;
-    }
 
     @Override
     public boolean commit(List<RepoCondition> conditions, List<RepoWrite> writes, List<AuditEvent> audit)

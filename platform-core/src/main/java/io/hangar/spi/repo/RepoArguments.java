@@ -40,6 +40,21 @@ public final class RepoArguments {
         }
     }
 
+    /**
+     * The smallest byte string greater than every string starting with {@code prefix} (the exclusive end of a
+     * prefix's key range in UTF-8 byte order); null if there is none (the prefix is empty or all 0xff).
+     */
+    public static byte[] prefixEnd(byte[] prefix) {
+        for (int i = prefix.length - 1; i >= 0; i--) {
+            if (prefix[i] != (byte) 0xff) {
+                byte[] s = java.util.Arrays.copyOf(prefix, i + 1);
+                s[i]++;
+                return s;
+            }
+        }
+        return null;
+    }
+
     public static void limit(int limit) throws FsException {
         if (limit < 1 || limit > RepositoryStore.MAX_LIST) {
             throw new FsException(Errno.EINVAL, "limit " + limit + " is outside 1.." + RepositoryStore.MAX_LIST);

@@ -208,7 +208,7 @@ public final class RepositoryApi {
         r.get("/audit").handler(rc -> call(rc, (repo, who) -> repo.audit(who, rc.queryParams().get("team"),
                 rc.queryParams().get("user"), rc.queryParams().get("model"), longParam(rc, "from", 0),
                 longParam(rc, "to", Long.MAX_VALUE), longParam(rc, "after", 0), intParam(rc, "limit", 100))));
-        S3KeysApi.routes(r, workers, repository::get, tokenFile);
+        S3KeysApi.routes(r, this, tokenFile);
         r.route().handler(rc -> error(rc.response(), new RepoError(404, "NoSuchRoute", rc.request().method() + " "
                 + rc.request().path() + " is not part of the API (see " + PREFIX + "/openapi.yaml)")));
         return r;
@@ -217,7 +217,7 @@ public final class RepositoryApi {
     // ---- plumbing ----
 
     @FunctionalInterface
-    private interface Handler {
+    interface Handler {
         Object run(Repository repo, Identity who) throws FsException, RepoError;
     }
 
@@ -305,8 +305,11 @@ public final class RepositoryApi {
         return r;
     }
 
-    /** Runs a JSON handler on a worker; refusals are answered as JSON and audited. */
-    private void call(RoutingContext rc, Handler h) {
+    /**
+     * Runs a JSON handler on a worker; refusals are answered as JSON and audited. Answers are never cached
+     * (some carry secrets shown once).
+     */
+    void call(RoutingContext rc, Handler h) {
         HttpServerRequest req = rc.request();
         workers.executeBlocking(() -> {
             Repository repo = repository();
@@ -325,7 +328,8 @@ public final class RepositoryApi {
                 Object o = ar.result();
                 String text = o instanceof JsonArray a ? a.encode() : ((JsonObject) o).encode();
                 int status = req.method().name().equals("POST") ? 201 : 200;
-                rc.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(text);
+                rc.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+                        .putHeader("Cache-Control", "no-store").end(text);
             } else {
                 error(rc.response(), ar.cause());
             }

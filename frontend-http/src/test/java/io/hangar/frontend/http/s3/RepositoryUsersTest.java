@@ -6,19 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.hangar.frontend.http.repo.S3KeysApi;
 import io.hangar.spi.frontend.Endpoint;
 import io.hangar.spi.repo.RepoRecord;
 import io.hangar.spi.repo.RepositoryStore;
 import io.hangar.spi.repo.RepositoryStoreProvider;
 import io.hangar.vfs.standalone.OpenVolume;
 import io.hangar.vfs.standalone.Volumes;
-import io.vertx.core.Vertx;
-import io.vertx.core.WorkerExecutor;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.Router;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -55,8 +50,7 @@ import software.amazon.awssdk.services.s3.presigner.model.PresignedPutObjectRequ
 /**
  * The gateway with repository users' S3 keys, on a real SQLite + file-store volume with its real repository
  * store: two users of two teams, driven by the AWS SDK. Teams, roles, models and versions are made through the
- * REST API of the gateway; S3 keys through {@link S3KeysApi}'s routes on a router of the test's own (the
- * repository API mounts the same routes).
+ * REST API of the gateway, S3 keys too ({@code /api/v1/users/{user}/s3-keys}).
  */
 class RepositoryUsersTest {
     static final String OP_AK = "AKOPERATOR";
@@ -68,8 +62,6 @@ class RepositoryUsersTest {
     static Endpoint gateway;
     static String api;
     static String admin;
-    static Vertx vertx;
-    static HttpServer keysServer;
     static String keysApi;
     static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     static JsonObject aliceKey;
@@ -83,7 +75,8 @@ class RepositoryUsersTest {
         String meta = "sqlite://" + dir.resolve("meta.db");
         Volumes.format(meta, "gw", "file://" + dir.resolve("chunks"), Map.of());
         volume = Volumes.open(meta, Map.of());
-        store = ServiceLoader.load(RepositoryStoreProvider.class).findFirst().orElseThrow().open(URI.create(meta));
+        store = ServiceLoader.load(RepositoryStoreProvider.class).stream().map(ServiceLoader.Provider::get)
+                .filter(p -> p.schemes().contains("sqlite")).findFirst().orElseThrow().open(URI.create(meta));
         Path creds = dir.resolve("s3.properties");
         Files.writeString(creds, "key." + OP_AK + ".secret = " + OP_SK + "\nkey." + OP_AK + ".write = *\n");
         Path tokenFile = dir.resolve("etc/api-token");
@@ -95,14 +88,7 @@ class RepositoryUsersTest {
             Thread.sleep(50);
         }
         admin = Files.readString(tokenFile).trim();
-        // The S3 key routes, on a router of our own with the same repository store and token file.
-        vertx = Vertx.vertx();
-        WorkerExecutor workers = vertx.createSharedWorkerExecutor("keys-test", 2);
-        Router r = Router.router(vertx);
-        S3KeysApi.routes(r, workers, () -> store, volume, tokenFile.toString());
-        keysServer = vertx.createHttpServer().requestHandler(r).listen(0, "127.0.0.1").await();
-        keysApi = "http://127.0.0.1:" + keysServer.actualPort();
-
+        keysApi = api;
         String aliceToken = user("alice");
         String carolToken = user("carol");
         call(admin, "POST", "/teams", new JsonObject().put("name", "vision"), 201);
@@ -141,12 +127,6 @@ class RepositoryUsersTest {
             if (c != null) {
                 c.close();
             }
-        }
-        if (keysServer != null) {
-            keysServer.close().await();
-        }
-        if (vertx != null) {
-            vertx.close().await();
         }
         if (gateway != null) {
             gateway.close();
