@@ -439,6 +439,8 @@ def negative_buckets_and_keys():
     S3.put_object(Bucket="neg", Key="keep", Body=b"x")
     expect(409, "BucketNotEmpty", lambda: S3.delete_bucket(Bucket="neg"))
     assert raw_code(signed_raw("PUT", "/Bad_Bucket")) == (400, "InvalidBucketName")
+    # /api/v1/... is the repository's REST API on the same port: no bucket may be called "api"
+    assert raw_code(signed_raw("PUT", "/api")) == (400, "InvalidBucketName")
     for key in ("a/../b", "..", "./x", "a//b", "a/%2E%2E/b", "x/."):
         got = raw_code(signed_raw("PUT", "/neg/" + key, body=b"x"))
         assert got == (400, "InvalidArgument"), (key, got)

@@ -41,6 +41,10 @@ final class Keys {
                 || bucket.contains(".-") || bucket.contains("-.")) {
             throw new S3Error(400, "InvalidBucketName", "The specified bucket is not valid: " + bucket);
         }
+        if (bucket.equals("api")) {
+            // /api/v1/... is the repository's REST API on the same port.
+            throw new S3Error(400, "InvalidBucketName", "The bucket name 'api' is reserved for the repository API.");
+        }
     }
 
     /**
