@@ -75,6 +75,16 @@ if [ $rc = 124 ] || [ $rc = 137 ]; then
     "mvn install was killed after its time limit of 2700s"
 fi
 [ $rc = 0 ] || status=1
+
+# The model repository on Redis and this Ceph cluster, while it is up (the embedded run comes below).
+echo "== integration-tests/repo/run.sh redis-rados (time limit 900s)"
+run_limited 900 bash integration-tests/repo/run.sh redis-rados
+rc=$?
+if [ $rc = 124 ] || [ $rc = 137 ]; then
+  junit_failure "$run_dir/TEST-repo-redis-rados-time-limit.xml" test.repo-redis-rados "(time limit)" \
+    "integration-tests/repo/run.sh redis-rados was killed after its time limit of 900s"
+fi
+[ $rc = 0 ] || status=1
 ceph_down
 
 # Suites that drive a real mount or the runtime from outside the JVM; each writes JUnit XML to its
@@ -109,7 +119,8 @@ done
 
 # The reports every run must have besides the Maven modules' (which the summary finds from the reactor):
 # each FUSE suite on each engine (the list in integration-tests/fuse/run.sh) and smoke-up.
-expect=(--expect cnf/target/smoke-reports/TEST-cnf.smoke-up.xml --expect integration-tests/repo/target/reports/TEST-repo.xml)
+expect=(--expect cnf/target/smoke-reports/TEST-cnf.smoke-up.xml --expect integration-tests/repo/target/reports/TEST-repo.xml
+  --expect integration-tests/repo/target/reports/TEST-repo-redis-rados.xml)
 for engine in sqlite redis; do
   for s in posix integrity torch metrics twomounts readonly subdir integrity-remount crash; do
     expect+=(--expect "integration-tests/fuse/target/reports/TEST-fuse-$engine-$s.xml")

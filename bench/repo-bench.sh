@@ -20,8 +20,9 @@ setsid "$top/hangar" up --data "$work/data" --no-shell </dev/null >"$work/up.log
 pid=$!
 for _ in $(seq 300); do grep -q '^ready' "$work/up.log" && [ -s "$work/data/etc/api-token" ] && break; sleep 1; done
 server=$(awk '/^s3:/ {print $2}' "$work/up.log")
-ak=$(grep -o 'access key [A-Z0-9]*' "$work/up.log" | awk '{print $3}')
-sk=$(grep -o 'secret key [A-Za-z0-9]*' "$work/up.log" | awk '{print $3}')
+# "s3:  http://host:port  access key AK, secret key SK" (the secret may hold '-' and '_')
+ak=$(awk '/^s3:/ {sub(",", "", $5); print $5}' "$work/up.log")
+sk=$(awk '/^s3:/ {print $NF}' "$work/up.log")
 export HANGAR_SERVER=$server HANGAR_TOKEN=$(cat "$work/data/etc/api-token")
 export AWS_ACCESS_KEY_ID=$ak AWS_SECRET_ACCESS_KEY=$sk AWS_DEFAULT_REGION=us-east-1
 stored() { du -sb "$work/data/chunks" | cut -f1; }

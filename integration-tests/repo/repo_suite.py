@@ -4,7 +4,12 @@ store, FUSE mount, S3 gateway with the REST API), driven through the REST API (u
 model ...`, each call a fresh process), the FUSE mount and boto3. Writes TEST-repo.xml to REPORTS (rewritten
 after every case, so a killed run still reports and fails).
 
-    repo_suite.py WORKDIR REPORTS
+    repo_suite.py WORKDIR REPORTS [BACKEND]
+
+BACKEND "embedded" (default): `./hangar up` (SQLite metadata, file store, its FUSE mount and gateway).
+BACKEND "redis-rados": a redis-server started here and the Ceph test cluster named by HANGAR_CEPH_ENV (a
+RADOS namespace of its own); the volume is formatted with `./hangar format`, served by `./hangar gateway -d`
+and mounted by `./hangar mount -d`. The report is TEST-repo.xml or TEST-repo-redis-rados.xml.
 
 Two teams: alice uploads to team vision, bob administers it, carol administers team audio. Push, unchanged
 re-push (zero new objects in the store), one-file change (only that file's objects), approval rules, release
@@ -31,6 +36,8 @@ import botocore.config
 from botocore.exceptions import ClientError
 
 WORK, REPORTS = sys.argv[1:3]
+BACKEND = sys.argv[3] if len(sys.argv) > 3 else "embedded"
+SUITE = "repo" if BACKEND == "embedded" else "repo-" + BACKEND
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HANGAR = os.path.join(TOP, "hangar")
 DATA = os.path.join(WORK, "data")
@@ -40,12 +47,12 @@ S = {}  # what the cases share: server, tokens, version numbers
 
 def report():
     failed = sum(1 for c in CASES if c[2] is not None)
-    path = os.path.join(REPORTS, "TEST-repo.xml")
+    path = os.path.join(REPORTS, "TEST-%s.xml" % SUITE)
     esc = xml.sax.saxutils.escape
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<testsuite name="repo" tests="%d" failures="%d" errors="0" skipped="0">' % (len(CASES), failed)]
+             '<testsuite name="%s" tests="%d" failures="%d" errors="0" skipped="0">' % (SUITE, len(CASES), failed)]
     for name, secs, err in CASES:
-        lines.append('  <testcase classname="repo" name="%s" time="%.3f">' % (esc(name), secs))
+        lines.append('  <testcase classname="%s" name="%s" time="%.3f">' % (SUITE, esc(name), secs))
         if err is not None:
             lines.append('    <failure message="%s">%s</failure>' % (
                 esc(err.strip().splitlines()[-1], {'"': "&quot;"}), esc(err)))
@@ -116,7 +123,12 @@ def cli(*args, token=None, check=True):
 
 
 def stored_objects():
-    """The block objects in the volume's file store (the data a push sends ends up here)."""
+    """The block objects in the volume's chunk store (the data a push sends ends up here)."""
+    if BACKEND == "redis-rados":
+        c = S["ceph"]
+        p = subprocess.run(["rados", "-c", c["CEPH_CONF"], "--id", c["CEPH_USER"], "-p", c["RADOS_POOL"], "-N",
+                            S["namespace"], "ls"], capture_output=True, text=True, timeout=300, check=True)
+        return sum(1 for name in p.stdout.split() if "/chunks/" in name and not name.startswith("/"))
     n = 0
     for root, _dirs, files in os.walk(os.path.join(DATA, "chunks")):
         n += sum(1 for f in files if not f.startswith("."))
@@ -162,11 +174,78 @@ def gc_store():
 
 # ---- the runtime ----
 
+def free_port():
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def s3_client(creds_file):
+    keys = {}
+    for line in open(creds_file):
+        if "=" in line and not line.startswith("#"):
+            k, v = line.split("=", 1)
+            keys[k.strip()] = v.strip()
+    ak = [k.split(".")[1] for k in keys if k.endswith(".secret")][0]
+    S["s3"] = boto3.client("s3", endpoint_url=S["server"], aws_access_key_id=ak,
+                           aws_secret_access_key=keys["key.%s.secret" % ak], region_name="us-east-1",
+                           config=botocore.config.Config(s3={"addressing_style": "path"},
+                                                         retries={"max_attempts": 1}))
+
+
+def start_distributed():
+    """Redis + RADOS: format, `hangar gateway -d`, `hangar mount -d`, each a runtime of its own."""
+    env_file = os.environ.get("HANGAR_CEPH_ENV")
+    if not env_file or not os.path.exists(env_file):
+        raise AssertionError("no Ceph test cluster: HANGAR_CEPH_ENV (%s) names no env file; test.sh starts one "
+                             "(scripts/ceph-test-cluster.sh up DIR)" % env_file)
+    S["ceph"] = dict(line.strip().split("=", 1) for line in open(env_file) if "=" in line)
+    redis = shutil.which("redis-server")
+    if redis is None:
+        raise AssertionError("redis-server is missing (scripts/install-deps.sh installs it)")
+    port = free_port()
+    os.makedirs(os.path.join(WORK, "redis"))
+    S["redis"] = subprocess.Popen([redis, "--port", str(port), "--bind", "127.0.0.1", "--dir",
+                                   os.path.join(WORK, "redis"), "--appendonly", "yes", "--save", ""],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+    S["meta"] = "redis://127.0.0.1:%d/1" % port
+    S["namespace"] = "repo-%d-%d" % (os.getpid(), int(time.time()))
+    c = S["ceph"]
+    store = "rados://%s/%s?conf=%s&user=%s" % (c["RADOS_POOL"], S["namespace"], c["CEPH_CONF"], c["CEPH_USER"])
+    for _ in range(100):
+        if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).returncode == 0:
+            break
+        time.sleep(0.1)
+    run = lambda *a: subprocess.run([HANGAR] + list(a), capture_output=True, text=True, timeout=600)
+    p = run("format", S["meta"], "default", "--storage", store)
+    assert p.returncode == 0, "format: %s %s" % (p.stdout, p.stderr)
+    gw = os.path.join(WORK, "gw")
+    listen = "127.0.0.1:%d" % free_port()
+    p = run("gateway", S["meta"], "--listen", listen, "--cache-dir", gw, "--metrics", "off", "-d")
+    assert p.returncode == 0, "gateway: %s %s" % (p.stdout, p.stderr)
+    S["gateway_pid"] = int(p.stdout.split("runtime pid ")[1].split(",")[0])
+    S["server"] = "http://" + listen
+    S["mnt"] = os.path.join(WORK, "mnt")
+    p = run("mount", S["meta"], S["mnt"], "--cache-dir", os.path.join(WORK, "mnt-home"), "--metrics", "off", "-d")
+    assert p.returncode == 0, "mount: %s %s" % (p.stdout, p.stderr)
+    token_file = os.path.join(gw, "etc", "api-token")
+    for _ in range(600):
+        if os.path.exists(token_file):
+            break
+        time.sleep(0.1)
+    S["admin"] = open(token_file).read().strip()
+    s3_client(os.path.join(gw, "etc", "s3-credentials.properties"))
+
+
 def start_runtime():
     if os.geteuid() != 0:
         raise AssertionError("run as root: the runtime mounts FUSE")
     if not os.path.exists("/dev/fuse"):
         raise AssertionError("/dev/fuse is missing: the suite checks writes through the mount")
+    if BACKEND == "redis-rados":
+        return start_distributed()
+    S["meta"] = "sqlite://" + os.path.join(DATA, "meta.db")
     log = open(os.path.join(WORK, "up.log"), "w")
     p = subprocess.Popen([HANGAR, "up", "--data", DATA, "--no-shell"], stdin=subprocess.DEVNULL, stdout=log,
                          stderr=subprocess.STDOUT, start_new_session=True)
@@ -189,22 +268,26 @@ def start_runtime():
             S["mnt"] = line.split()[1]
     assert "server" in S and "mnt" in S, text
     S["admin"] = open(os.path.join(DATA, "etc", "api-token")).read().strip()
-    keys = {}
-    for line in open(os.path.join(DATA, "etc", "s3-credentials.properties")):
-        if "=" in line and not line.startswith("#"):
-            k, v = line.split("=", 1)
-            keys[k.strip()] = v.strip()
-    ak = [k.split(".")[1] for k in keys if k.endswith(".secret")][0]
-    S["s3"] = boto3.client("s3", endpoint_url=S["server"], aws_access_key_id=ak,
-                           aws_secret_access_key=keys["key.%s.secret" % ak], region_name="us-east-1",
-                           config=botocore.config.Config(s3={"addressing_style": "path"},
-                                                         retries={"max_attempts": 1}))
+    s3_client(os.path.join(DATA, "etc", "s3-credentials.properties"))
 
 
 def stop_runtime():
     for m in S.get("pod_mounts", []):
         if os.path.ismount(m):
             subprocess.run(["fusermount3", "-uz", m], capture_output=True)
+    if BACKEND == "redis-rados":
+        if S.get("mnt") and os.path.ismount(S["mnt"]):
+            subprocess.run([HANGAR, "umount", S["mnt"]], capture_output=True, timeout=120)
+        pid = S.pop("gateway_pid", None)
+        if pid:
+            try:
+                os.kill(pid, signal.SIGTERM)
+                for _ in range(600):
+                    os.kill(pid, 0)
+                    time.sleep(0.1)
+            except ProcessLookupError:
+                pass
+        return
     p = S.get("up")
     if p is None or p.poll() is not None:
         return
@@ -429,7 +512,7 @@ def manifest_md5s(token, ref):
 
 def pod_mount_sees_exactly_the_tagged_release():
     t = ok("POST", "/users/pod/tokens", S["admin"], {"team": "vision", "model": "llama"})["token"]
-    meta = "sqlite://" + os.path.join(DATA, "meta.db")
+    meta = S["meta"]
     first, second = os.path.join(WORK, "pod1"), os.path.join(WORK, "pod2")
     S["pod_mounts"] = [first, second]
     prod = ok("GET", "/teams/vision/models/llama/versions/prod", t)["number"]
@@ -517,8 +600,7 @@ def trash_restore_and_purge_frees_the_blocks():
 
 def fsck_is_clean_after_the_runtime_stops():
     stop_runtime()
-    p = subprocess.run([HANGAR, "fsck", "sqlite://" + os.path.join(DATA, "meta.db")], capture_output=True,
-                       text=True, timeout=600)
+    p = subprocess.run([HANGAR, "fsck", S["meta"]], capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, "fsck: exit %d\n%s%s" % (p.returncode, p.stdout, p.stderr)
 
 
@@ -542,8 +624,19 @@ def main():
         case(fsck_is_clean_after_the_runtime_stops)
     finally:
         stop_runtime()
+        if S.get("redis"):
+            S["redis"].terminate()
+            S["redis"].wait(60)
+        if S.get("namespace"):
+            c = S["ceph"]
+            # The run's RADOS namespace goes with it.
+            p = subprocess.run(["rados", "-c", c["CEPH_CONF"], "--id", c["CEPH_USER"], "-p", c["RADOS_POOL"], "-N",
+                                S["namespace"], "ls"], capture_output=True, text=True, timeout=300)
+            for name in p.stdout.split():
+                subprocess.run(["rados", "-c", c["CEPH_CONF"], "--id", c["CEPH_USER"], "-p", c["RADOS_POOL"],
+                                "-N", S["namespace"], "rm", name], capture_output=True, timeout=60)
     failed = sum(1 for c in CASES if c[2] is not None)
-    print("repo: %d passed, %d failed" % (len(CASES) - failed, failed))
+    print("%s: %d passed, %d failed" % (SUITE, len(CASES) - failed, failed))
     return 1 if failed else 0
 
 
