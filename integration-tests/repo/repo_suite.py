@@ -365,6 +365,42 @@ def push_one_changed_file_stores_only_it():
     S["v3"] = latest_version(S["alice"], "vision", "llama")["number"]
 
 
+def put_with_a_known_md5_is_answered_before_the_body():
+    import http.client
+    import urllib.parse
+    d = ok("POST", "/teams/vision/models/llama/versions", S["alice"], {})["number"]
+    known = manifest_md5s(S["alice"], S["v1"])["config.json"]
+    size = os.path.getsize(os.path.join(WORK, "model", "config.json"))
+    u = urllib.parse.urlparse(S["server"])
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    conn.putrequest("PUT", "/api/v1/teams/vision/models/llama/versions/%d/files/copy.json" % d)
+    for k, v in (("Authorization", "Bearer " + S["alice"]), ("x-hangar-md5", known),
+                 ("Content-Length", str(size)), ("Expect", "100-continue")):
+        conn.putheader(k, v)
+    conn.endheaders()  # no body is sent: the answer must come without it
+    r = conn.getresponse()
+    body = json.loads(r.read())
+    conn.close()
+    assert r.status == 201 and body["deduplicated"] is True and body["md5"] == known, (r.status, body)
+    assert manifest_md5s(S["alice"], d) == {"copy.json": known}
+    ok("DELETE", "/teams/vision/models/llama/versions/%d" % d, S["alice"])
+
+
+def interrupted_push_resumes_in_the_same_draft():
+    src = os.path.join(WORK, "resume")
+    write_random(os.path.join(src, "a.bin"), 3 << 20, 11)
+    write_random(os.path.join(src, "b.bin"), 3 << 20, 12)
+    ok("POST", "/teams/vision/models", S["alice"], {"name": "resume"})
+    # A push that stopped after its uploads: the draft is left with both files.
+    first = cli("model", "push", src, "vision/resume", "--no-submit", token=S["alice"]).stdout
+    n = latest_version(S["alice"], "vision", "resume")["number"]
+    write_random(os.path.join(src, "c.bin"), 1 << 20, 13)
+    again = cli("model", "push", src, "vision/resume", token=S["alice"]).stdout
+    assert "(resumed)" in again and "2 already there" in again and "1 MiB uploaded" in again, (first, again)
+    v = latest_version(S["alice"], "vision", "resume")
+    assert v["number"] == n and v["state"] == "submitted" and v["files"] == 3, v
+
+
 def approval_needs_another_team_admin():
     path = "/teams/vision/models/llama/versions/%d" % S["v1"]
     refused("POST", path + "/approve", S["alice"])          # a writer, and the uploader
@@ -611,7 +647,9 @@ def main():
         return 1
     try:
         for c in (setup_teams_users_and_roles, push_first_version, repush_unchanged_stores_nothing,
-                  push_one_changed_file_stores_only_it, approval_needs_another_team_admin,
+                  push_one_changed_file_stores_only_it, interrupted_push_resumes_in_the_same_draft,
+                  put_with_a_known_md5_is_answered_before_the_body,
+                  approval_needs_another_team_admin,
                   released_version_refuses_writes_through_the_mount,
                   released_version_refuses_writes_through_the_gateway,
                   released_version_refuses_writes_through_the_api, cross_team_access_is_refused_and_audited,

@@ -99,9 +99,10 @@ final class RepoClient {
     }
 
     /**
-     * PUT of a local file into a draft, streamed from the file, with its MD5 in {@code x-hangar-md5} and
-     * {@code Expect: 100-continue}: when the team already stores it, the server links it and the body is never
-     * sent. {@code sent} counts the bytes as they go.
+     * PUT of a local file into a draft, streamed from the file, with its MD5 in {@code x-hangar-md5} (the server
+     * checks it: BadDigest). No {@code Expect: 100-continue}: the JDK 17 client waits forever for the rest of an
+     * answer that comes in place of the 100 (the server links a known MD5 that way), so push asks which MD5s
+     * are known first and links those. {@code sent} counts the bytes as they go.
      */
     Map<String, Object> upload(String path, Path file, String md5, LongConsumer sent) throws InterruptedException {
         HttpRequest.BodyPublisher body;
@@ -111,7 +112,7 @@ final class RepoClient {
             throw new CliException(ExitCodes.NOT_FOUND, file + ": no such file or directory", e);
         }
         HttpRequest req = request(path).header("Content-Type", "application/octet-stream")
-                .header("x-hangar-md5", md5).expectContinue(true).PUT(body).build();
+                .header("x-hangar-md5", md5).PUT(body).build();
         return Json.obj(Json.parse(text(send(req, HttpResponse.BodyHandlers.ofString()))));
     }
 

@@ -18,10 +18,8 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -546,32 +544,10 @@ final class RepoCommands {
             RepoClient c = client();
             String user = Json.str(Json.obj(c.get("/whoami")), "user");
 
-            // Hash first: a local problem fails before anything is created at the server.
-            List<PushPlan.LocalFile> files = new ArrayList<>(java.util.Collections.nCopies(paths.size(), null));
             long total = 0;
             for (Path p : paths) {
                 total += Files.size(p);
             }
-            try (Progress bar = Progress.bytes("hashing", total)) {
-                List<Integer> idx = new ArrayList<>();
-                for (int i = 0; i < paths.size(); i++) {
-                    idx.add(i);
-                }
-                parallel(threads, idx, i -> {
-                    Path p = paths.get(i);
-                    String rel = relative(dir, p);
-                    try {
-                        long size = Files.size(p);
-                        String md5 = md5(p, bar);
-                        synchronized (files) {
-                            files.set(i, new PushPlan.LocalFile(rel, p, size, md5));
-                        }
-                    } catch (IOException e) {
-                        throw Errors.local(e, p);
-                    }
-                });
-            }
-
             try {
                 c.post("/teams/" + RepoClient.segment(m.team()) + "/models", Map.of("name", m.model()));
             } catch (ApiException e) {
@@ -600,40 +576,36 @@ final class RepoCommands {
                 }
             }
 
-            Set<String> wanted = new LinkedHashSet<>();
-            for (PushPlan.LocalFile f : files) {
-                if (!f.md5().equals(listed.get(f.path()))) {
-                    wanted.add(f.md5());
-                }
-            }
-            Set<String> known = new LinkedHashSet<>();
-            List<String> all = new ArrayList<>(wanted);
-            for (int i = 0; i < all.size(); i += 1000) {
-                Map<String, Object> r = Json.obj(c.post("/teams/" + RepoClient.segment(m.team()) + "/dedup",
-                        Map.of("md5", all.subList(i, Math.min(all.size(), i + 1000)))));
-                Json.list(r.get("known")).forEach(k -> known.add(k.toString()));
-            }
-            PushPlan plan = PushPlan.of(files, known, listed);
-
+            // One pipeline per file: hash it; skip it if the draft lists it already (a resumed push); link it if
+            // the team stores its MD5 (no byte of it is sent); else upload it. Threads overlap one file's
+            // hashing with another's upload. A local read error stops the push with the draft half filled:
+            // pushing again resumes it.
             AtomicLong uploaded = new AtomicLong();
             AtomicLong deduplicated = new AtomicLong();
-            long work = PushPlan.bytes(plan.link()) + PushPlan.bytes(plan.upload()) + PushPlan.bytes(plan.linkAfter());
-            try (Progress bar = Progress.bytes("pushing", work)) {
-                Task<PushPlan.LocalFile> linkOrUpload = f -> {
+            AtomicLong already = new AtomicLong();
+            try (Progress bar = Progress.bytes("pushing", 2 * total)) {
+                List<Integer> idx = new ArrayList<>();
+                for (int i = 0; i < paths.size(); i++) {
+                    idx.add(i);
+                }
+                parallel(threads, idx, i -> {
+                    Path p = paths.get(i);
+                    LocalFile f;
                     try {
-                        Json.obj(c.post(vpath + "/links", Map.of("path", f.path(), "md5", f.md5(), "size", f.size())));
+                        f = new LocalFile(relative(dir, p), p, Files.size(p), md5(p, bar));
+                    } catch (IOException e) {
+                        throw Errors.local(e, p);
+                    }
+                    if (f.md5().equals(listed.get(f.path()))) {
+                        already.incrementAndGet();
+                        bar.step(f.size());
+                    } else if (!known(c, m.team(), f.md5()) || !link(c, vpath, f)) {
+                        upload(c, vpath, f, bar, uploaded, deduplicated);
+                    } else {
                         deduplicated.addAndGet(f.size());
                         bar.step(f.size());
-                    } catch (ApiException e) {
-                        if (e.status() != 404) {
-                            throw e;
-                        }
-                        upload(c, vpath, f, bar, uploaded, deduplicated);
                     }
-                };
-                parallel(threads, plan.link(), linkOrUpload);
-                parallel(threads, plan.upload(), f -> upload(c, vpath, f, bar, uploaded, deduplicated));
-                parallel(threads, plan.linkAfter(), linkOrUpload);
+                });
             }
 
             String state = "draft";
@@ -646,13 +618,36 @@ final class RepoCommands {
                 tagged = ", tagged " + m.ref();
             }
             out().println(m.team() + "/" + m.model() + ":" + n + " " + state + (resumed ? " (resumed)" : "") + ": "
-                    + files.size() + " files, " + Sizes.format(uploaded.get()) + " uploaded, "
+                    + paths.size() + " files, " + Sizes.format(uploaded.get()) + " uploaded, "
                     + Sizes.format(deduplicated.get()) + " deduplicated"
-                    + (plan.skip().isEmpty() ? "" : ", " + plan.skip().size() + " already there") + tagged);
+                    + (already.get() == 0 ? "" : ", " + already.get() + " already there") + tagged);
             return ExitCodes.OK;
         }
 
-        private static void upload(RepoClient c, String vpath, PushPlan.LocalFile f, Progress bar, AtomicLong uploaded,
+        private static boolean known(RepoClient c, String team, String md5) throws InterruptedException {
+            Map<String, Object> r = Json.obj(c.post("/teams/" + RepoClient.segment(team) + "/dedup",
+                    Map.of("md5", List.of(md5))));
+            return Json.list(r.get("known")).contains(md5);
+        }
+
+        /** Links a file the team stores; false if the server no longer has it (it changed meanwhile): upload it. */
+        private static boolean link(RepoClient c, String vpath, LocalFile f) throws InterruptedException {
+            try {
+                c.post(vpath + "/links", Map.of("path", f.path(), "md5", f.md5(), "size", f.size()));
+                return true;
+            } catch (ApiException e) {
+                if (e.status() != 404) {
+                    throw e;
+                }
+                return false;
+            }
+        }
+
+        /** A file of the pushed directory: its '/'-separated path under the directory, size and MD5 (hex). */
+        record LocalFile(String path, Path file, long size, String md5) {
+        }
+
+        private static void upload(RepoClient c, String vpath, LocalFile f, Progress bar, AtomicLong uploaded,
                 AtomicLong deduplicated) throws InterruptedException {
             AtomicLong counted = new AtomicLong();
             Map<String, Object> r = c.upload(vpath + "/files/" + RepoClient.filePath(f.path()), f.file(), f.md5(), n -> {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hangar.cli.ModelRef.RefRule;
-import io.hangar.cli.PushPlan.LocalFile;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,26 +82,6 @@ class RepoCommandsTest {
         assertEquals("https://g:2", o.server(Map.of("HANGAR_SERVER", "http://h:1")));
         o.server = "g:2";
         assertEquals(ExitCodes.USAGE, usage(() -> o.server(Map.of())));
-    }
-
-    @Test
-    void pushPlan() {
-        LocalFile a = new LocalFile("a.bin", dir.resolve("a.bin"), 10, "aa");
-        LocalFile b = new LocalFile("sub/b.bin", dir.resolve("sub/b.bin"), 20, "bb");
-        LocalFile c = new LocalFile("c.bin", dir.resolve("c.bin"), 30, "cc");
-        LocalFile c2 = new LocalFile("copy/c.bin", dir.resolve("copy/c.bin"), 30, "cc");
-        LocalFile d = new LocalFile("d.bin", dir.resolve("d.bin"), 40, "dd");
-        // a: in the draft already; b: the team stores it; c: new (and c2 a copy of it); d: listed, but changed.
-        PushPlan p = PushPlan.of(List.of(a, b, c, c2, d), Set.of("bb", "aa"), Map.of("a.bin", "aa", "d.bin", "00"));
-        assertEquals(List.of(a), p.skip());
-        assertEquals(List.of(b), p.link());
-        assertEquals(List.of(c, d), p.upload());
-        assertEquals(List.of(c2), p.linkAfter());
-        assertEquals(70, PushPlan.bytes(p.upload()));
-
-        PushPlan fresh = PushPlan.of(List.of(a, b), Set.of(), Map.of());
-        assertEquals(List.of(a, b), fresh.upload());
-        assertTrue(fresh.skip().isEmpty() && fresh.link().isEmpty() && fresh.linkAfter().isEmpty());
     }
 
     @Test

@@ -396,7 +396,10 @@ public final class RepositoryApi {
                         throw RepoError.bad("malformed Content-Length");
                     }
                 }
-                if (wantMd5 != null && length >= 0) {
+                // Linked before the body only when the client waits for 100 Continue: without it the body is on
+                // its way, and an early answer would cut it off. Sent bodies are deduplicated after the fact.
+                String expect = req.getHeader("Expect");
+                if (wantMd5 != null && length >= 0 && expect != null && expect.equalsIgnoreCase("100-continue")) {
                     try {
                         return (Object) repo.link(who, team, model, n, path, Repository.md5(wantMd5), length);
                     } catch (RepoError notKnown) {
