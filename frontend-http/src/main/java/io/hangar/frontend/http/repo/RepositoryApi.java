@@ -42,6 +42,8 @@ public final class RepositoryApi {
     private static final int PIECE = 1 << 20;
     /** Bytes of one upload queued for the volume before the request is paused. */
     private static final long HIGH_WATER = 8L << 20;
+    /** Bytes of a body gathered for one volume write. */
+    private static final int BATCH = 1 << 20;
 
     private final Vertx vertx;
     private final WorkerExecutor workers;
@@ -446,8 +448,16 @@ public final class RepositoryApi {
         boolean[] failed = {false};
         @SuppressWarnings("unchecked")
         Future<Void>[] tail = new Future[] {Future.succeededFuture()};
-        req.handler(buf -> {
-            byte[] bytes = buf.getBytes();
+        // Bodies arrive in Netty's small buffers: batched to about a MiB per volume write (one worker task each,
+        // in order), and the request is paused while more than HIGH_WATER waits for the volume. After a failed
+        // write the rest of the body is drained, so the end comes and the answer says what failed.
+        Buffer[] pending = {Buffer.buffer(BATCH)};
+        Runnable ship = () -> {
+            if (pending[0].length() == 0) {
+                return;
+            }
+            byte[] bytes = pending[0].getBytes();
+            pending[0] = Buffer.buffer(BATCH);
             long at = position[0];
             position[0] += bytes.length;
             queued[0] += bytes.length;
@@ -455,47 +465,59 @@ public final class RepositoryApi {
                 req.pause();
             }
             tail[0] = tail[0].compose(x -> workers.<Void>executeBlocking(() -> {
-                u.handle().write(at, bytes, 0, bytes.length);
-                md5.update(bytes);
+                if (!failed[0]) {
+                    u.handle().write(at, bytes, 0, bytes.length);
+                    md5.update(bytes);
+                }
                 return null;
             }, false)).onComplete(x -> {
                 queued[0] -= bytes.length;
                 if (x.failed()) {
                     failed[0] = true;
-                } else if (queued[0] <= HIGH_WATER / 2) {
+                }
+                if (failed[0] || queued[0] <= HIGH_WATER / 2) {
                     req.resume();
                 }
             });
+        };
+        req.handler(buf -> {
+            pending[0].appendBuffer(buf);
+            if (pending[0].length() >= BATCH) {
+                ship.run();
+            }
         });
         req.exceptionHandler(t -> failed[0] = true);
-        req.endHandler(x -> tail[0].onComplete(done -> workers.executeBlocking(() -> {
-            try {
-                u.handle().close();
-                if (done.failed() || failed[0]) {
-                    throw done.failed() ? done.cause() : RepoError.bad("the upload was cut off");
-                }
-                String got = HexFormat.of().formatHex(md5.digest());
-                if (wantMd5 != null && !wantMd5.equals(got)) {
-                    throw new RepoError(400, "BadDigest", "the body's MD5 is " + got + ", not " + wantMd5);
-                }
-                volume.rename(Caller.ROOT, u.place().dir(), u.tmp(), u.place().dir(), u.place().name(), 0);
-                return u.repo().recordFile(u.who(), u.team(), u.model(), u.n(), u.path(), u.place(), got);
-            } catch (Throwable t) {
+        req.endHandler(x -> {
+            ship.run();
+            tail[0].onComplete(done -> workers.executeBlocking(() -> {
                 try {
-                    volume.unlink(Caller.ROOT, u.place().dir(), u.tmp());
-                } catch (FsException gone) {
-                    // Renamed already or never there.
+                    u.handle().close();
+                    if (done.failed() || failed[0]) {
+                        throw done.failed() ? done.cause() : RepoError.bad("the upload was cut off");
+                    }
+                    String got = HexFormat.of().formatHex(md5.digest());
+                    if (wantMd5 != null && !wantMd5.equals(got)) {
+                        throw new RepoError(400, "BadDigest", "the body's MD5 is " + got + ", not " + wantMd5);
+                    }
+                    volume.rename(Caller.ROOT, u.place().dir(), u.tmp(), u.place().dir(), u.place().name(), 0);
+                    return u.repo().recordFile(u.who(), u.team(), u.model(), u.n(), u.path(), u.place(), got);
+                } catch (Throwable t) {
+                    try {
+                        volume.unlink(Caller.ROOT, u.place().dir(), u.tmp());
+                    } catch (FsException gone) {
+                        // Renamed already or never there.
+                    }
+                    throw t instanceof Exception ex ? ex : new RuntimeException(t);
                 }
-                throw t instanceof Exception ex ? ex : new RuntimeException(t);
-            }
-        }, false).onComplete(ar -> {
-            if (ar.succeeded()) {
-                req.response().setStatusCode(201).putHeader("Content-Type", "application/json")
-                        .end(ar.result().encode());
-            } else {
-                error(req.response(), ar.cause());
-            }
-        })));
+            }, false).onComplete(ar -> {
+                if (ar.succeeded()) {
+                    req.response().setStatusCode(201).putHeader("Content-Type", "application/json")
+                            .end(ar.result().encode());
+                } else {
+                    error(req.response(), ar.cause());
+                }
+            }));
+        });
         req.resume();
     }
 
