@@ -99,8 +99,8 @@ final class RepoClient {
     }
 
     /**
-     * PUT of a local file into a draft, streamed from the file, with its MD5 in {@code x-hangar-md5} (the server
-     * checks it: BadDigest). No {@code Expect: 100-continue}: the JDK 17 client waits forever for the rest of an
+     * PUT of a local file into a draft, streamed from the file, with its MD5 (when known here) in
+     * {@code x-hangar-md5} (the server checks it: BadDigest). No {@code Expect: 100-continue}: the JDK 17 client waits forever for the rest of an
      * answer that comes in place of the 100 (the server links a known MD5 that way), so push asks which MD5s
      * are known first and links those. {@code sent} counts the bytes as they go.
      */
@@ -111,8 +111,11 @@ final class RepoClient {
         } catch (FileNotFoundException e) {
             throw new CliException(ExitCodes.NOT_FOUND, file + ": no such file or directory", e);
         }
-        HttpRequest req = request(path).header("Content-Type", "application/octet-stream")
-                .header("x-hangar-md5", md5).PUT(body).build();
+        HttpRequest.Builder b = request(path).header("Content-Type", "application/octet-stream");
+        if (md5 != null) {
+            b.header("x-hangar-md5", md5);
+        }
+        HttpRequest req = b.PUT(body).build();
         return Json.obj(Json.parse(text(send(req, HttpResponse.BodyHandlers.ofString()))));
     }
 

@@ -20,6 +20,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -576,10 +577,15 @@ final class RepoCommands {
                 }
             }
 
-            // One pipeline per file: hash it; skip it if the draft lists it already (a resumed push); link it if
-            // the team stores its MD5 (no byte of it is sent); else upload it. Threads overlap one file's
-            // hashing with another's upload. A local read error stops the push with the draft half filled:
-            // pushing again resumes it.
+            // A file of a size the team never stored cannot be a duplicate: it is sent without hashing it here
+            // first (the server hashes it on the way in), which on a first push saves a whole read and MD5 of
+            // the model on this machine.
+            Set<Long> sizesKnown = knownSizes(c, m.team(), paths);
+
+            // One pipeline per file: hash it (if it may be a duplicate, or the draft lists it: a resumed push);
+            // skip it if the draft lists it with that MD5; link it if the team stores its MD5 (no byte of it
+            // is sent); else upload it. Threads overlap one file's hashing with another's upload. A local read
+            // error stops the push with the draft half filled: pushing again resumes it.
             AtomicLong uploaded = new AtomicLong();
             AtomicLong deduplicated = new AtomicLong();
             AtomicLong already = new AtomicLong();
@@ -592,7 +598,14 @@ final class RepoCommands {
                     Path p = paths.get(i);
                     LocalFile f;
                     try {
-                        f = new LocalFile(relative(dir, p), p, Files.size(p), md5(p, bar));
+                        String rel = relative(dir, p);
+                        long size = Files.size(p);
+                        if (!sizesKnown.contains(size) && !listed.containsKey(rel)) {
+                            bar.step(size);
+                            upload(c, vpath, new LocalFile(rel, p, size, null), bar, uploaded, deduplicated);
+                            return;
+                        }
+                        f = new LocalFile(rel, p, size, md5(p, bar));
                     } catch (IOException e) {
                         throw Errors.local(e, p);
                     }
@@ -624,6 +637,28 @@ final class RepoCommands {
             return ExitCodes.OK;
         }
 
+        /** The sizes among these files' that the team has stored, asked 1,000 at a time. */
+        private static Set<Long> knownSizes(RepoClient c, String team, List<Path> paths) throws InterruptedException {
+            List<Long> sizes = new ArrayList<>();
+            for (Path p : paths) {
+                try {
+                    sizes.add(Files.size(p));
+                } catch (IOException e) {
+                    throw Errors.local(e, p);
+                }
+            }
+            sizes = sizes.stream().distinct().toList();
+            Set<Long> known = new java.util.HashSet<>();
+            for (int i = 0; i < sizes.size(); i += 1000) {
+                Map<String, Object> r = Json.obj(c.post("/teams/" + RepoClient.segment(team) + "/sizes",
+                        Map.of("sizes", sizes.subList(i, Math.min(sizes.size(), i + 1000)))));
+                for (Object o : Json.list(r.get("known"))) {
+                    known.add(((Number) o).longValue());
+                }
+            }
+            return known;
+        }
+
         private static boolean known(RepoClient c, String team, String md5) throws InterruptedException {
             Map<String, Object> r = Json.obj(c.post("/teams/" + RepoClient.segment(team) + "/dedup",
                     Map.of("md5", List.of(md5))));
@@ -643,7 +678,7 @@ final class RepoCommands {
             }
         }
 
-        /** A file of the pushed directory: its '/'-separated path under the directory, size and MD5 (hex). */
+        /** A file of the pushed directory: its '/'-separated path under the directory, size and MD5 (hex; null: not hashed here). */
         record LocalFile(String path, Path file, long size, String md5) {
         }
 

@@ -202,6 +202,15 @@ final class Repository {
         return "file/" + team + "/" + model + "/" + String.format("%08d", n) + "/" + path;
     }
 
+    /**
+     * Sizes of files the team has stored: a file of a size the team never stored cannot be a duplicate, so
+     * the push client need not hash it before sending (the server hashes it on the way in). Never removed: a
+     * stale size costs one needless hash, nothing else.
+     */
+    private static String sizeKey(String team, long size) {
+        return "size/" + team + "/" + size;
+    }
+
     private static String md5Key(String team, String md5) {
         return "md5/" + team + "/" + md5;
     }
@@ -681,6 +690,7 @@ final class Repository {
             }
             conds.add(at(vkey, Optional.of(v)));
             writes.add(put(fileKey(team, model, n, path), f));
+            writes.add(put(sizeKey(team, a.length()), new JsonObject()));
             writes.add(put(mk, new JsonObject().put("inode", a.inode()).put("size", a.length())
                     .put("ctime", a.ctimeNs()).put("path", versionPath(team, model, n) + "/" + path)));
             writes.add(put(vkey, v.value().copy().put("modified", System.currentTimeMillis())
@@ -737,6 +747,25 @@ final class Repository {
             String m = md5(o instanceof String s ? s : null);
             if (known(team, m) != null) {
                 out.add(m);
+            }
+        }
+        return out;
+    }
+
+    /** Which of these file sizes the team has stored (a file of another size cannot be a duplicate). */
+    JsonArray knownSizes(Identity who, String team, JsonArray sizes) throws FsException, RepoError {
+        team(team);
+        requireRole(who, team, Role.WRITER);
+        if (sizes == null || sizes.size() > 1000) {
+            throw RepoError.bad("give 1 to 1000 sizes per request");
+        }
+        JsonArray out = new JsonArray();
+        for (Object o : sizes) {
+            if (!(o instanceof Number n) || n.longValue() < 0) {
+                throw RepoError.bad("sizes are non-negative integers, not " + o);
+            }
+            if (store.get(sizeKey(team, n.longValue())).isPresent()) {
+                out.add(n.longValue());
             }
         }
         return out;
@@ -851,6 +880,7 @@ final class Repository {
                             by = f.map(r -> r.value().getString("by")).orElse("mount");
                         }
                         writes.add(put(fk, fileRecord(path, a, md5, by)));
+                        writes.add(put(sizeKey(team, a.length()), new JsonObject()));
                         writes.add(put(md5Key(team, md5), new JsonObject().put("inode", a.inode())
                                 .put("size", a.length()).put("ctime", a.ctimeNs())
                                 .put("path", versionPath(team, model, n) + "/" + path)));

@@ -145,6 +145,8 @@ public final class RepositoryApi {
                 rc.pathParam("team"), rc.pathParam("user"), null)));
         r.post("/teams/:team/dedup").handler(json).handler(rc -> call(rc, (repo, who) -> new JsonObject()
                 .put("known", repo.knownMd5s(who, rc.pathParam("team"), body(rc).getJsonArray("md5")))));
+        r.post("/teams/:team/sizes").handler(json).handler(rc -> call(rc, (repo, who) -> new JsonObject()
+                .put("known", repo.knownSizes(who, rc.pathParam("team"), body(rc).getJsonArray("sizes")))));
         String m = "/teams/:team/models";
         r.get(m).handler(rc -> call(rc, (repo, who) -> repo.models(who, rc.pathParam("team"))));
         r.post(m).handler(json).handler(rc -> call(rc, (repo, who) -> repo.createModel(who, rc.pathParam("team"),
@@ -452,6 +454,7 @@ public final class RepositoryApi {
         // in order), and the request is paused while more than HIGH_WATER waits for the volume. After a failed
         // write the rest of the body is drained, so the end comes and the answer says what failed.
         Buffer[] pending = {Buffer.buffer(BATCH)};
+        io.vertx.core.Context context = vertx.getOrCreateContext();
         Runnable ship = () -> {
             if (pending[0].length() == 0) {
                 return;
@@ -470,7 +473,8 @@ public final class RepositoryApi {
                     md5.update(bytes);
                 }
                 return null;
-            }, false)).onComplete(x -> {
+            }, false)).onComplete(x -> context.runOnContext(v -> {
+                // On the request's own context, like every pause: a resume from a worker thread can be lost.
                 queued[0] -= bytes.length;
                 if (x.failed()) {
                     failed[0] = true;
@@ -478,7 +482,7 @@ public final class RepositoryApi {
                 if (failed[0] || queued[0] <= HIGH_WATER / 2) {
                     req.resume();
                 }
-            });
+            }));
         };
         req.handler(buf -> {
             pending[0].appendBuffer(buf);
