@@ -147,12 +147,14 @@ fi
 
 # The runtime's /metrics: the URL up printed answers without a password, in the Prometheus text format, with
 # the volume's and the mount's series; what S3 and the mount just wrote shows in the FUSE and store counters.
+# (grep -q reads a here-string, not a pipe: under pipefail, printf of a scrape larger than a pipe's buffer
+# dies of SIGPIPE once grep -q has its match, and the check would fail though it matched.)
 murl=$(grep -o '^metrics: *http://[^ ]*' "$log1" | head -1 | awk '{print $2}')
 mtext=$(curl -s "$murl" || true)
 mput=$(printf '%s\n' "$mtext" | awk '/^hangar_object_request_data_bytes_total\{method="PUT",volume="default"\}/ {print $2}')
 if [ "$murl" = "http://127.0.0.1:$port/metrics" ] \
-  && printf '%s\n' "$mtext" | grep -q '^hangar_fuse_op_duration_seconds_count{method="lookup",mountpoint="'"$data"'/mnt",volume="default"}' \
-  && printf '%s\n' "$mtext" | grep -q '^jvm_memory_used_bytes' && [ -n "$mput" ] \
+  && grep -q '^hangar_fuse_op_duration_seconds_count{method="lookup",mountpoint="'"$data"'/mnt",volume="default"}' <<<"$mtext" \
+  && grep -q '^jvm_memory_used_bytes' <<<"$mtext" && [ -n "$mput" ] \
   && awk -v v="$mput" 'BEGIN { exit !(v >= 10) }' && [ "$(cat "$data/run/metrics.url" 2>/dev/null)" = "$murl" ]; then
   result up-serves-metrics ok
 else

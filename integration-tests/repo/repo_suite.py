@@ -26,10 +26,11 @@ import signal
 import subprocess
 import sys
 import time
-import traceback
 import urllib.error
 import urllib.request
-import xml.sax.saxutils
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import junit_cases  # noqa: E402
 
 import boto3
 import botocore.config
@@ -41,40 +42,8 @@ SUITE = "repo" if BACKEND == "embedded" else "repo-" + BACKEND
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HANGAR = os.path.join(TOP, "hangar")
 DATA = os.path.join(WORK, "data")
-CASES = []
+CASES = junit_cases.Cases(os.path.join(REPORTS, "TEST-%s.xml" % SUITE), SUITE)
 S = {}  # what the cases share: server, tokens, version numbers
-
-
-def report():
-    failed = sum(1 for c in CASES if c[2] is not None)
-    path = os.path.join(REPORTS, "TEST-%s.xml" % SUITE)
-    esc = xml.sax.saxutils.escape
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<testsuite name="%s" tests="%d" failures="%d" errors="0" skipped="0">' % (SUITE, len(CASES), failed)]
-    for name, secs, err in CASES:
-        lines.append('  <testcase classname="%s" name="%s" time="%.3f">' % (SUITE, esc(name), secs))
-        if err is not None:
-            lines.append('    <failure message="%s">%s</failure>' % (
-                esc(err.strip().splitlines()[-1], {'"': "&quot;"}), esc(err)))
-        lines.append("  </testcase>")
-    lines.append("</testsuite>")
-    with open(path + ".tmp", "w") as f:
-        f.write("\n".join(lines) + "\n")
-    os.replace(path + ".tmp", path)
-
-
-def case(fn):
-    start = time.time()
-    err = None
-    try:
-        fn()
-        print("  ok   %s" % fn.__name__, flush=True)
-    except Exception:  # noqa: BLE001 - every failure is a failed case
-        err = traceback.format_exc()
-        print("  FAIL %s\n%s" % (fn.__name__, err), flush=True)
-    CASES.append((fn.__name__, time.time() - start, err))
-    report()
-    return err is None
 
 
 # ---- helpers ----
@@ -642,7 +611,7 @@ def fsck_is_clean_after_the_runtime_stops():
 
 def main():
     os.makedirs(REPORTS, exist_ok=True)
-    if not case(start_runtime):
+    if not CASES.run(start_runtime):
         stop_runtime()
         return 1
     try:
@@ -658,8 +627,8 @@ def main():
                   moving_a_tag_is_seen_by_the_next_pull, pod_mount_sees_exactly_the_tagged_release,
                   bad_requests_get_clear_errors,
                   openapi_document_is_served, trash_restore_and_purge_frees_the_blocks):
-            case(c)
-        case(fsck_is_clean_after_the_runtime_stops)
+            CASES.run(c)
+        CASES.run(fsck_is_clean_after_the_runtime_stops)
     finally:
         stop_runtime()
         if S.get("redis"):
@@ -673,8 +642,8 @@ def main():
             for name in p.stdout.split():
                 subprocess.run(["rados", "-c", c["CEPH_CONF"], "--id", c["CEPH_USER"], "-p", c["RADOS_POOL"],
                                 "-N", S["namespace"], "rm", name], capture_output=True, timeout=60)
-    failed = sum(1 for c in CASES if c[2] is not None)
-    print("%s: %d passed, %d failed" % (SUITE, len(CASES) - failed, failed))
+    failed = CASES.failed()
+    print("%s: %d passed, %d failed" % (SUITE, len(CASES.done) - failed, failed))
     return 1 if failed else 0
 
 

@@ -18,10 +18,11 @@ import random
 import subprocess
 import sys
 import time
-import traceback
 import urllib.parse
 import urllib.request
-import xml.sax.saxutils
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import junit_cases  # noqa: E402
 
 import boto3
 import botocore.config
@@ -31,38 +32,7 @@ SUITE, ENDPOINT, MNT, WORK, REPORTS = sys.argv[1:6]
 AK, SK = os.environ["S3_AK"], os.environ["S3_SK"]
 RO_AK, RO_SK = os.environ["S3_RO_AK"], os.environ["S3_RO_SK"]
 URL = urllib.parse.urlparse(ENDPOINT)
-CASES = []
-
-
-def report():
-    failed = sum(1 for c in CASES if c[2] is not None)
-    path = os.path.join(REPORTS, "TEST-s3-%s.xml" % SUITE)
-    esc = xml.sax.saxutils.escape
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<testsuite name="s3.%s" tests="%d" failures="%d" errors="0" skipped="0">' % (SUITE, len(CASES), failed)]
-    for name, secs, err in CASES:
-        lines.append('  <testcase classname="s3.%s" name="%s" time="%.3f">' % (SUITE, esc(name), secs))
-        if err is not None:
-            lines.append('    <failure message="%s">%s</failure>' % (esc(err.strip().splitlines()[-1] if err else "failed",
-                                                                            {'"': "&quot;"}), esc(err)))
-        lines.append("  </testcase>")
-    lines.append("</testsuite>")
-    with open(path + ".tmp", "w") as f:
-        f.write("\n".join(lines) + "\n")
-    os.replace(path + ".tmp", path)
-
-
-def case(fn):
-    start = time.time()
-    err = None
-    try:
-        fn()
-        print("  ok   %s" % fn.__name__, flush=True)
-    except Exception:  # noqa: BLE001 - every failure is a failed case
-        err = traceback.format_exc()
-        print("  FAIL %s\n%s" % (fn.__name__, err), flush=True)
-    CASES.append((fn.__name__, time.time() - start, err))
-    report()
+CASES = junit_cases.Cases(os.path.join(REPORTS, "TEST-s3-%s.xml" % SUITE), "s3." + SUITE)
 
 
 def client(ak=AK, sk=SK):
@@ -693,7 +663,7 @@ SUITES = {
 if __name__ == "__main__":
     print("== s3 %s" % SUITE, flush=True)
     for t in SUITES[SUITE]:
-        case(t)
-    failed = sum(1 for c in CASES if c[2] is not None)
-    print("s3 %s: %d passed, %d failed" % (SUITE, len(CASES) - failed, failed))
+        CASES.run(t)
+    failed = CASES.failed()
+    print("s3 %s: %d passed, %d failed" % (SUITE, len(CASES.done) - failed, failed))
     sys.exit(1 if failed else 0)

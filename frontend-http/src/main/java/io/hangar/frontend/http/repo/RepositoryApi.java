@@ -110,12 +110,18 @@ public final class RepositoryApi {
         try {
             java.nio.file.Path f = java.nio.file.Path.of(tokenFile);
             java.nio.file.Files.createDirectories(f.getParent());
-            java.nio.file.Files.writeString(f, token + "\n");
+            // Whole or not at all: whoever waits for the file (./hangar up's user, a test) never reads it half
+            // written. Private from its first byte.
+            java.nio.file.Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
+            java.nio.file.Files.deleteIfExists(tmp);
             try {
-                java.nio.file.Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+                java.nio.file.Files.createFile(tmp, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
             } catch (UnsupportedOperationException notPosix) {
-                // The directory's permissions are what protects it then.
+                java.nio.file.Files.createFile(tmp);
             }
+            java.nio.file.Files.writeString(tmp, token + "\n");
+            java.nio.file.Files.move(tmp, f, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             LOG.info("repository of volume " + volume.name() + ": administrator 'admin' created; token in " + f);
         } catch (IOException e) {
             LOG.warning("cannot write " + tokenFile + " (" + e.getMessage() + "); admin token " + token);
@@ -321,11 +327,7 @@ public final class RepositoryApi {
             try {
                 return h.run(repo, who);
             } catch (RepoError e) {
-                if (e.status == 403) {
-                    repo.refused(who, rc.pathParam("team"), rc.pathParam("model"), req.method() + " " + req.path(),
-                            req.path(), e);
-                }
-                throw e;
+                throw audited(repo, who, rc.pathParam("team"), rc.pathParam("model"), req, e);
             }
         }, false).onComplete(ar -> {
             if (ar.succeeded()) {
@@ -338,6 +340,15 @@ public final class RepositoryApi {
                 error(rc.response(), ar.cause());
             }
         });
+    }
+
+    /** A refusal to rethrow, appended to the audit log first when it is a denial (403). */
+    private static RepoError audited(Repository repo, Identity who, String team, String model, HttpServerRequest req,
+            RepoError e) {
+        if (e.status == 403) {
+            repo.refused(who, team, model, req.method() + " " + req.path(), req.path(), e);
+        }
+        return e;
     }
 
     static void error(HttpServerResponse resp, Throwable t) {
@@ -418,10 +429,7 @@ public final class RepositoryApi {
                         OpenFlags.WRONLY | OpenFlags.CREAT | OpenFlags.EXCL);
                 return new Upload(repo, who, team, model, n, path, place, tmp, h);
             } catch (RepoError e) {
-                if (e.status == 403) {
-                    repo.refused(who, team, model, "PUT " + req.path(), req.path(), e);
-                }
-                throw e;
+                throw audited(repo, who, team, model, req, e);
             }
         }, false).onComplete(ar -> {
             if (ar.failed()) {
@@ -542,10 +550,7 @@ public final class RepositoryApi {
                 }
                 return volume.open(Caller.ROOT, e.attr().inode(), OpenFlags.RDONLY);
             } catch (RepoError e) {
-                if (e.status == 403) {
-                    repo.refused(who, team, model, "GET " + req.path(), req.path(), e);
-                }
-                throw e;
+                throw audited(repo, who, team, model, req, e);
             }
         }, false).onComplete(ar -> {
             if (ar.failed()) {

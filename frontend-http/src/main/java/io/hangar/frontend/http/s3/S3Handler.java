@@ -532,16 +532,22 @@ final class S3Handler {
     void fail(Call c, S3Error e) {
         c.failed = true;
         if (c.principal != null && e.status == 403) {
-            // A repository user refused (by the repository's rules, or by a frozen tree): audited.
+            // A repository user refused (by the repository's rules, or by a frozen tree): audited, and answered
+            // once the entry is committed, so a client that saw the 403 finds it in the log.
             S3Access a = users.access();
             S3Access.Principal p = c.principal;
             if (a != null) {
                 workers.executeBlocking(() -> {
                     a.refused(p, c.bucket, c.key, "S3 " + c.req.method() + " " + c.resource(), e.getMessage());
                     return null;
-                }, false);
+                }, false).onComplete(x -> answer(c, e));
+                return;
             }
         }
+        answer(c, e);
+    }
+
+    private void answer(Call c, S3Error e) {
         if (e.status >= 500 && e.status != 501) {
             LOG.log(Level.WARNING, "S3 " + c.req.method() + " " + c.resource() + ": " + e.code + " " + e.getMessage());
         } else {
