@@ -225,11 +225,16 @@ else
   result gogo-hangar-commands fail "no 'ready' in a terminal; log tail: $(tail -5 "$log2" | tr '\r\n' '  ')"
 fi
 
-# The data written through Gogo survives: the CLI reads it in-process once the runtime is gone.
-if ./hangar cat "sqlite://$data/meta.db" /smoke/payload 2>&1 | cmp -s - "$work/payload"; then
+# The data written through Gogo survives: the CLI reads it in-process once the runtime is gone (its JVM,
+# not only the terminal it ran in: waited for, at most 60 s).
+for ((i = 0; i < 300; i++)); do pgrep -f "hangar.home=$data" >/dev/null || break; sleep 0.2; done
+catout="$work/cat.out"
+./hangar cat "sqlite://$data/meta.db" /smoke/payload >"$catout" 2>"$work/cat.err"
+catrc=$?
+if [ $catrc = 0 ] && cmp -s "$catout" "$work/payload"; then
   result data-survives-the-runtime ok
 else
-  result data-survives-the-runtime fail "./hangar cat of /smoke/payload differs"
+  result data-survives-the-runtime fail "./hangar cat of /smoke/payload: exit $catrc, stdout '$(head -c 200 "$catout")', stderr '$(head -c 300 "$work/cat.err")', expected '$(cat "$work/payload")'; runtime still running: $(pgrep -f "hangar.home=$data" | tr '\n' ' ')"
 fi
 
 write_report final
