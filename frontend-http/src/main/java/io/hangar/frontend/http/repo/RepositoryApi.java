@@ -458,32 +458,35 @@ public final class RepositoryApi {
         boolean[] failed = {false};
         @SuppressWarnings("unchecked")
         Future<Void>[] tail = new Future[] {Future.succeededFuture()};
-        // Bodies arrive in Netty's small buffers: batched to about a MiB per volume write (one worker task each,
-        // in order), and the request is paused while more than HIGH_WATER waits for the volume. After a failed
-        // write the rest of the body is drained, so the end comes and the answer says what failed.
-        Buffer[] pending = {Buffer.buffer(BATCH)};
+        // Bodies arrive in Netty's small buffers: copied once into a batch of about a MiB per volume write (one
+        // worker task each, in order), and the request is paused while more than HIGH_WATER waits for the volume.
+        // After a failed write the rest of the body is drained, so the end comes and the answer says what failed.
+        byte[][] batch = {new byte[BATCH]};
+        int[] filled = {0};
         io.vertx.core.Context context = vertx.getOrCreateContext();
         Runnable ship = () -> {
-            if (pending[0].length() == 0) {
+            if (filled[0] == 0) {
                 return;
             }
-            byte[] bytes = pending[0].getBytes();
-            pending[0] = Buffer.buffer(BATCH);
+            byte[] bytes = batch[0];
+            int length = filled[0];
+            batch[0] = new byte[BATCH];
+            filled[0] = 0;
             long at = position[0];
-            position[0] += bytes.length;
-            queued[0] += bytes.length;
+            position[0] += length;
+            queued[0] += length;
             if (queued[0] > HIGH_WATER) {
                 req.pause();
             }
             tail[0] = tail[0].compose(x -> workers.<Void>executeBlocking(() -> {
                 if (!failed[0]) {
-                    u.handle().write(at, bytes, 0, bytes.length);
-                    md5.update(bytes);
+                    u.handle().write(at, bytes, 0, length);
+                    md5.update(bytes, 0, length);
                 }
                 return null;
             }, false)).onComplete(x -> context.runOnContext(v -> {
                 // On the request's own context, like every pause: a resume from a worker thread can be lost.
-                queued[0] -= bytes.length;
+                queued[0] -= length;
                 if (x.failed()) {
                     failed[0] = true;
                 }
@@ -493,9 +496,15 @@ public final class RepositoryApi {
             }));
         };
         req.handler(buf -> {
-            pending[0].appendBuffer(buf);
-            if (pending[0].length() >= BATCH) {
-                ship.run();
+            for (int from = 0, left = buf.length(); left > 0; ) {
+                int n = Math.min(left, BATCH - filled[0]);
+                buf.getBytes(from, from + n, batch[0], filled[0]);
+                filled[0] += n;
+                from += n;
+                left -= n;
+                if (filled[0] == BATCH) {
+                    ship.run();
+                }
             }
         });
         req.exceptionHandler(t -> failed[0] = true);
