@@ -5,7 +5,7 @@
 #   2. re-push unchanged (target: within 1.2x of md5sum, zero bytes sent and stored);
 #   3. push with one file changed (sends and stores only that file);
 #   4. snapshots of a version of SMALL files (two sizes: time follows the file count, not bytes).
-# Both upload paths are warmed up on a small model first. Bytes stored = growth of the file store's directory; bytes sent = the push's own count.
+# Bytes stored = growth of the file store's directory; bytes sent = the push's own count.
 #   bench/repo-bench.sh [SIZE_MIB=2048] [FILES=20] [SMALL=2000]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)

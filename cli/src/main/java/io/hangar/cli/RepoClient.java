@@ -26,8 +26,6 @@ import java.util.function.LongConsumer;
  */
 final class RepoClient {
     static final String PREFIX = "/api/v1";
-    /** Bytes of one body buffer of the HTTP client (a few per request in flight). */
-    private static final int BUFFER = 256 << 10;
     private final String base;
     private final String token;
     private final HttpClient http;
@@ -35,9 +33,6 @@ final class RepoClient {
     RepoClient(String server, String token) {
         this.base = server + PREFIX;
         this.token = token;
-        // The JDK client moves bodies in buffers of this size (16 KiB by default): read once when its internals
-        // load, so set before the first client is built. 256 KiB halves the client's CPU per uploaded GiB.
-        System.getProperties().putIfAbsent("jdk.httpclient.bufsize", Integer.toString(BUFFER));
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER).build();
     }

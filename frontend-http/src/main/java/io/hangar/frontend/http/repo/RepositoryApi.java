@@ -496,12 +496,11 @@ public final class RepositoryApi {
             }));
         };
         req.handler(buf -> {
-            for (int from = 0, left = buf.length(); left > 0; ) {
-                int n = Math.min(left, BATCH - filled[0]);
+            for (int from = 0; from < buf.length(); ) {
+                int n = Math.min(buf.length() - from, BATCH - filled[0]);
                 buf.getBytes(from, from + n, batch[0], filled[0]);
                 filled[0] += n;
                 from += n;
-                left -= n;
                 if (filled[0] == BATCH) {
                     ship.run();
                 }
