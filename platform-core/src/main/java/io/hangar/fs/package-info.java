@@ -3,7 +3,7 @@
  * numbers and flags. Engines, the VFS and frontends exchange these types.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package io.hangar.fs;
 
 import org.osgi.annotation.bundle.Export;

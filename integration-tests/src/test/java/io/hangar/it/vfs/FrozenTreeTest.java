@@ -16,6 +16,7 @@ import io.hangar.fs.FileType;
 import io.hangar.fs.FsException;
 import io.hangar.fs.OpenFlags;
 import io.hangar.fs.SetAttr;
+import io.hangar.fs.XattrFlags;
 import io.hangar.vfs.FileHandle;
 import io.hangar.vfs.Volume;
 import java.nio.charset.StandardCharsets;
@@ -371,6 +372,36 @@ class FrozenTreeTest {
         assertEquals(List.of(), v.listxattr(release));
         assertFalse(v.frozen(x));
         assertEquals(before, snapshot());
+    }
+
+    @Test
+    void freezingLeavesEveryAttributeAsItWasCtimeToo() throws Exception {
+        // The repository trusts an upload's MD5 while the file's ctime is the one it recorded at the upload.
+        long model = v.mkdir(USER, outside, "model", 0755).inode();
+        long w = write(v, model, "weights", bytes("w1"));
+        String unfrozen;
+        try (VfsVolume fresh = fx.open()) {
+            StringBuilder out = new StringBuilder();
+            describe(fresh, model, "/outside/model/", out);
+            unfrozen = out.toString();
+        }
+        v.freeze(ROOT, model);
+        try (VfsVolume fresh = fx.open()) {
+            assertTrue(fresh.frozen(model) && fresh.frozen(w));
+            StringBuilder out = new StringBuilder();
+            describe(fresh, model, "/outside/model/", out);
+            assertEquals(unfrozen.replace("frozen=false", "frozen=true"), out.toString());
+        }
+    }
+
+    @Test
+    void callersCannotHideAnXattrChangeFromCtime() throws Exception {
+        for (Caller c : List.of(ROOT, USER)) {
+            FsException e = assertThrows(FsException.class,
+                    () -> v.setxattr(c, x, "user.k", bytes("v"), XattrFlags.KEEP_CTIME));
+            assertEquals(Errno.EINVAL, e.errno());
+        }
+        assertEquals(before, snapshot(), "nothing changed");
     }
 
     @Test

@@ -307,8 +307,10 @@ public final class RedisMetadataEngine implements MetadataEngine {
     @Override
     public void setxattr(long inode, String name, byte[] value, int flags) throws FsException {
         // The order of setxattr(2): flags, name, value.
-        if ((flags & ~(XattrFlags.CREATE | XattrFlags.REPLACE)) != 0
-                || flags == (XattrFlags.CREATE | XattrFlags.REPLACE)) {
+        boolean keepCtime = (flags & XattrFlags.KEEP_CTIME) != 0;
+        int mode = flags & ~XattrFlags.KEEP_CTIME;
+        if ((mode & ~(XattrFlags.CREATE | XattrFlags.REPLACE)) != 0
+                || mode == (XattrFlags.CREATE | XattrFlags.REPLACE)) {
             throw new FsException(Errno.EINVAL, "bad setxattr flags " + flags);
         }
         checkXattrName(name);
@@ -318,7 +320,7 @@ public final class RedisMetadataEngine implements MetadataEngine {
         if (value.length > MAX_XATTR_VALUE) {
             throw new FsException(Errno.E2BIG, "xattr value larger than " + MAX_XATTR_VALUE + " bytes");
         }
-        eval(LuaScript.SETXATTR, inode, name, value, flags);
+        eval(LuaScript.SETXATTR, inode, name, value, mode, keepCtime ? 1 : 0);
     }
 
     @Override

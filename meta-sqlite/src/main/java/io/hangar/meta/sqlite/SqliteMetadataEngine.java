@@ -512,8 +512,10 @@ public final class SqliteMetadataEngine implements MetadataEngine {
     @Override
     public void setxattr(long inode, String name, byte[] value, int flags) throws FsException {
         // The order of setxattr(2): flags, name, value.
-        if ((flags & ~(XattrFlags.CREATE | XattrFlags.REPLACE)) != 0
-                || flags == (XattrFlags.CREATE | XattrFlags.REPLACE)) {
+        boolean keepCtime = (flags & XattrFlags.KEEP_CTIME) != 0;
+        int mode = flags & ~XattrFlags.KEEP_CTIME;
+        if ((mode & ~(XattrFlags.CREATE | XattrFlags.REPLACE)) != 0
+                || mode == (XattrFlags.CREATE | XattrFlags.REPLACE)) {
             throw new FsException(Errno.EINVAL, "bad setxattr flags " + flags);
         }
         checkXattrName(name);
@@ -526,14 +528,16 @@ public final class SqliteMetadataEngine implements MetadataEngine {
         write(t -> {
             t.node(inode);
             boolean exists = t.c.exists("SELECT 1 FROM xattrs WHERE inode = ? AND name = ?", inode, name);
-            if (exists && flags == XattrFlags.CREATE) {
+            if (exists && mode == XattrFlags.CREATE) {
                 throw new FsException(Errno.EEXIST, "attribute " + name + " exists on inode " + inode);
             }
-            if (!exists && flags == XattrFlags.REPLACE) {
+            if (!exists && mode == XattrFlags.REPLACE) {
                 throw new FsException(Errno.ENODATA, "no attribute " + name + " on inode " + inode);
             }
             t.c.update("INSERT OR REPLACE INTO xattrs (inode, name, value) VALUES (?, ?, ?)", inode, name, value);
-            t.touchCtime(inode);
+            if (!keepCtime) {
+                t.touchCtime(inode);
+            }
             return null;
         });
     }

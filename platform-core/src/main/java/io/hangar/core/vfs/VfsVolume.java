@@ -14,6 +14,7 @@ import io.hangar.fs.FsException;
 import io.hangar.fs.OpenFlags;
 import io.hangar.fs.SetAttr;
 import io.hangar.fs.StatFs;
+import io.hangar.fs.XattrFlags;
 import io.hangar.spi.meta.MetadataEngine;
 import io.hangar.spi.meta.VolumeFormat;
 import io.hangar.vfs.FileHandle;
@@ -442,6 +443,10 @@ public final class VfsVolume implements OpenVolume {
 
     @Override
     public void setxattr(Caller caller, long inode, String name, byte[] value, int flags) throws FsException {
+        if ((flags & XattrFlags.KEEP_CTIME) != 0) {
+            // The runtime's own flag: a caller must not hide a change from ctime.
+            throw new FsException(Errno.EINVAL, "bad setxattr flags " + flags);
+        }
         refuseReserved(name);
         refuseIfFrozen(inode, "inode " + inode);
         meta.setxattr(inode, name, value, flags);
@@ -575,7 +580,18 @@ public final class VfsVolume implements OpenVolume {
             w.flush();
         }
         if (!frozenNow(inode)) {
-            meta.setxattr(inode, FROZEN_XATTR, Long.toString(inode).getBytes(StandardCharsets.US_ASCII), 0);
+            // The freeze does not change the file, so it keeps ctime: a ctime recorded at upload (the
+            // repository's proof that an upload's MD5 still holds) stays valid, and submit need not re-read.
+            byte[] v = Long.toString(inode).getBytes(StandardCharsets.US_ASCII);
+            try {
+                meta.setxattr(inode, FROZEN_XATTR, v, XattrFlags.KEEP_CTIME);
+            } catch (FsException e) {
+                if (e.errno() != Errno.EINVAL) {
+                    throw e;
+                }
+                // An engine built before the flag: the freeze holds all the same, it only bumps ctime.
+                meta.setxattr(inode, FROZEN_XATTR, v, 0);
+            }
         }
         frozenCache.put(inode, Boolean.TRUE);
     }

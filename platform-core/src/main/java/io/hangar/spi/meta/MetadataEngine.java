@@ -134,7 +134,8 @@ public interface MetadataEngine extends AutoCloseable {
     byte[] getxattr(long inode, String name) throws FsException;
 
     /**
-     * {@code flags}: {@code XattrFlags.CREATE} (EEXIST) or {@code XattrFlags.REPLACE} (ENODATA). The limits of
+     * {@code flags}: {@code XattrFlags.CREATE} (EEXIST) or {@code XattrFlags.REPLACE} (ENODATA), either
+     * optionally with {@code XattrFlags.KEEP_CTIME} (the change leaves ctime alone). The limits of
      * names and values are in the class comment (ERANGE, E2BIG).
      */
     void setxattr(long inode, String name, byte[] value, int flags) throws FsException;

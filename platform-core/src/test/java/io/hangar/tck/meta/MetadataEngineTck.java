@@ -750,6 +750,26 @@ public abstract class MetadataEngineTck extends MetadataEngineKit {
     }
 
     @Test
+    void xattrChangesCanKeepCtime() throws Exception {
+        long f = file(ROOT, "f").inode();
+        setOldTimes(f);
+        Attr before = meta.getattr(f);
+        meta.setxattr(f, "hangar.mark", new byte[] {1}, XattrFlags.KEEP_CTIME);
+        meta.setxattr(f, "hangar.mark", new byte[] {2}, XattrFlags.REPLACE | XattrFlags.KEEP_CTIME);
+        assertErrno(Errno.EEXIST, () -> meta.setxattr(f, "hangar.mark", new byte[] {3},
+                XattrFlags.CREATE | XattrFlags.KEEP_CTIME));
+        assertErrno(Errno.EINVAL, () -> meta.setxattr(f, "hangar.mark", new byte[] {3},
+                XattrFlags.CREATE | XattrFlags.REPLACE | XattrFlags.KEEP_CTIME));
+        assertErrno(Errno.EINVAL, () -> meta.setxattr(f, "hangar.mark", new byte[] {3}, 4 | XattrFlags.KEEP_CTIME));
+        Attr after = other().getattr(f);
+        assertEquals(before.ctimeNs(), after.ctimeNs(), "KEEP_CTIME leaves ctime alone");
+        assertEquals(before.mtimeNs(), after.mtimeNs());
+        assertArrayEquals(new byte[] {2}, other().getxattr(f, "hangar.mark"));
+        meta.setxattr(f, "hangar.mark", new byte[] {4}, 0);
+        assertTrue(other().getattr(f).ctimeNs() > before.ctimeNs(), "without the flag ctime changes");
+    }
+
+    @Test
     void xattrFlagsAndErrors() throws Exception {
         long f = file(ROOT, "f").inode();
         meta.setxattr(f, "user.a", new byte[] {1}, XattrFlags.CREATE);

@@ -314,4 +314,30 @@ class RepositoryTest {
         }
         denied(() -> repo.purge(alice, "vision", "x"));
     }
+
+    @Test
+    void submitTrustsAnUploadsMd5WhileTheFileIsUnchangedAndHashesWhatChangedSince() throws Exception {
+        int n = draft(alice);
+        // An upload hands recordFile the MD5 it computed while streaming. A marker value in its place shows
+        // which way submit went: trusted (the file is not read again) or hashed anew.
+        String marker = md5("not the bytes of the file");
+        Repository.Place p = repo.placeFor("vision", "llama", n, "kept.bin");
+        try (FileHandle h = volume.create(Caller.ROOT, p.dir(), p.name(), 0644, OpenFlags.WRONLY | OpenFlags.CREAT)) {
+            byte[] b = "uploaded".getBytes(UTF_8);
+            h.write(0, b, 0, b.length);
+        }
+        repo.recordFile(alice, "vision", "llama", n, "kept.bin", p, marker);
+        put(alice, n, "changed.bin", "as uploaded");
+        long changed = volume.resolve(Repository.versionPath("vision", "llama", n) + "/changed.bin").attr().inode();
+        try (FileHandle h = volume.open(Caller.ROOT, changed, OpenFlags.WRONLY)) {
+            byte[] b = "then rewritten through a mount".getBytes(UTF_8);
+            h.write(0, b, 0, b.length);
+        }
+        repo.submit(alice, "vision", "llama", n);
+        JsonArray files = repo.manifest(alice, "vision", "llama", Integer.toString(n), null, 10).getJsonArray("files");
+        assertEquals("changed.bin", files.getJsonObject(0).getString("path"));
+        assertEquals(md5("then rewritten through a mount"), files.getJsonObject(0).getString("md5"));
+        assertEquals("kept.bin", files.getJsonObject(1).getString("path"));
+        assertEquals(marker, files.getJsonObject(1).getString("md5"), "the freeze left the upload's record valid");
+    }
 }
