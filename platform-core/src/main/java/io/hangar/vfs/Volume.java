@@ -121,9 +121,18 @@ public interface Volume {
      * <p>Other clients (other processes, other volume objects on the same metadata) may accept changes to the
      * tree for up to {@link #FROZEN_RECHECK_MS} after this returns, and nodes made below it by such a client
      * during that time may escape the walk: a caller that must be sure the tree is final waits that long
-     * after freezing before it reads the tree as final (and may freeze again to catch such nodes). Since 1.3.
+     * after freezing before it reads the tree as final (and may freeze again to catch such nodes), unless
+     * {@link #soleClient} says there are no other clients. Since 1.3.
      */
     void freeze(Caller caller, long inode) throws FsException;
+
+    /**
+     * Whether this volume object is the only client of its metadata: no other process or volume object has a
+     * session open (one that died counts until it is cleaned up). Asked after a {@link #freeze}, true means no
+     * other client can hold an answer from before it, so the tree is final at once: a client that connects
+     * later reads the freeze from the metadata. Since 1.4.
+     */
+    boolean soleClient() throws FsException;
 
     /** Whether {@code inode} is frozen ({@link #freeze}); ENOENT if it does not exist. Since 1.3. */
     boolean frozen(long inode) throws FsException;

@@ -395,6 +395,16 @@ class FrozenTreeTest {
     }
 
     @Test
+    void aVolumeKnowsWhetherItIsTheOnlyClient() throws Exception {
+        assertTrue(v.soleClient());
+        try (VfsVolume other = fx.open()) {
+            assertFalse(v.soleClient());
+            assertFalse(other.soleClient());
+        }
+        assertTrue(v.soleClient(), "the other volume closed its session");
+    }
+
+    @Test
     void callersCannotHideAnXattrChangeFromCtime() throws Exception {
         for (Caller c : List.of(ROOT, USER)) {
             FsException e = assertThrows(FsException.class,

@@ -482,6 +482,11 @@ public final class RedisMetadataEngine implements MetadataEngine {
     }
 
     @Override
+    public boolean otherSessions(long session) throws FsException {
+        return (Long) eval(LuaScript.SESSION_OTHERS, session) == 1L;
+    }
+
+    @Override
     public void closeSession(long session) throws FsException {
         eval(LuaScript.SESSION_CLOSE, session);
     }

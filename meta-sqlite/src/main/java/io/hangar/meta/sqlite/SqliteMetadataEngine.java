@@ -854,6 +854,11 @@ public final class SqliteMetadataEngine implements MetadataEngine {
     }
 
     @Override
+    public boolean otherSessions(long session) throws FsException {
+        return read(t -> t.c.exists("SELECT 1 FROM sessions WHERE sid <> ?", session));
+    }
+
+    @Override
     public void heartbeat(long session) throws FsException {
         write(t -> {
             if (t.c.update("UPDATE sessions SET heartbeat = ? WHERE sid = ?", System.currentTimeMillis(), session) == 0) {

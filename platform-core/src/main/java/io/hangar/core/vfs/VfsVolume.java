@@ -597,6 +597,12 @@ public final class VfsVolume implements OpenVolume {
     }
 
     @Override
+    public boolean soleClient() throws FsException {
+        checkOpen();
+        return !meta.otherSessions(session);
+    }
+
+    @Override
     public boolean frozen(long inode) throws FsException {
         Boolean known = frozenCache.getIfPresent(inode);
         if (known != null) {

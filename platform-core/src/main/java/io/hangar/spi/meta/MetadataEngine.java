@@ -260,6 +260,15 @@ public interface MetadataEngine extends AutoCloseable {
      */
     int cleanStaleSessions(long timeoutMs) throws FsException;
 
+    /**
+     * Whether a session other than {@code session} is open on this backend (one gone silent counts until it
+     * is cleaned up). A client alone on the backend knows that no other can hold an answer older than its
+     * own last change. The default, for an engine that cannot tell, is true. Since 1.3.
+     */
+    default boolean otherSessions(long session) throws FsException {
+        return true;
+    }
+
     /** Frees connections. Does not throw for a backend that is already gone. */
     @Override
     void close();

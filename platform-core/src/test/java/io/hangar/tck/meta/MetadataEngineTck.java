@@ -1512,6 +1512,29 @@ public abstract class MetadataEngineTck extends MetadataEngineKit {
     }
 
     @Test
+    void aSessionKnowsWhetherOthersAreOpen() throws Exception {
+        long mine = meta.openSession("alone");
+        assertFalse(meta.otherSessions(mine), "only this session");
+        MetadataEngine o = other();
+        long theirs = o.openSession("another client");
+        assertTrue(meta.otherSessions(mine));
+        assertTrue(o.otherSessions(theirs));
+        o.closeSession(theirs);
+        assertFalse(meta.otherSessions(mine), "the other session ended");
+        long silent = o.openSession("goes silent");
+        assertTrue(meta.otherSessions(mine), "a silent session counts until it is cleaned up");
+        long t = System.currentTimeMillis();
+        while (System.currentTimeMillis() < t + 5) {
+            Thread.sleep(1);
+        }
+        meta.heartbeat(mine);
+        assertEquals(1, meta.cleanStaleSessions(3));
+        assertFalse(meta.otherSessions(mine));
+        assertErrno(Errno.ENOENT, () -> o.heartbeat(silent));
+        meta.closeSession(mine);
+    }
+
+    @Test
     void sessionErrors() throws Exception {
         long session = meta.openSession("tck");
         assertErrno(Errno.ENOENT, () -> meta.open(session, 987_654_321L));

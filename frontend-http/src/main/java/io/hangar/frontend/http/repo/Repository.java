@@ -827,10 +827,13 @@ final class Repository {
         Rec v = writableVersion(who, team, model, n);
         long dir = volume.resolve(versionPath(team, model, n)).attr().inode();
         volume.freeze(ROOT, dir);
-        // Another process may have accepted a write until its frozen-check expired: the manifest comes after.
-        sleep(FROZEN_SETTLE_MS);
-        // ... and may have made nodes the first walk missed: the second walk freezes them too.
-        volume.freeze(ROOT, dir);
+        if (!volume.soleClient()) {
+            // Another process may have accepted a write until its frozen-check expired: the manifest comes
+            // after. Alone on the metadata (the embedded runtime, most often), there is no one to wait for.
+            sleep(FROZEN_SETTLE_MS);
+            // ... and may have made nodes the first walk missed: the second walk freezes them too.
+            volume.freeze(ROOT, dir);
+        }
         long[] totals = manifestTree(who, team, model, n, dir);
         String vkey = versionKey(team, model, n);
         return change(who, team, model, "version.submit", team + "/" + model + ":" + n, (conds, writes) -> {
