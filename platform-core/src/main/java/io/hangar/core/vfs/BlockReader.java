@@ -3,6 +3,7 @@ package io.hangar.core.vfs;
 import com.github.benmanes.caffeine.cache.AsyncCache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.hangar.core.cache.DiskBlockCache;
 import io.hangar.core.layout.ChunkLayout;
 import io.hangar.core.layout.Segment;
 import io.hangar.core.layout.SliceMerger;
@@ -54,14 +55,20 @@ final class BlockReader {
     private final Compactor compactor;
     private final int compactThreshold;
     private final VfsMetrics metrics;
+    /** The disk tier below the memory cache; null without cache directories. */
+    private final DiskBlockCache disk;
+    private final boolean cacheWritesToDisk;
 
     /**
      * Demand reads are fetched on {@code readPool}, read-ahead on {@code aheadPool}: a read never queues
      * behind blocks fetched for later.
      */
     BlockReader(MetadataEngine meta, StoreGate gate, ChunkLayout layout, BlockPool pool, Executor readPool,
-            Executor aheadPool, long cacheBytes, Compactor compactor, int compactThreshold, VfsMetrics metrics) {
+            Executor aheadPool, long cacheBytes, Compactor compactor, int compactThreshold, VfsMetrics metrics,
+            DiskBlockCache disk, boolean cacheWritesToDisk) {
         this.meta = meta;
+        this.disk = disk;
+        this.cacheWritesToDisk = cacheWritesToDisk;
         this.metrics = metrics;
         this.pool = pool;
         this.gate = gate;
@@ -375,13 +382,22 @@ final class BlockReader {
         }, executor);
     }
 
-    /** Reads a block from the store into pooled native memory: one copy, the store's own. */
+    /**
+     * Reads a block into pooled native memory: from the disk cache if it holds the block intact, else from
+     * the store (one copy, the store's own), keeping a copy in the disk cache.
+     */
     private BlockBuffer loadNow(String key, int expected) throws FsException {
         BlockBuffer b = pool.allocate(expected);
         try {
+            if (disk != null && disk.read(key, b.view(expected), expected)) {
+                return b;
+            }
             int n = gate.call("read " + key, s -> s.get(key, 0, b.view(expected)));
             if (n != expected) {
                 throw new FsException(Errno.EIO, "block " + key + " has " + n + " bytes, expected " + expected);
+            }
+            if (disk != null) {
+                disk.write(key, b.view(expected));
             }
             return b;
         } catch (FsException | RuntimeException e) {
@@ -489,9 +505,23 @@ final class BlockReader {
     }
 
     /** Puts a freshly written block in the cache, so reading back what was just written costs no fetch. */
-    void cacheWritten(String key, BlockBuffer data) {
-        if (data.retain()) {
+    /**
+     * A block just stored: the disk cache keeps a copy if it keeps written blocks; the memory cache keeps a
+     * whole block's buffer (another reference to it).
+     */
+    void cacheWritten(String key, BlockBuffer data, int length) {
+        if (disk != null && cacheWritesToDisk) {
+            disk.write(key, data.view(length));
+        }
+        if (data.capacity() == length && data.retain()) {
             blocks.put(key, CompletableFuture.completedFuture(data));
+        }
+    }
+
+    /** A block deleted from the store: its disk copy goes too (it would never be read again). */
+    void dropCached(String key) {
+        if (disk != null) {
+            disk.drop(key);
         }
     }
 

@@ -157,6 +157,7 @@ final class Compactor {
                 st.delete(key);
                 return null;
             });
+            reader.dropCached(key);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.hangar.core.vfs;
 
+import io.hangar.core.cache.DiskBlockCache;
 import io.hangar.core.layout.ChunkLayout;
 import io.hangar.fs.FsException;
 import io.hangar.spi.meta.MetadataEngine;
@@ -36,7 +37,11 @@ final class SliceReaper {
 
     private final VfsMetrics metrics;
 
-    SliceReaper(MetadataEngine meta, StoreGate gate, ChunkLayout layout, VfsMetrics metrics) {
+    /** Cached copies of reaped blocks are dropped too (they would never be read again); null: no disk cache. */
+    private final DiskBlockCache disk;
+
+    SliceReaper(MetadataEngine meta, StoreGate gate, ChunkLayout layout, VfsMetrics metrics, DiskBlockCache disk) {
+        this.disk = disk;
         this.metrics = metrics;
         this.meta = meta;
         this.gate = gate;
@@ -77,7 +82,11 @@ final class SliceReaper {
         try {
             for (SliceRef r : due) {
                 for (int b = 0; b < layout.blockCount(r.size()); b++) {
-                    store.delete(layout.blockKey(r.id(), b, layout.blockLength(r.size(), b)));
+                    String key = layout.blockKey(r.id(), b, layout.blockLength(r.size(), b));
+                    store.delete(key);
+                    if (disk != null) {
+                        disk.drop(key);
+                    }
                     metrics.blocksReaped.increment();
                 }
             }

@@ -1,17 +1,27 @@
 package io.hangar.core.vfs;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
  * Tuning of one open volume. {@code bufferSize} bounds the memory of write buffers (uploads in flight
- * included); {@code cacheSize} bounds the in-memory block cache that read-ahead fills.
+ * included); {@code cacheSize} bounds the in-memory block cache that read-ahead fills. {@code cacheDirs}
+ * (none: no disk cache) hold the disk block cache, at most {@code diskCacheSize} bytes in all, never filling
+ * a disk past {@code freeSpaceRatio} free; {@code cacheWrites} keeps written blocks there too.
  */
 public record VfsOptions(long bufferSize, long cacheSize, long readAhead, int uploadThreads, int readThreads,
-        long storeWaitMs, int compactThreshold, long sessionTimeoutMs) {
+        long storeWaitMs, int compactThreshold, long sessionTimeoutMs, List<Path> cacheDirs, long diskCacheSize,
+        double freeSpaceRatio, boolean cacheWrites) {
 
     public static final VfsOptions DEFAULTS = new VfsOptions(256L << 20, 512L << 20, 64L << 20, 16, 8, 300_000, 24,
-            300_000);
+            300_000, List.of(), 100L << 30, 0.1, false);
+
+    public VfsOptions {
+        cacheDirs = List.copyOf(cacheDirs);
+    }
 
     /** Reads the option names documented on {@code Volumes.open}; absent names keep their defaults. */
     public static VfsOptions parse(Map<String, ?> m) {
@@ -24,7 +34,62 @@ public record VfsOptions(long bufferSize, long cacheSize, long readAhead, int up
                 (int) number(m, "read-threads", d.readThreads),
                 number(m, "store-wait-ms", d.storeWaitMs),
                 (int) number(m, "compact-threshold", d.compactThreshold),
-                number(m, "session-timeout-ms", d.sessionTimeoutMs)).validated();
+                number(m, "session-timeout-ms", d.sessionTimeoutMs),
+                dirs(m, "cache-dir"),
+                bytes(m, "disk-cache-size", d.diskCacheSize),
+                ratio(m, "free-space-ratio", d.freeSpaceRatio),
+                flag(m, "cache-writes", d.cacheWrites)).validated();
+    }
+
+    /**
+     * Cache directories separated by ':' (as JuiceFS's {@code --cache-dir}); empty or {@code memory}: the
+     * in-memory cache alone.
+     */
+    private static List<Path> dirs(Map<String, ?> m, String key) {
+        Object v = m.get(key);
+        if (v == null || v.toString().isBlank() || v.toString().trim().equals("memory")) {
+            return List.of();
+        }
+        List<Path> out = new ArrayList<>();
+        for (String part : v.toString().split(":")) {
+            if (part.isBlank()) {
+                continue;
+            }
+            Path p = Path.of(part.trim());
+            if (!p.isAbsolute()) {
+                throw new IllegalArgumentException(key + ": not an absolute path: " + part);
+            }
+            out.add(p);
+        }
+        return out;
+    }
+
+    private static double ratio(Map<String, ?> m, String key, double dflt) {
+        Object v = m.get(key);
+        if (v == null || v.toString().isBlank()) {
+            return dflt;
+        }
+        try {
+            double r = Double.parseDouble(v.toString().trim());
+            if (!(r >= 0 && r < 1)) {
+                throw new IllegalArgumentException(key + ": must be at least 0 and below 1, was " + v);
+            }
+            return r;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + ": not a number: " + v);
+        }
+    }
+
+    private static boolean flag(Map<String, ?> m, String key, boolean dflt) {
+        Object v = m.get(key);
+        if (v == null || v.toString().isBlank()) {
+            return dflt;
+        }
+        return switch (v.toString().trim().toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on", "1" -> true;
+            case "false", "no", "off", "0" -> false;
+            default -> throw new IllegalArgumentException(key + ": not true or false: " + v);
+        };
     }
 
     private VfsOptions validated() {
@@ -33,6 +98,9 @@ public record VfsOptions(long bufferSize, long cacheSize, long readAhead, int up
         }
         if (uploadThreads < 1 || readThreads < 1) {
             throw new IllegalArgumentException("upload-threads and read-threads must be at least 1");
+        }
+        if (diskCacheSize < 0) {
+            throw new IllegalArgumentException("disk-cache-size must be >= 0");
         }
         if (cacheSize < 0 || readAhead < 0 || storeWaitMs < 0 || compactThreshold < 2) {
             throw new IllegalArgumentException("cache-size, read-ahead, store-wait-ms must be >= 0 and "

@@ -3,6 +3,7 @@ package io.hangar.core.vfs;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import io.hangar.core.cache.DiskBlockCache;
 import io.hangar.core.layout.ChunkLayout;
 import io.hangar.fs.Attr;
 import io.hangar.fs.Caller;
@@ -65,6 +66,7 @@ public final class VfsVolume implements OpenVolume {
     private final MetadataEngine meta;
     private final StoreGate gate;
     private final VfsOptions options;
+    private final DiskBlockCache disk;
     private final ChunkLayout layout;
     private final long session;
     private final BufferBudget budget;
@@ -150,10 +152,14 @@ public final class VfsVolume implements OpenVolume {
         this.compactor = new Compactor(compactPool, meta, gate, layout, ids, options.compactThreshold(), metrics);
         // Freed block memory is kept for reuse up to what the buffers and the cache may hold at once.
         this.pool = new BlockPool(format.blockSize(), budget.total() + options.cacheSize());
+        this.disk = diskCache(format, options);
         this.reader = new BlockReader(meta, gate, layout, pool, readPool, aheadPool, options.cacheSize(), compactor,
-                options.compactThreshold(), metrics);
+                options.compactThreshold(), metrics, disk, options.cacheWrites());
+        if (disk != null) {
+            diskMeters(disk);
+        }
         compactor.bind(reader);
-        this.reaper = new SliceReaper(this.meta, gate, layout, metrics);
+        this.reaper = new SliceReaper(this.meta, gate, layout, metrics, disk);
         metrics.gauge("hangar_vfs_buffer_used", "bytes", "write-buffer memory in use (buffers, uploads, read-ahead)",
                 budget, BufferBudget::used);
         metrics.gauge("hangar_vfs_buffer_limit", "bytes", "write-buffer memory (bufferSize)", budget,
@@ -932,9 +938,7 @@ public final class VfsVolume implements OpenVolume {
                         s.put(key, data.view(length));
                         return null;
                     });
-                    if (data.capacity() == length) {
-                        reader.cacheWritten(key, data);
-                    }
+                    reader.cacheWritten(key, data, length);
                 } catch (FsException e) {
                     throw new CompletionException(e);
                 } finally {
@@ -1024,6 +1028,43 @@ public final class VfsVolume implements OpenVolume {
         return aheadBudget.held();
     }
 
+    private static DiskBlockCache diskCache(VolumeFormat format, VfsOptions options) throws FsException {
+        if (options.cacheDirs().isEmpty()) {
+            return null;
+        }
+        try {
+            return new DiskBlockCache(options.cacheDirs(), options.diskCacheSize(), options.freeSpaceRatio(),
+                    format.uuid());
+        } catch (java.io.IOException e) {
+            throw new FsException(Errno.EIO, "cannot open the disk cache in " + options.cacheDirs() + ": " + e, e);
+        }
+    }
+
+    private void diskMeters(DiskBlockCache d) {
+        metrics.functionCounter("hangar_diskcache_hits", null, "block reads served from the disk cache", d,
+                DiskBlockCache::hits);
+        metrics.functionCounter("hangar_diskcache_miss", null, "block reads the disk cache did not hold", d,
+                DiskBlockCache::misses);
+        metrics.functionCounter("hangar_diskcache_corrupt", null,
+                "cached blocks found damaged (length or checksum), dropped and read from the store", d,
+                DiskBlockCache::corrupt);
+        metrics.functionCounter("hangar_diskcache_evictions", null, "blocks evicted from the disk cache", d,
+                DiskBlockCache::evictions);
+        metrics.functionCounter("hangar_diskcache_writes", null, "blocks written into the disk cache", d,
+                DiskBlockCache::writes);
+        metrics.functionCounter("hangar_diskcache_failures", null, "disk cache reads and writes that failed", d,
+                DiskBlockCache::failures);
+        metrics.gauge("hangar_diskcache", "bytes", "bytes of blocks in the disk cache", d, DiskBlockCache::usedBytes);
+        metrics.gauge("hangar_diskcache_limit", "bytes", "the disk cache's size (diskCacheSize)", d,
+                DiskBlockCache::capacity);
+        metrics.gauge("hangar_diskcache_blocks", null, "blocks in the disk cache", d, DiskBlockCache::blocks);
+    }
+
+    /** The disk block cache, if the volume has cache directories (tests, warm-up reports). */
+    public java.util.Optional<DiskBlockCache> diskCache() {
+        return java.util.Optional.ofNullable(disk);
+    }
+
     /** Commits buffered writes, ends the session and stops the volume's threads. */
     @Override
     public void close() throws FsException {
@@ -1055,6 +1096,9 @@ public final class VfsVolume implements OpenVolume {
         } finally {
             metrics.close();
             gate.close();
+            if (disk != null) {
+                disk.close();
+            }
             if (onClose != null) {
                 onClose.run();
             }

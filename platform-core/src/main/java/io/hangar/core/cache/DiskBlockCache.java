@@ -1,0 +1,472 @@
+package io.hangar.core.cache;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+
+/**
+ * Blocks kept on local disks, below the in-memory block cache and above the chunk store. Blocks are immutable
+ * (a key names one slice's block and its length, and slice ids are never reused), so a cached block never
+ * goes stale and needs no invalidation.
+ *
+ * <p>Each directory holds {@code hangar-cache/<volume uuid>/<block key>}: the block's bytes followed by an
+ * 8-byte trailer (CRC32C of the bytes, then the magic {@code HCB1}). A read checks length and checksum; a
+ * block that fails either is deleted and reported absent, so the caller fetches it from the store again and a
+ * damaged cache is never served. Files are written under a temporary name and renamed into place, without
+ * fsync: a crash can leave a torn file, which the checksum catches.
+ *
+ * <p>Keys are spread over the directories by hash; each holds at most its share of {@code capacity}, and no
+ * write goes to a disk whose free space is below {@code freeSpaceRatio} (least recently used blocks are
+ * evicted first, in both cases). The index (key → length, in access order) lives in memory, about 150 bytes
+ * per block, and is rebuilt at start by scanning the directories in the background, oldest files first;
+ * lookups made meanwhile check the file itself. Cache failures never fail a read or a write: they are
+ * logged and counted, and the block goes to or comes from the store.
+ */
+public final class DiskBlockCache implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(DiskBlockCache.class.getName());
+    private static final int MAGIC = 0x48434231; // "HCB1"
+    private static final int TRAILER = 8;
+    private static final String TMP = ".tmp";
+
+    private final List<Shard> shards = new ArrayList<>();
+    private final AtomicLong hits = new AtomicLong();
+    private final AtomicLong misses = new AtomicLong();
+    private final AtomicLong corrupt = new AtomicLong();
+    private final AtomicLong evictions = new AtomicLong();
+    private final AtomicLong writes = new AtomicLong();
+    private final AtomicLong failures = new AtomicLong();
+    private final Thread scanner;
+    private volatile boolean closed;
+
+    /**
+     * Opens (creating them) the cache directories of volume {@code volumeUuid} under {@code dirs}, and starts
+     * rebuilding the index from what they hold.
+     */
+    public DiskBlockCache(List<Path> dirs, long capacity, double freeSpaceRatio, String volumeUuid)
+            throws IOException {
+        if (dirs.isEmpty()) {
+            throw new IllegalArgumentException("no cache directory");
+        }
+        if (capacity < 0 || freeSpaceRatio < 0 || freeSpaceRatio >= 1) {
+            throw new IllegalArgumentException("cache size must be >= 0 and free-space-ratio in [0, 1)");
+        }
+        for (Path d : dirs) {
+            Path root = d.resolve("hangar-cache").resolve(volumeUuid);
+            Files.createDirectories(root.resolve(TMP));
+            shards.add(new Shard(root, capacity / dirs.size(), freeSpaceRatio, Files.getFileStore(root)));
+        }
+        scanner = new Thread(this::scanAll, "hangar-cache-scan");
+        scanner.setDaemon(true);
+        scanner.start();
+    }
+
+    /**
+     * Reads cached block {@code key} of exactly {@code length} bytes into {@code dst} (from its position; the
+     * position is not moved). False if the cache does not hold it whole and intact.
+     */
+    public boolean read(String key, ByteBuffer dst, int length) {
+        Shard s = shard(key);
+        if (!s.knows(key)) {
+            misses.incrementAndGet();
+            return false;
+        }
+        Path f = s.root.resolve(key);
+        ByteBuffer into = dst.duplicate().limit(dst.position() + length);
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+            if (ch.size() != (long) length + TRAILER) {
+                return damaged(s, key, f, "length " + ch.size() + ", expected " + (length + TRAILER));
+            }
+            long pos = 0;
+            while (into.hasRemaining()) {
+                int n = ch.read(into, pos);
+                if (n < 0) {
+                    return damaged(s, key, f, "short read");
+                }
+                pos += n;
+            }
+            ByteBuffer t = ByteBuffer.allocate(TRAILER).order(ByteOrder.BIG_ENDIAN);
+            while (t.hasRemaining() && ch.read(t, pos + t.position()) >= 0) {
+                // reads the trailer whole
+            }
+            CRC32C crc = new CRC32C();
+            crc.update(dst.duplicate().limit(dst.position() + length));
+            if (t.hasRemaining() || t.getInt(4) != MAGIC || t.getInt(0) != (int) crc.getValue()) {
+                return damaged(s, key, f, "checksum mismatch");
+            }
+        } catch (NoSuchFileException e) {
+            s.forget(key); // deleted behind our back
+            misses.incrementAndGet();
+            return false;
+        } catch (IOException e) {
+            failures.incrementAndGet();
+            LOG.log(Level.FINE, "cache read of " + key + " failed", e);
+            misses.incrementAndGet();
+            return false;
+        }
+        s.touch(key, length + TRAILER);
+        hits.incrementAndGet();
+        return true;
+    }
+
+    /** Keeps a copy of block {@code key}: the remaining bytes of {@code data} (its position is not moved). */
+    public void write(String key, ByteBuffer data) {
+        Shard s = shard(key);
+        int length = data.remaining();
+        long size = (long) length + TRAILER;
+        if (closed || size > s.capacity || s.contains(key) || !s.makeRoom(size)) {
+            return;
+        }
+        Path tmp = s.root.resolve(TMP).resolve(Long.toHexString(ThreadLocalRandom.current().nextLong()));
+        Path f = s.root.resolve(key);
+        try {
+            CRC32C crc = new CRC32C();
+            crc.update(data.duplicate());
+            ByteBuffer t = ByteBuffer.allocate(TRAILER).order(ByteOrder.BIG_ENDIAN)
+                    .putInt((int) crc.getValue()).putInt(MAGIC).flip();
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ByteBuffer d = data.duplicate();
+                while (d.hasRemaining()) {
+                    ch.write(d);
+                }
+                while (t.hasRemaining()) {
+                    ch.write(t);
+                }
+            }
+            Files.createDirectories(f.getParent());
+            try {
+                Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING);
+            }
+            s.add(key, size);
+            writes.incrementAndGet();
+        } catch (IOException e) {
+            s.release(size);
+            failures.incrementAndGet();
+            LOG.log(Level.FINE, "cache write of " + key + " failed", e);
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // left for the next start's scan, which removes temporary files
+            }
+        }
+    }
+
+    /** Drops the cached copy of a block the volume deleted (frees its space; a stale copy is never read). */
+    public void drop(String key) {
+        Shard s = shard(key);
+        if (s.forget(key)) {
+            delete(s.root.resolve(key));
+        }
+    }
+
+    public long hits() {
+        return hits.get();
+    }
+
+    public long misses() {
+        return misses.get();
+    }
+
+    /** Blocks found damaged (length or checksum) and dropped. */
+    public long corrupt() {
+        return corrupt.get();
+    }
+
+    public long evictions() {
+        return evictions.get();
+    }
+
+    public long writes() {
+        return writes.get();
+    }
+
+    /** Cache reads or writes that failed with an I/O error (the block came from or went to the store). */
+    public long failures() {
+        return failures.get();
+    }
+
+    /** Bytes of cached blocks, trailers included. */
+    public long usedBytes() {
+        long n = 0;
+        for (Shard s : shards) {
+            n += s.used();
+        }
+        return n;
+    }
+
+    public long capacity() {
+        long n = 0;
+        for (Shard s : shards) {
+            n += s.capacity;
+        }
+        return n;
+    }
+
+    public int blocks() {
+        int n = 0;
+        for (Shard s : shards) {
+            n += s.count();
+        }
+        return n;
+    }
+
+    /** Whether the start-up scan has indexed every block on disk. */
+    public boolean scanned() {
+        for (Shard s : shards) {
+            if (!s.scanned) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Waits for the start-up scan (tests and the warm-up's report). */
+    public void awaitScan() throws InterruptedException {
+        scanner.join();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        scanner.interrupt();
+        try {
+            scanner.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private Shard shard(String key) {
+        // String.hashCode's low bits follow the keys' last characters (block keys end alike): mix them first.
+        int h = key.hashCode();
+        h ^= h >>> 16;
+        h *= 0x85ebca6b;
+        h ^= h >>> 13;
+        h *= 0xc2b2ae35;
+        h ^= h >>> 16;
+        return shards.get(Math.floorMod(h, shards.size()));
+    }
+
+    private boolean damaged(Shard s, String key, Path f, String why) {
+        corrupt.incrementAndGet();
+        misses.incrementAndGet();
+        LOG.warning("cached block " + f + " is damaged (" + why + "): dropped, read from the store instead");
+        s.forget(key);
+        delete(f);
+        return false;
+    }
+
+    private void evicted(Shard s, String key) {
+        evictions.incrementAndGet();
+        delete(s.root.resolve(key));
+    }
+
+    private static void delete(Path f) {
+        try {
+            Files.deleteIfExists(f);
+        } catch (IOException e) {
+            LOG.log(Level.FINE, "cannot delete cached block " + f, e);
+        }
+    }
+
+    private void scanAll() {
+        for (Shard s : shards) {
+            if (closed) {
+                return;
+            }
+            try {
+                s.scan();
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.WARNING, "scan of cache " + s.root + " stopped: " + e.getMessage(), e);
+            }
+            s.scanned = true;
+        }
+    }
+
+    /** One cache directory: its index and its share of the capacity. */
+    private final class Shard {
+        final Path root;
+        final long capacity;
+        final double freeSpaceRatio;
+        final FileStore disk;
+        /** Key → bytes on disk, least recently used first. */
+        private final LinkedHashMap<String, Long> index = new LinkedHashMap<>(1024, 0.75f, true);
+        /** Bytes indexed plus bytes reserved by writes in progress. */
+        private long used;
+        volatile boolean scanned;
+
+        Shard(Path root, long capacity, double freeSpaceRatio, FileStore disk) {
+            this.root = root;
+            this.capacity = capacity;
+            this.freeSpaceRatio = freeSpaceRatio;
+            this.disk = disk;
+        }
+
+        synchronized long used() {
+            return used;
+        }
+
+        synchronized int count() {
+            return index.size();
+        }
+
+        synchronized boolean contains(String key) {
+            return index.containsKey(key);
+        }
+
+        /** Whether the key may be on disk: indexed, or, before the scan is done, a file is there. */
+        boolean knows(String key) {
+            synchronized (this) {
+                if (index.containsKey(key)) {
+                    return true;
+                }
+            }
+            return !scanned && Files.isRegularFile(root.resolve(key));
+        }
+
+        /** A hit: the block moves to the most recently used end (and is indexed if the scan is not there yet). */
+        synchronized void touch(String key, long size) {
+            if (index.get(key) == null) {
+                index.put(key, size);
+                used += size;
+            }
+        }
+
+        /** A finished write, whose bytes {@link #makeRoom} reserved. */
+        synchronized void add(String key, long size) {
+            if (index.putIfAbsent(key, size) != null) {
+                used -= size; // written twice at once: counted once
+            }
+        }
+
+        synchronized void release(long size) {
+            used -= size;
+        }
+
+        synchronized boolean forget(String key) {
+            Long size = index.remove(key);
+            if (size != null) {
+                used -= size;
+                return true;
+            }
+            return false;
+        }
+
+        /**
+         * Reserves {@code size} bytes, evicting least recently used blocks while the share or the disk's
+         * free-space floor would be crossed; false if that cannot be done (nothing left to evict).
+         */
+        boolean makeRoom(long size) {
+            List<String> victims = new ArrayList<>();
+            boolean ok;
+            synchronized (this) {
+                long freeFloor = 0;
+                long usable = Long.MAX_VALUE;
+                try {
+                    freeFloor = (long) (disk.getTotalSpace() * freeSpaceRatio);
+                    usable = disk.getUsableSpace();
+                } catch (IOException e) {
+                    // free space unknown: the share alone limits the cache
+                }
+                // Space evicted now is given back to the disk once the victims are deleted below.
+                long freed = 0;
+                Iterator<Map.Entry<String, Long>> it = index.entrySet().iterator();
+                while ((used + size > capacity || usable + freed - size < freeFloor) && it.hasNext()) {
+                    Map.Entry<String, Long> e = it.next();
+                    victims.add(e.getKey());
+                    used -= e.getValue();
+                    freed += e.getValue();
+                    it.remove();
+                }
+                ok = used + size <= capacity && usable + freed - size >= freeFloor;
+                if (ok) {
+                    used += size;
+                }
+            }
+            for (String v : victims) {
+                evicted(this, v);
+            }
+            return ok;
+        }
+
+        /** Indexes the files on disk, oldest first (so they are evicted first); removes temporary files. */
+        void scan() throws IOException {
+            try (Stream<Path> tmps = Files.list(root.resolve(TMP))) {
+                tmps.forEach(DiskBlockCache::delete);
+            }
+            List<Object[]> found = new ArrayList<>();
+            try (Stream<Path> files = Files.walk(root)) {
+                Iterator<Path> it = files.iterator();
+                while (it.hasNext() && !closed) {
+                    Path p = it.next();
+                    if (p.startsWith(root.resolve(TMP))) {
+                        continue;
+                    }
+                    BasicFileAttributes a;
+                    try {
+                        a = Files.readAttributes(p, BasicFileAttributes.class);
+                    } catch (NoSuchFileException gone) {
+                        continue;
+                    }
+                    if (a.isRegularFile()) {
+                        if (a.size() < TRAILER) {
+                            delete(p);
+                        } else {
+                            found.add(new Object[] {root.relativize(p).toString().replace('\\', '/'), a.size(),
+                                    a.lastModifiedTime().toMillis()});
+                        }
+                    }
+                }
+            }
+            found.sort((x, y) -> Long.compare((Long) x[2], (Long) y[2]));
+            List<String> over = new ArrayList<>();
+            synchronized (this) {
+                // Blocks read or written since the start are newer than any found here: they stay at the end.
+                LinkedHashMap<String, Long> seen = new LinkedHashMap<>(index);
+                index.clear();
+                used -= seen.values().stream().mapToLong(Long::longValue).sum();
+                for (Object[] f : found) {
+                    if (!seen.containsKey((String) f[0])) {
+                        index.put((String) f[0], (Long) f[1]);
+                        used += (Long) f[1];
+                    }
+                }
+                for (Map.Entry<String, Long> e : seen.entrySet()) {
+                    index.put(e.getKey(), e.getValue());
+                    used += e.getValue();
+                }
+                Iterator<Map.Entry<String, Long>> it = index.entrySet().iterator();
+                while (used > capacity && it.hasNext()) {
+                    Map.Entry<String, Long> e = it.next();
+                    over.add(e.getKey());
+                    used -= e.getValue();
+                    it.remove();
+                }
+            }
+            for (String k : over) {
+                evicted(this, k);
+            }
+        }
+    }
+}
