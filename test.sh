@@ -122,7 +122,7 @@ done
 expect=(--expect cnf/target/smoke-reports/TEST-cnf.smoke-up.xml --expect integration-tests/repo/target/reports/TEST-repo.xml
   --expect integration-tests/repo/target/reports/TEST-repo-redis-rados.xml)
 for engine in sqlite redis; do
-  for s in posix integrity torch metrics twomounts readonly subdir integrity-remount crash; do
+  for s in posix integrity torch metrics twomounts readonly subdir integrity-remount integrity-disk-cache crash; do
     expect+=(--expect "integration-tests/fuse/target/reports/TEST-fuse-$engine-$s.xml")
   done
 done

@@ -35,7 +35,7 @@ start_gateway() { # NAME [GATEWAY OPTIONS]: a fresh volume and a gateway on it; 
   local name=$1 port storage=${STORAGE:-file://$work/$1/chunks}
   port=$(free_port)
   "$top/hangar" format "sqlite://$work/$name/meta.db" "$name" --storage "$storage" >/dev/null
-  "$top/hangar" gateway "sqlite://$work/$name/meta.db" --listen "127.0.0.1:$port" --cache-dir "$work/$name/gw" -d \
+  "$top/hangar" gateway "sqlite://$work/$name/meta.db" --listen "127.0.0.1:$port" --runtime-dir "$work/$name/gw" -d \
     "${@:2}" >"$work/$name.out"
   gw_pid=$(sed -n 's/.*(runtime pid \([0-9]*\),.*/\1/p' "$work/$name.out")
   gw_url="http://127.0.0.1:$port"

@@ -957,7 +957,7 @@ class Volume:
     def mount(self):
         if is_mounted(self.mp):
             raise AssertionError(f"{self.mp} is still mounted before a new mount")
-        r = self.ctx.hangar("mount", self.meta, self.mp, "-d", "--cache-dir", self.cache, timeout=MOUNT_TIMEOUT,
+        r = self.ctx.hangar("mount", self.meta, self.mp, "-d", "--runtime-dir", self.cache, timeout=MOUNT_TIMEOUT,
                             what="hangar mount -d")
         m = re.search(r"runtime pid (\d+)", r.stdout)
         if m:

@@ -4,7 +4,7 @@ applied to a reference file on the local disk too; every read and a periodic ful
 The seed is printed, so a failure can be replayed.
 
     integrity.py DIR-IN-MOUNT REFERENCE-DIR [REPORT-DIR] [--ops N] [--seed S]
-    integrity.py --verify DIR-IN-MOUNT REFERENCE-DIR [REPORT-DIR]   (after a remount: same bytes?)
+    integrity.py --verify DIR-IN-MOUNT REFERENCE-DIR [REPORT-DIR] [--suite NAME]   (after a remount: same bytes?)
 """
 import argparse
 import hashlib
@@ -99,6 +99,8 @@ def main():
     ap.add_argument("report", nargs="?")
     ap.add_argument("--ops", type=int, default=4000)
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--suite", default=None, help="the report's suite name (default integrity, or "
+                    "integrity-remount with --verify)")
     a = ap.parse_args()
     if fusetest.hangar_mount_of(a.dir) is None:
         print(f"{a.dir} is not on a Hangar FUSE mount", file=sys.stderr)
@@ -107,15 +109,19 @@ def main():
     seed = a.seed if a.seed is not None else random.randrange(1 << 30)
     if a.verify:
         def after_remount(d):
-            mnt_path = os.path.join(os.path.dirname(d), "integrity-random_writes_truncates_reads", NAME)
-            check(os.path.exists(mnt_path), "the file written before the remount exists")
-            compare_whole(mnt_path, os.path.join(a.ref, NAME), "after a remount")
+            # Every file of the reference folder: the random test's, and any the caller put there and into
+            # the test's folder in the mount (run.sh adds a model file).
+            written = os.path.join(os.path.dirname(d), "integrity-random_writes_truncates_reads")
+            for name in sorted(os.listdir(a.ref)):
+                mnt_path = os.path.join(written, name)
+                check(os.path.exists(mnt_path), f"{name}, written before the remount, exists")
+                compare_whole(mnt_path, os.path.join(a.ref, name), f"of {name} after a remount")
         tests = [after_remount]
     else:
         def random_writes_truncates_reads(d):
             random_ops(d, a.ref, a.ops, seed)
         tests = [random_writes_truncates_reads]
-    suite = "integrity-remount" if a.verify else "integrity"
+    suite = a.suite or ("integrity-remount" if a.verify else "integrity")
     sys.exit(1 if fusetest.run(suite, a.dir, tests, a.report) else 0)
 
 

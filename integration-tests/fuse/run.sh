@@ -20,8 +20,8 @@
 # and the exit status is 1.
 #
 # Time limits (seconds; a suite past its own is killed, TERM then KILL 30 s later, and fails): posix 900,
-# integrity 900, torch 1200, crash 1200, twomounts/readonly/subdir/integrity-remount 300 each; a format,
-# mount or unmount 300. Here (2 cores) a whole run on both engines takes under 3 minutes plus 3-5 for the
+# integrity 900, torch 1200, crash 1200, twomounts/readonly/subdir/integrity-remount/integrity-disk-cache
+# 300 each; a format, mount or unmount 300. Here (2 cores) a whole run on both engines takes under 3 minutes plus 3-5 for the
 # crash suite per engine, posix and torch under 20 s each per engine: the limits are there to end a hang,
 # not to time anything. HANGAR_FUSE_SUITE_LIMIT=S sets one limit for every suite (e.g. to see the
 # time-limit path).
@@ -46,7 +46,7 @@ attr_timeout=1.0
 export HANGAR_ATTR_TIMEOUT=$attr_timeout
 # Every suite, in the order they run: their reports are expected whatever happens (test.sh expects the
 # same list for each engine).
-all_suites="posix integrity torch metrics twomounts readonly subdir integrity-remount crash"
+all_suites="posix integrity torch metrics twomounts readonly subdir integrity-remount integrity-disk-cache crash"
 status=0
 work=""
 current=""
@@ -253,7 +253,7 @@ mount_volume() {
   echo "$mp" >>"$work/mountpoints"
   if [ "$mounter" = cli ]; then
     # ./hangar mount -d waits (bounded, 120 s) for the mount; the limit here is only a backstop.
-    run_limited 300 "$top/hangar" mount -d "$meta" "$mp" --cache-dir "$ework/runtime-$name" "$@" \
+    run_limited 300 "$top/hangar" mount -d "$meta" "$mp" --runtime-dir "$ework/runtime-$name" "$@" \
       >"$ework/$name.log" 2>&1 </dev/null
     # The runtime's pid, from the launcher's line "mounted ... (runtime pid N, log ...)".
     sed -n 's/.*runtime pid \([0-9]*\).*/\1/p' "$ework/$name.log" >"$work/pids/$engine-$name"
@@ -407,8 +407,40 @@ run_engine() {
     not_run "$mount_error" subdir
   fi
 
-  # What the integrity test wrote must be there, byte for byte, after an unmount and a new mount.
+  # What the integrity test wrote must be there, byte for byte, after an unmount and a new mount: first from
+  # a disk block cache alone, then from the store. A mount with a disk cache warms the file into it (hangar
+  # warmup); a second mount on that cache, with the volume's blocks moved out of the store (when the store is
+  # this run's own), must read every byte from it; then, the blocks back, a plain mount.
+  local cache_opts=(--cache-dir "$ework/disk-cache" --cache-writes --disk-cache-size 4G --free-space-ratio 0.01)
+  local blocks="${HANGAR_FUSE_STORE:-}/fusetest/chunks" warmed=""
+  # The random test's file is mostly holes: a 64 MiB model of random bytes joins it (integrity.py --verify
+  # compares every file of the reference folder).
+  head -c $((64 << 20)) /dev/urandom >"$ework/reference/model.bin"
+  cp "$ework/reference/model.bin" "$tests/integrity-random_writes_truncates_reads/model.bin"
   unmount_volume main "$main_mp"
+  if mount_volume warm "$main_mp" "${cache_opts[@]}"; then
+    if run_limited 300 "$top/hangar" warmup "$tests/integrity-random_writes_truncates_reads" >"$ework/warmup.log" 2>&1; then
+      warmed=1
+      cat "$ework/warmup.log"
+    else
+      fail_suite integrity-disk-cache "hangar warmup failed" "$(tail -5 "$ework/warmup.log")"
+    fi
+    unmount_volume warm "$main_mp"
+  else
+    not_run "$mount_error" integrity-disk-cache
+  fi
+  if [ -n "$warmed" ]; then
+    [ -n "${HANGAR_FUSE_STORE:-}" ] && mv "$blocks" "$ework/blocks-away"
+    if mount_volume cached "$main_mp" "${cache_opts[@]}"; then
+      suite integrity-disk-cache integrity.py --verify "$tests" "$ework/reference" "$reports" --suite integrity-disk-cache
+      unmount_volume cached "$main_mp"
+    else
+      not_run "$mount_error" integrity-disk-cache
+    fi
+    if [ -n "${HANGAR_FUSE_STORE:-}" ]; then
+      mkdir -p "$blocks" && cp -a "$ework/blocks-away/." "$blocks/" && rm -rf "$ework/blocks-away"
+    fi
+  fi
   if mount_volume main "$main_mp"; then
     suite integrity-remount integrity.py --verify "$tests" "$ework/reference" "$reports"
     rm -rf "$tests"

@@ -191,12 +191,12 @@ def start_distributed():
     assert p.returncode == 0, "format: %s %s" % (p.stdout, p.stderr)
     gw = os.path.join(WORK, "gw")
     listen = "127.0.0.1:%d" % free_port()
-    p = run("gateway", S["meta"], "--listen", listen, "--cache-dir", gw, "--metrics", "off", "-d")
+    p = run("gateway", S["meta"], "--listen", listen, "--runtime-dir", gw, "--metrics", "off", "-d")
     assert p.returncode == 0, "gateway: %s %s" % (p.stdout, p.stderr)
     S["gateway_pid"] = int(p.stdout.split("runtime pid ")[1].split(",")[0])
     S["server"] = "http://" + listen
     S["mnt"] = os.path.join(WORK, "mnt")
-    p = run("mount", S["meta"], S["mnt"], "--cache-dir", os.path.join(WORK, "mnt-home"), "--metrics", "off", "-d")
+    p = run("mount", S["meta"], S["mnt"], "--runtime-dir", os.path.join(WORK, "mnt-home"), "--metrics", "off", "-d")
     assert p.returncode == 0, "mount: %s %s" % (p.stdout, p.stderr)
     token_file = os.path.join(gw, "etc", "api-token")
     for _ in range(600):

@@ -92,7 +92,7 @@ if ! timeout 300 "$top/hangar" format "$meta" s3test --storage "file://$work/chu
   fail_env "hangar format failed: $(tail -5 "$work/format.log")"
 fi
 if ! HANGAR_S3_ACCESS_KEY=$S3_AK HANGAR_S3_SECRET_KEY=$S3_SK timeout 300 "$top/hangar" gateway "$meta" \
-  --listen "127.0.0.1:$port" --credentials "$work/credentials.properties" --cache-dir "$work/gateway" -d \
+  --listen "127.0.0.1:$port" --credentials "$work/credentials.properties" --runtime-dir "$work/gateway" -d \
   >"$work/gateway.out" 2>&1; then
   fail_env "the gateway did not start: $(tail -20 "$work/gateway.out")"
 fi
@@ -100,13 +100,13 @@ gw_pid=$(sed -n 's/.*(runtime pid \([0-9]*\),.*/\1/p' "$work/gateway.out")
 [ -n "$gw_pid" ] || fail_env "no runtime pid in the gateway's output: $(cat "$work/gateway.out")"
 port2=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 if ! HANGAR_S3_ACCESS_KEY=$S3_AK HANGAR_S3_SECRET_KEY=$S3_SK timeout 300 "$top/hangar" gateway "$meta" \
-  --listen "127.0.0.1:$port2" --cache-dir "$work/gateway2" -d >"$work/gateway2.out" 2>&1; then
+  --listen "127.0.0.1:$port2" --runtime-dir "$work/gateway2" -d >"$work/gateway2.out" 2>&1; then
   fail_env "the second gateway did not start: $(tail -20 "$work/gateway2.out")"
 fi
 gw2_pid=$(sed -n 's/.*(runtime pid \([0-9]*\),.*/\1/p' "$work/gateway2.out")
 export S3_ENDPOINT2="http://127.0.0.1:$port2"
 mkdir -p "$work/mnt"
-if ! timeout 300 "$top/hangar" mount "$meta" "$work/mnt" --cache-dir "$work/mount" -d >"$work/mount.out" 2>&1; then
+if ! timeout 300 "$top/hangar" mount "$meta" "$work/mnt" --runtime-dir "$work/mount" -d >"$work/mount.out" 2>&1; then
   fail_env "the mount did not start: $(tail -20 "$work/mount.out")"
 fi
 mounted="$work/mnt"

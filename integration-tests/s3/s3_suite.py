@@ -605,7 +605,7 @@ def twogateways_racing_puts_and_gets():
 
 
 def gateway_scrape():
-    """The first gateway runtime's /metrics (run.sh gives it --cache-dir WORK/gateway): {(name, labels): v}."""
+    """The first gateway runtime's /metrics (run.sh gives it --runtime-dir WORK/gateway): {(name, labels): v}."""
     with open(os.path.join(WORK, "gateway", "run", "metrics.url")) as f:
         url = f.read().strip()
     with urllib.request.urlopen(url, timeout=10) as r:

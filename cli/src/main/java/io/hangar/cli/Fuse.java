@@ -62,6 +62,25 @@ final class Fuse {
         }
     }
 
+    /** The mount point of the Hangar FUSE mount (type fuse.hangar) that holds {@code path}, if any. */
+    static Optional<Path> hangarMountOf(Path path) {
+        Path best = null;
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/mounts"))) {
+                String[] f = line.split(" ");
+                if (f.length > 2 && f[2].equals("fuse.hangar")) {
+                    Path mp = Path.of(unescape(f[1]));
+                    if (path.startsWith(mp) && (best == null || mp.getNameCount() > best.getNameCount())) {
+                        best = mp;
+                    }
+                }
+            }
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(best);
+    }
+
     /** /proc/mounts writes space, tab, newline and backslash in paths as octal escapes (\040 …). */
     static String unescape(String field) {
         StringBuilder sb = new StringBuilder();

@@ -57,10 +57,12 @@ final class GatewayCommand implements Callable<Integer> {
     MetricsOptions metrics;
     @Option(names = "--read-only", description = "Refuse every change (AccessDenied).")
     boolean readOnly;
-    @Option(names = "--cache-dir", paramLabel = "DIR",
+    @Option(names = "--runtime-dir", paramLabel = "DIR",
             description = "The gateway runtime's local folder (etc/, run/, runtime.log); default "
                     + "~/.hangar/gateways/<hash of the listen address>.")
-    Path cacheDir;
+    Path runtimeDir;
+    @Mixin
+    VolumeCacheOptions cache;
     @Option(names = "--domain", paramLabel = "NAME",
             description = "DNS name for virtual-hosted-style requests: <bucket>.NAME addresses a bucket "
                     + "(default: path style only).")
@@ -95,7 +97,7 @@ final class GatewayCommand implements Callable<Integer> {
         }
         // Fails here, in one line, for an unformatted volume or a URL no engine opens.
         VolumeFormat f = ctx.volumes().status(meta);
-        Path home = (cacheDir != null ? cacheDir : stateDir(listen)).toAbsolutePath().normalize();
+        Path home = (runtimeDir != null ? runtimeDir : stateDir(listen)).toAbsolutePath().normalize();
         ConfigFiles etc = new ConfigFiles(home.resolve("etc"));
         String generated = writeConfig(etc, meta, f.name());
         String metricsUrl = metrics.writeTo(etc, "gateway");
@@ -167,7 +169,9 @@ final class GatewayCommand implements Callable<Integer> {
         volume.put("name", name);
         volume.put("meta", meta);
         memory.dataMemory(); // a bad size fails here, in one line
+        cache.check();
         memory.addTo(volume);
+        cache.addTo(volume);
         etc.write(ConfigFiles.factoryFile(ConfigFiles.VOLUME_PID, name), "Written by 'hangar gateway'.", volume,
                 false);
         String generated = null;

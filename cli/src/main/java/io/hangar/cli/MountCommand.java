@@ -41,10 +41,12 @@ final class MountCommand implements Callable<Integer> {
     boolean readOnly;
     @Option(names = "--subdir", paramLabel = "DIR", description = "Mount only this directory of the volume.")
     String subdir;
-    @Option(names = "--cache-dir", paramLabel = "DIR",
+    @Option(names = "--runtime-dir", paramLabel = "DIR",
             description = "The mount runtime's local folder (etc/, run/, runtime.log); default "
                     + "~/.hangar/mounts/<hash of the mount point>.")
-    Path cacheDir;
+    Path runtimeDir;
+    @Mixin
+    VolumeCacheOptions cache;
     @Mixin
     VolumeMemoryOptions memory;
     @Option(names = "--attr-timeout", paramLabel = "SECONDS", description = "Kernel attribute cache timeout.")
@@ -78,6 +80,7 @@ final class MountCommand implements Callable<Integer> {
         }
         // Parsed as the volume will parse them: a bad size fails here, in one line.
         long dataMemory = memory.dataMemory();
+        cache.check();
         // Fails here, in one line, for an unformatted volume or a URL no engine opens.
         VolumeFormat f = ctx.volumes().status(meta);
         String version = null;
@@ -89,13 +92,13 @@ final class MountCommand implements Callable<Integer> {
         }
         Files.createDirectories(mp);
 
-        Path home = (cacheDir != null ? cacheDir : stateDir(mp)).toAbsolutePath().normalize();
+        Path home = (runtimeDir != null ? runtimeDir : stateDir(mp)).toAbsolutePath().normalize();
         ConfigFiles etc = new ConfigFiles(home.resolve("etc"));
         writeConfig(etc, meta, f.name(), mp);
         String metricsUrl = metrics.writeTo(etc, "mount");
 
         RuntimeLauncher launcher = new RuntimeLauncher(home, etc.dir()).property(MOUNTPOINT_PROPERTY, mp.toString())
-                .memoryFor(dataMemory);
+                .memoryFor(dataMemory, cache.indexHeapBytes(f.blockSize()));
         launcher.writeLoggingDefaults();
         launcher.clearReadyMarkers();
         Path log = home.resolve("runtime.log");
@@ -155,6 +158,7 @@ final class MountCommand implements Callable<Integer> {
         volume.put("name", name);
         volume.put("meta", meta);
         memory.addTo(volume);
+        cache.addTo(volume);
         etc.write(ConfigFiles.factoryFile(ConfigFiles.VOLUME_PID, name), "Written by 'hangar mount'.", volume, false);
 
         Map<String, String> fuse = new LinkedHashMap<>();

@@ -71,14 +71,20 @@ final class RuntimeLauncher {
      * memory limit must not be killed for memory it was never told about. Block data lives in native memory
      * (direct buffers), so the direct limit is the data plus {@value #DIRECT_SLACK_MIB} MiB for blocks in
      * flight, free blocks kept for reuse and FUSE reply buffers; the heap holds only the framework, metadata
-     * and bookkeeping ({@value #HEAP_MIB} MiB). HANGAR_RUNTIME_OPTS with its own -Xmx wins.
+     * and bookkeeping ({@value #HEAP_MIB} MiB; more for a disk cache's index, {@link #memoryFor(long, long)}).
+     * HANGAR_RUNTIME_OPTS with its own -Xmx wins.
      */
     RuntimeLauncher memoryFor(long dataBytes) {
+        return memoryFor(dataBytes, 0);
+    }
+
+    /** As {@link #memoryFor(long)}, with {@code indexBytes} more heap for a disk cache's index. */
+    RuntimeLauncher memoryFor(long dataBytes, long indexBytes) {
         memory.clear();
         // The JVM would start with a heap of 1/64 of the machine (capped by -Xmx), which G1 then touches all
         // of; the mount needs little heap, so it starts small and grows only if it must.
         memory.add("-Xms" + INITIAL_HEAP_MIB + "m");
-        memory.add("-Xmx" + HEAP_MIB + "m");
+        memory.add("-Xmx" + (HEAP_MIB + ((indexBytes + (1 << 20) - 1) >> 20)) + "m");
         memory.add("-XX:MaxDirectMemorySize=" + directMib(dataBytes) + "m");
         return this;
     }

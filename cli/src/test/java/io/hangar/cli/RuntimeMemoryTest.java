@@ -40,6 +40,21 @@ class RuntimeMemoryTest {
     }
 
     @Test
+    void aDiskCacheAddsItsIndexToTheHeap() {
+        VolumeCacheOptions c = new VolumeCacheOptions();
+        c.cacheDir = "/var/cache/hangar";
+        c.diskCacheSize = "1T";
+        c.check();
+        long index = c.indexHeapBytes(4 << 20); // 262,144 blocks of 4 MiB
+        assertEquals(262_144L * io.hangar.core.cache.DiskBlockCache.INDEX_BYTES_PER_BLOCK, index);
+        RuntimeLauncher l = new RuntimeLauncher(dir, dir.resolve("etc")).memoryFor(parse().dataMemory(), index);
+        assertEquals("-Xmx" + (256 + 40) + "m", l.memoryOptions().get(1), "40 MiB of index on top of the 256 MiB");
+        VolumeCacheOptions none = new VolumeCacheOptions();
+        none.check();
+        assertEquals(0, none.indexHeapBytes(4 << 20), "no cache directory, no index");
+    }
+
+    @Test
     void aBadSizeIsAUsageErrorInOneLine() {
         CliException e = assertThrows(CliException.class, () -> parse("--buffer-size", "lots").dataMemory());
         assertEquals(ExitCodes.USAGE, e.exitCode());

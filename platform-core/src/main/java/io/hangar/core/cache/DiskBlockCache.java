@@ -37,8 +37,8 @@ import java.util.zip.CRC32C;
  *
  * <p>Keys are spread over the directories by hash; each holds at most its share of {@code capacity}, and no
  * write goes to a disk whose free space is below {@code freeSpaceRatio} (least recently used blocks are
- * evicted first, in both cases). The index (key → length, in access order) lives in memory, about 150 bytes
- * per block, and is rebuilt at start by scanning the directories in the background, oldest files first;
+ * evicted first, in both cases). The index (key → length, in access order) lives in memory, at most
+ * {@link #INDEX_BYTES_PER_BLOCK} bytes per block, and is rebuilt at start by scanning the directories in the background, oldest files first;
  * lookups made meanwhile check the file itself. Cache failures never fail a read or a write: they are
  * logged and counted, and the block goes to or comes from the store.
  */
@@ -47,6 +47,8 @@ public final class DiskBlockCache implements AutoCloseable {
     private static final int MAGIC = 0x48434231; // "HCB1"
     private static final int TRAILER = 8;
     private static final String TMP = ".tmp";
+    /** Heap of one index entry, rounded up (the entry, its key string, the boxed size, the table slot). */
+    public static final int INDEX_BYTES_PER_BLOCK = 160;
 
     private final List<Shard> shards = new ArrayList<>();
     private final AtomicLong hits = new AtomicLong();
@@ -382,7 +384,7 @@ public final class DiskBlockCache implements AutoCloseable {
             boolean ok;
             synchronized (this) {
                 long freeFloor = 0;
-                long usable = Long.MAX_VALUE;
+                long usable = Long.MAX_VALUE / 4; // unknown: never the limit, and no overflow below
                 try {
                     freeFloor = (long) (disk.getTotalSpace() * freeSpaceRatio);
                     usable = disk.getUsableSpace();

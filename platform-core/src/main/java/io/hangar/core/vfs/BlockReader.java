@@ -510,11 +510,16 @@ final class BlockReader {
      * whole block's buffer (another reference to it).
      */
     void cacheWritten(String key, BlockBuffer data, int length) {
-        if (disk != null && cacheWritesToDisk) {
-            disk.write(key, data.view(length));
-        }
+        cacheWrittenToDisk(key, data.view(length));
         if (data.capacity() == length && data.retain()) {
             blocks.put(key, CompletableFuture.completedFuture(data));
+        }
+    }
+
+    /** A block just stored (the remaining bytes of {@code data}): kept on disk if the disk cache keeps writes. */
+    void cacheWrittenToDisk(String key, ByteBuffer data) {
+        if (disk != null && cacheWritesToDisk) {
+            disk.write(key, data);
         }
     }
 

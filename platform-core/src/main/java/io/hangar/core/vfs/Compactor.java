@@ -117,6 +117,7 @@ final class Compactor {
                         st.put(key, block, 0, blen);
                         return null;
                     });
+                    reader.cacheWrittenToDisk(key, java.nio.ByteBuffer.wrap(block, 0, blen));
                 }
             } catch (FsException | RuntimeException e) {
                 // Stopped midway (the volume closing interrupts us, the store failed): the blocks written so far

@@ -277,7 +277,9 @@ public class ManagedVolume extends MeteredComponent {
             MetadataEngine m = meta;
             VfsOptions opts = VfsOptions.parse(Map.of("buffer-size", config.bufferSize(), "cache-size",
                     config.cacheSize(), "read-ahead", config.readAhead(), "upload-threads",
-                    config.uploadThreads(), "store-wait-ms", config.storeWaitMs()));
+                    config.uploadThreads(), "store-wait-ms", config.storeWaitMs(), "cache-dir", config.cacheDir(),
+                    "disk-cache-size", config.diskCacheSize(), "free-space-ratio", config.freeSpaceRatio(),
+                    "cache-writes", config.cacheWrites()));
             VfsVolume v = new VfsVolume(format, meta, new StoreGate(store, opts.storeWaitMs()), opts, () -> {
                 ChunkStore s = null;
                 synchronized (this) {

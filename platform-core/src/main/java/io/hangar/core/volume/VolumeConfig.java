@@ -33,6 +33,21 @@ public @interface VolumeConfig {
     @AttributeDefinition(required = false, description = "Memory for the block cache, e.g. 512M")
     String cacheSize() default "512M";
 
+    @AttributeDefinition(required = false, description = "Directories of the disk block cache, separated by ':' "
+            + "(absolute paths); empty or 'memory': the in-memory cache alone")
+    String cacheDir() default "";
+
+    @AttributeDefinition(required = false, description = "Size of the disk block cache in all its directories, "
+            + "e.g. 100G")
+    String diskCacheSize() default "100G";
+
+    @AttributeDefinition(required = false, description = "Free share of a cache disk below which no block is "
+            + "cached there (least recently used blocks are evicted), e.g. 0.1")
+    String freeSpaceRatio() default "0.1";
+
+    @AttributeDefinition(required = false, description = "Keep written blocks in the disk block cache too")
+    boolean cacheWrites() default false;
+
     @AttributeDefinition(required = false, description = "Read-ahead window of a sequential reader, e.g. 64M")
     String readAhead() default "64M";
 

@@ -46,7 +46,9 @@ public final class Volumes {
      *
      * @param options VFS tuning: {@code buffer-size} (bytes of write buffers + read-ahead, default 256 MiB),
      *            {@code upload-threads}, {@code read-ahead} (bytes), {@code cache-size} (bytes of in-memory
-     *            block cache)
+     *            block cache); the disk block cache: {@code cache-dir} (absolute directories separated by
+     *            ':'; absent or {@code memory}: none), {@code disk-cache-size} (bytes in all, default 100 GiB),
+     *            {@code free-space-ratio} (default 0.1), {@code cache-writes} (keep written blocks too)
      */
     public static OpenVolume open(String metaUrl, Map<String, String> options) throws FsException {
         return io.hangar.core.volume.VolumeOpener.standalone().open(metaUrl, options);
@@ -55,10 +57,22 @@ public final class Volumes {
     /**
      * The memory a volume opened with {@code options} (as for {@link #open}) holds at most for data: write
      * buffers and read-ahead ({@code buffer-size}) plus the block cache ({@code cache-size}), in bytes. A
-     * runtime sizes its heap from it. IllegalArgumentException, with a one-line message, for a bad size.
+     * runtime sizes its heap from it. Every option is parsed: IllegalArgumentException, with a one-line
+     * message, for a bad one (the disk cache's index, about 150 bytes per cached block, is not counted).
      */
     public static long dataMemory(Map<String, String> options) {
         io.hangar.core.vfs.VfsOptions o = io.hangar.core.vfs.VfsOptions.parse(options);
         return o.bufferSize() + o.cacheSize();
+    }
+
+    /**
+     * The heap the disk block cache's index may take for a volume of {@code blockSize} opened with
+     * {@code options}: one entry per block the cache can hold; 0 without {@code cache-dir}. A runtime adds it
+     * to its heap. IllegalArgumentException for a bad option, as {@link #dataMemory}.
+     */
+    public static long diskCacheIndexBytes(Map<String, String> options, int blockSize) {
+        io.hangar.core.vfs.VfsOptions o = io.hangar.core.vfs.VfsOptions.parse(options);
+        return o.cacheDirs().isEmpty() ? 0
+                : o.diskCacheSize() / blockSize * io.hangar.core.cache.DiskBlockCache.INDEX_BYTES_PER_BLOCK;
     }
 }
