@@ -41,7 +41,9 @@ final class WarmupCommand implements Callable<Integer> {
     CommandSpec spec;
     @Parameters(arity = "1..*", paramLabel = "PATH", description = "Files or directories in a Hangar mount.")
     List<Path> paths = new ArrayList<>();
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "4", description = "Files read at once (default 4).")
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "4",
+            description = "Files read at once (default 4); each is one sequential stream, which the mount's "
+                    + "read-ahead fetches in parallel.")
     int threads;
 
     @Override
@@ -87,6 +89,8 @@ final class WarmupCommand implements Callable<Integer> {
         try (Progress bar = Progress.bytes("warming up", total)) {
             List<Future<?>> done = new ArrayList<>();
             for (Path f : files) {
+                // One stream per file: parts of one file read at once measured slower here (each part's
+                // read-ahead starts small, and the streams share the read-ahead budget).
                 done.add(pool.submit(() -> {
                     readWhole(f, bar, read);
                     return null;

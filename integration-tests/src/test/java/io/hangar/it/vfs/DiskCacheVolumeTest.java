@@ -93,6 +93,7 @@ class DiskCacheVolumeTest {
             DiskBlockCache d = disk(v);
             assertEquals(0, d.blocks(), "written without cache-writes: nothing on disk yet");
             assertArrayEquals(data, readAll(v, inode));
+            d.awaitWrites();
             assertEquals(3, d.writes(), "the three blocks read were kept");
         }
         assertEquals(3, cachedFiles().size());
@@ -114,7 +115,9 @@ class DiskCacheVolumeTest {
         long inode;
         try (VfsVolume v = fx.open(cached(true))) {
             inode = writeFile(v);
-            assertEquals(3, disk(v).writes());
+            DiskBlockCache d = disk(v);
+            d.awaitWrites();
+            assertEquals(3, d.writes());
         }
         removeBlocksFromTheStore();
         try (VfsVolume v = fx.open(cached(true))) {
@@ -136,6 +139,7 @@ class DiskCacheVolumeTest {
         try (VfsVolume v = fx.open(cached(true))) {
             DiskBlockCache d = disk(v);
             assertArrayEquals(data, readAll(v, inode), "the right bytes, from the store");
+            d.awaitWrites();
             assertEquals(1, d.corrupt());
             assertEquals(2, d.hits());
             assertEquals(1, d.writes(), "the damaged block was cached again");

@@ -49,6 +49,8 @@ public final class DiskBlockCache implements AutoCloseable {
     private static final String TMP = ".tmp";
     /** Heap of one index entry, rounded up (the entry, its key string, the boxed size, the table slot). */
     public static final int INDEX_BYTES_PER_BLOCK = 160;
+    /** Bytes of blocks waiting for the writer ({@link #writeLater}); past it, the caller writes the block. */
+    public static final long MAX_PENDING = 64L << 20;
 
     private final List<Shard> shards = new ArrayList<>();
     private final AtomicLong hits = new AtomicLong();
@@ -57,7 +59,11 @@ public final class DiskBlockCache implements AutoCloseable {
     private final AtomicLong evictions = new AtomicLong();
     private final AtomicLong writes = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
+    private final AtomicLong behind = new AtomicLong();
+    private final AtomicLong pending = new AtomicLong();
     private final Thread scanner;
+    /** Writes blocks into the cache behind the reads that fetched them; one thread, the disk's pace. */
+    private final java.util.concurrent.ExecutorService writer;
     private volatile boolean closed;
 
     /**
@@ -80,6 +86,50 @@ public final class DiskBlockCache implements AutoCloseable {
         scanner = new Thread(this::scanAll, "hangar-cache-scan");
         scanner.setDaemon(true);
         scanner.start();
+        writer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "hangar-cache-write");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Keeps a copy of block {@code key} (the remaining bytes of {@code data}) later, on the cache's writer
+     * thread, so that the read or upload that has the block does not wait for the disk; {@code done} runs
+     * once {@code data} is no longer needed (the caller's buffer may then be reused). At most
+     * {@link #MAX_PENDING} bytes wait: past that the caller writes the block itself (counted as
+     * {@link #behind}), so a reader slows to the disk's pace rather than leave blocks uncached; once closed,
+     * nothing is cached.
+     */
+    public void writeLater(String key, ByteBuffer data, Runnable done) {
+        int n = data.remaining();
+        if (closed) {
+            done.run();
+            return;
+        }
+        if (pending.addAndGet(n) > MAX_PENDING) {
+            pending.addAndGet(-n);
+            behind.incrementAndGet();
+            try {
+                write(key, data);
+            } finally {
+                done.run();
+            }
+            return;
+        }
+        try {
+            writer.execute(() -> {
+                try {
+                    write(key, data);
+                } finally {
+                    pending.addAndGet(-n);
+                    done.run();
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            pending.addAndGet(-n); // closed meanwhile
+            done.run();
+        }
     }
 
     /**
@@ -203,6 +253,11 @@ public final class DiskBlockCache implements AutoCloseable {
         return writes.get();
     }
 
+    /** Blocks their caller wrote into the cache itself because the writer's backlog was full. */
+    public long behind() {
+        return behind.get();
+    }
+
     /** Cache reads or writes that failed with an I/O error (the block came from or went to the store). */
     public long failures() {
         return failures.get();
@@ -248,9 +303,25 @@ public final class DiskBlockCache implements AutoCloseable {
         scanner.join();
     }
 
+    /** Waits until the blocks handed to {@link #writeLater} so far are written (tests). */
+    public void awaitWrites() throws InterruptedException {
+        try {
+            writer.submit(() -> { }).get();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.RejectedExecutionException e) {
+            // closed: nothing is waiting
+        }
+    }
+
+    /** Finishes the writes waiting (their callers' buffers are given back), then stops the threads. */
     @Override
     public void close() {
         closed = true;
+        writer.shutdown();
+        try {
+            writer.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         scanner.interrupt();
         try {
             scanner.join(10_000);

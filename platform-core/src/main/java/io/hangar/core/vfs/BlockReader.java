@@ -396,8 +396,8 @@ final class BlockReader {
             if (n != expected) {
                 throw new FsException(Errno.EIO, "block " + key + " has " + n + " bytes, expected " + expected);
             }
-            if (disk != null) {
-                disk.write(key, b.view(expected));
+            if (disk != null && b.retain()) {
+                disk.writeLater(key, b.view(expected), b::release);
             }
             return b;
         } catch (FsException | RuntimeException e) {
@@ -510,16 +510,18 @@ final class BlockReader {
      * whole block's buffer (another reference to it).
      */
     void cacheWritten(String key, BlockBuffer data, int length) {
-        cacheWrittenToDisk(key, data.view(length));
+        if (disk != null && cacheWritesToDisk && data.retain()) {
+            disk.writeLater(key, data.view(length), data::release);
+        }
         if (data.capacity() == length && data.retain()) {
             blocks.put(key, CompletableFuture.completedFuture(data));
         }
     }
 
-    /** A block just stored (the remaining bytes of {@code data}): kept on disk if the disk cache keeps writes. */
+    /** A compacted block just stored (a heap array of its own): kept on disk if the disk cache keeps writes. */
     void cacheWrittenToDisk(String key, ByteBuffer data) {
         if (disk != null && cacheWritesToDisk) {
-            disk.write(key, data);
+            disk.writeLater(key, data, () -> { });
         }
     }
 

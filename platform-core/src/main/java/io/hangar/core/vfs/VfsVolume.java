@@ -1054,6 +1054,9 @@ public final class VfsVolume implements OpenVolume {
                 DiskBlockCache::writes);
         metrics.functionCounter("hangar_diskcache_failures", null, "disk cache reads and writes that failed", d,
                 DiskBlockCache::failures);
+        metrics.functionCounter("hangar_diskcache_behind", null,
+                "blocks a read or upload wrote into the disk cache itself, the cache's writer being behind", d,
+                DiskBlockCache::behind);
         metrics.gauge("hangar_diskcache", "bytes", "bytes of blocks in the disk cache", d, DiskBlockCache::usedBytes);
         metrics.gauge("hangar_diskcache_limit", "bytes", "the disk cache's size (diskCacheSize)", d,
                 DiskBlockCache::capacity);

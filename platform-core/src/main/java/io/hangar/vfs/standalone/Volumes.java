@@ -56,13 +56,15 @@ public final class Volumes {
 
     /**
      * The memory a volume opened with {@code options} (as for {@link #open}) holds at most for data: write
-     * buffers and read-ahead ({@code buffer-size}) plus the block cache ({@code cache-size}), in bytes. A
+     * buffers and read-ahead ({@code buffer-size}) plus the block cache ({@code cache-size}), plus, with a
+     * disk cache, the blocks waiting for its writer (64 MiB at most), in bytes. A
      * runtime sizes its heap from it. Every option is parsed: IllegalArgumentException, with a one-line
      * message, for a bad one (the disk cache's index, about 150 bytes per cached block, is not counted).
      */
     public static long dataMemory(Map<String, String> options) {
         io.hangar.core.vfs.VfsOptions o = io.hangar.core.vfs.VfsOptions.parse(options);
-        return o.bufferSize() + o.cacheSize();
+        return o.bufferSize() + o.cacheSize()
+                + (o.cacheDirs().isEmpty() ? 0 : io.hangar.core.cache.DiskBlockCache.MAX_PENDING);
     }
 
     /**

@@ -191,6 +191,27 @@ class DiskBlockCacheTest {
     }
 
     @Test
+    void writesLaterLandAndGiveEveryBufferBackEvenPastTheBacklog() throws Exception {
+        try (DiskBlockCache c = open(1 << 30, tmp.resolve("c"))) {
+            java.util.concurrent.atomic.AtomicInteger released = new java.util.concurrent.atomic.AtomicInteger();
+            c.writeLater(key(1), ByteBuffer.wrap(block(1)), released::incrementAndGet);
+            c.awaitWrites();
+            assertEquals(1, released.get());
+            assertArrayEquals(block(1), read(c, key(1)));
+            // More than the backlog at once: what does not fit is written by the caller; every block lands.
+            int n = (int) (DiskBlockCache.MAX_PENDING / BLOCK) + 64;
+            ByteBuffer big = ByteBuffer.wrap(block(2));
+            for (int i = 0; i < n; i++) {
+                c.writeLater(key(100 + i), big.duplicate(), released::incrementAndGet);
+            }
+            c.awaitWrites();
+            assertEquals(1 + n, released.get(), "every buffer given back");
+            assertEquals(1 + n, c.writes());
+            assertEquals(1 + n, c.blocks());
+        }
+    }
+
+    @Test
     void aDroppedBlockIsGone() throws Exception {
         Path d = tmp.resolve("c");
         try (DiskBlockCache c = open(1 << 20, d)) {
