@@ -185,7 +185,7 @@ public final class DiskBlockCache implements AutoCloseable {
         Shard s = shard(key);
         int length = data.remaining();
         long size = (long) length + TRAILER;
-        if (closed || size > s.capacity || s.contains(key) || !s.makeRoom(size)) {
+        if (size > s.capacity || s.contains(key) || !s.makeRoom(size)) {
             return;
         }
         Path tmp = s.root.resolve(TMP).resolve(Long.toHexString(ThreadLocalRandom.current().nextLong()));
@@ -312,7 +312,10 @@ public final class DiskBlockCache implements AutoCloseable {
         }
     }
 
-    /** Finishes the writes waiting (their callers' buffers are given back), then stops the threads. */
+    /**
+     * Takes no more blocks, writes those waiting (at most {@link #MAX_PENDING} bytes; their callers' buffers
+     * are given back), then stops the threads.
+     */
     @Override
     public void close() {
         closed = true;

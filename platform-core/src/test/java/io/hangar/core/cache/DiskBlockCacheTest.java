@@ -212,6 +212,27 @@ class DiskBlockCacheTest {
     }
 
     @Test
+    void closingWritesWhatWaitsAndTakesNothingAfter() throws Exception {
+        Path d = tmp.resolve("c");
+        java.util.concurrent.atomic.AtomicInteger released = new java.util.concurrent.atomic.AtomicInteger();
+        DiskBlockCache c = open(1 << 30, d);
+        for (int i = 0; i < 8; i++) {
+            c.writeLater(key(i), ByteBuffer.wrap(block(i)), released::incrementAndGet);
+        }
+        c.close();
+        assertEquals(8, released.get());
+        c.writeLater(key(99), ByteBuffer.wrap(block(99)), released::incrementAndGet);
+        assertEquals(9, released.get(), "a block handed over after close comes back at once");
+        try (DiskBlockCache fresh = open(1 << 30, d)) {
+            assertEquals(8, fresh.blocks(), "every block that waited at close is on disk");
+            for (int i = 0; i < 8; i++) {
+                assertArrayEquals(block(i), read(fresh, key(i)));
+            }
+            assertEquals(null, read(fresh, key(99)));
+        }
+    }
+
+    @Test
     void aDroppedBlockIsGone() throws Exception {
         Path d = tmp.resolve("c");
         try (DiskBlockCache c = open(1 << 20, d)) {
