@@ -18,6 +18,8 @@ class StatsCommandTest {
             hangar_fuse_op_duration_seconds_sum{method="read",mountpoint="/mnt/a b",volume="v"} 0.0
             hangar_blockcache_hits_total{volume="v"} 3.0
             hangar_blockcache_miss_total{volume="v"} 1.0
+            hangar_diskcache_hits_total{volume="v"} 0.0
+            hangar_diskcache_miss_total{volume="v"} 1.0
             hangar_object_request_data_bytes_total{method="PUT",volume="v"} 0.0
             hangar_object_request_data_bytes_total{method="GET",volume="v"} 0.0
             jvm_memory_used_bytes{area="heap",id="G1 Eden Space"} 1048576.0
@@ -31,6 +33,8 @@ class StatsCommandTest {
             .replace("volume=\"v\"} 0.5\n", "volume=\"v\"} 1.5\n")
             .replace("hangar_blockcache_hits_total{volume=\"v\"} 3.0", "hangar_blockcache_hits_total{volume=\"v\"} 12.0")
             .replace("hangar_blockcache_miss_total{volume=\"v\"} 1.0", "hangar_blockcache_miss_total{volume=\"v\"} 4.0")
+            .replace("hangar_diskcache_hits_total{volume=\"v\"} 0.0", "hangar_diskcache_hits_total{volume=\"v\"} 2.0")
+            .replace("hangar_diskcache_miss_total{volume=\"v\"} 1.0", "hangar_diskcache_miss_total{volume=\"v\"} 2.0")
             .replace("{method=\"PUT\",volume=\"v\"} 0.0", "{method=\"PUT\",volume=\"v\"} 4194304.0");
 
     @Test
@@ -50,6 +54,7 @@ class StatsCommandTest {
         assertEquals(50.0, r.fuseLatencyMs(), 1e-9); // 1 s over 20 requests
         assertEquals(1.0, r.fuseWriteMiB(), 1e-9); // 2 MiB in 2 s
         assertEquals(75.0, r.cacheHitPct(), 1e-9); // 9 hits, 3 misses
+        assertEquals(66.7, r.diskHitPct(), 0.05); // of the 3 the memory missed: 2 disk hits, 1 disk miss
         assertEquals(2.0, r.objPutMiB(), 1e-9);
         assertEquals(1.0, r.heapMiB(), 1e-9); // heap pools only
         assertTrue(Double.isNaN(r.objLatencyMs()), "no requests: no latency");
