@@ -408,9 +408,10 @@ run_engine() {
   fi
 
   # What the integrity test wrote must be there, byte for byte, after an unmount and a new mount: first from
-  # a disk block cache alone, then from the store. A mount with a disk cache warms the file into it (hangar
-  # warmup); a second mount on that cache, with the volume's blocks moved out of the store (when the store is
-  # this run's own), must read every byte from it; then, the blocks back, a plain mount.
+  # a disk block cache alone, then from the store. A mount with a disk cache warms the files into it (hangar
+  # warmup, which --check must then find wholly on disk); a second mount on that cache, with the volume's
+  # blocks moved out of the store (when the store is this run's own), must read every byte from it, and
+  # --evict must then leave nothing cached; then, the blocks back, a plain mount.
   local cache_opts=(--cache-dir "$ework/disk-cache" --cache-writes --disk-cache-size 4G --free-space-ratio 0.01)
   local blocks="${HANGAR_FUSE_STORE:-}/fusetest/chunks" warmed=""
   # The random test's file is mostly holes: a 64 MiB model of random bytes joins it (integrity.py --verify
@@ -419,11 +420,15 @@ run_engine() {
   cp "$ework/reference/model.bin" "$tests/integrity-random_writes_truncates_reads/model.bin"
   unmount_volume main "$main_mp"
   if mount_volume warm "$main_mp" "${cache_opts[@]}"; then
-    if run_limited 300 "$top/hangar" warmup "$tests/integrity-random_writes_truncates_reads" >"$ework/warmup.log" 2>&1; then
+    local warm_dir="$tests/integrity-random_writes_truncates_reads"
+    if run_limited 300 "$top/hangar" warmup "$warm_dir" >"$ework/warmup.log" 2>&1 \
+        && run_limited 300 "$top/hangar" warmup --check "$warm_dir" >>"$ework/warmup.log" 2>&1 \
+        && grep -q 'cached: disk cache [^(]*(100.0%)' "$ework/warmup.log"; then
       warmed=1
       cat "$ework/warmup.log"
     else
-      fail_suite integrity-disk-cache "hangar warmup failed" "$(tail -5 "$ework/warmup.log")"
+      fail_suite integrity-disk-cache "hangar warmup, or its --check finding every block on disk, failed" \
+        "$(tail -5 "$ework/warmup.log")"
     fi
     unmount_volume warm "$main_mp"
   else
@@ -433,6 +438,11 @@ run_engine() {
     [ -n "${HANGAR_FUSE_STORE:-}" ] && mv "$blocks" "$ework/blocks-away"
     if mount_volume cached "$main_mp" "${cache_opts[@]}"; then
       suite integrity-disk-cache integrity.py --verify "$tests" "$ework/reference" "$reports" --suite integrity-disk-cache
+      if ! { run_limited 300 "$top/hangar" warmup --evict "$warm_dir" && run_limited 300 "$top/hangar" warmup --check "$warm_dir"; } \
+          >"$ework/evict.log" 2>&1 || ! grep -q 'cached: disk cache 0 B (0.0%)' "$ework/evict.log"; then
+        fail_suite integrity-disk-cache "hangar warmup --evict left blocks in the disk cache" "$(tail -5 "$ework/evict.log")"
+      fi
+      cat "$ework/evict.log"
       unmount_volume cached "$main_mp"
     else
       not_run "$mount_error" integrity-disk-cache

@@ -1,23 +1,23 @@
 package io.hangar.cli;
 
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Library;
+import com.sun.jna.Native;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -26,25 +26,35 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code hangar warmup}: reads files of a Hangar mount once, whole, in parallel, so that the runtime serving
- * the mount holds their blocks in its caches (its disk cache with {@code --cache-dir}) before readers come,
- * like {@code juicefs warmup}. What the runtime fetched from the object store meanwhile is read from its
- * metrics, if it serves them.
+ * {@code hangar warmup}: has the runtime serving a Hangar mount fetch files' blocks into its caches (the disk
+ * cache with {@code --cache-dir}) before readers come, like {@code juicefs warmup}; or tells how much of them
+ * the caches hold ({@code --check}), or drops them from the disk cache ({@code --evict}). It talks to the
+ * runtime through the virtual extended attributes {@code hangar.cache[.warm|.evict]} of each file, which the
+ * mount answers without sending the data through FUSE; reading them needs only read permission, so a
+ * read-only mount of a released model can be warmed.
  */
 @Command(name = "warmup", mixinStandardHelpOptions = true,
-        description = "Reads files of a Hangar mount once, so that its runtime caches their blocks.")
+        description = "Fetches files of a Hangar mount into its runtime's caches, or reports or drops what they hold.")
 final class WarmupCommand implements Callable<Integer> {
-    /** One read: the block size, so that each request asks the runtime for one block. */
-    private static final int READ = 4 << 20;
+    private static final int ENODATA = 61;
+    private static final int ENOTSUP = 95;
 
     @Spec
     CommandSpec spec;
     @Parameters(arity = "1..*", paramLabel = "PATH", description = "Files or directories in a Hangar mount.")
     List<Path> paths = new ArrayList<>();
     @Option(names = "--threads", paramLabel = "N", defaultValue = "4",
-            description = "Files read at once (default 4); each is one sequential stream, which the mount's "
-                    + "read-ahead fetches in parallel.")
+            description = "Files warmed at once (default 4; the runtime fetches 8 blocks of each at once).")
     int threads;
+    @Option(names = "--check", description = "Only report how much of the files the caches hold.")
+    boolean check;
+    @Option(names = "--evict", description = "Drop the files' blocks from the mount's disk cache.")
+    boolean evict;
+
+    /** libc's getxattr(2), through JNA (the JDK reads only user.* attributes). */
+    interface LibC extends Library {
+        long getxattr(String path, String name, byte[] value, long size) throws LastErrorException;
+    }
 
     @Override
     public Integer call() throws InterruptedException {
@@ -53,46 +63,31 @@ final class WarmupCommand implements Callable<Integer> {
         if (threads < 1) {
             throw CliException.usage("--threads must be at least 1");
         }
-        Path mount = null;
-        List<Path> files = new ArrayList<>();
-        long total = 0;
-        for (Path given : paths) {
-            Path p = given.toAbsolutePath().normalize();
-            Path m = Fuse.hangarMountOf(p).orElseThrow(() -> new CliException(ExitCodes.REFUSED,
-                    p + ": not in a Hangar mount"));
-            if (mount != null && !mount.equals(m)) {
-                throw CliException.usage("the paths are in two mounts (" + mount + ", " + m + "): warm one at a time");
-            }
-            mount = m;
-            try (Stream<Path> s = Files.walk(p)) {
-                for (Path f : (Iterable<Path>) s.filter(Files::isRegularFile)::iterator) {
-                    files.add(f);
-                    total += Files.size(f);
-                }
-            } catch (IOException e) {
-                throw Errors.local(e, p);
-            } catch (java.io.UncheckedIOException e) {
-                throw Errors.local(e.getCause(), p);
-            }
+        if (check && evict) {
+            throw CliException.usage("--check and --evict: one at a time");
         }
-        URI metrics = metricsOf(mount);
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        MetricSamples before = metrics == null ? null : StatsCommand.scrape(http, metrics);
-
+        List<Path> files = files();
+        LibC libc = Native.load("c", LibC.class);
+        String attr = "hangar.cache" + (check ? "" : evict ? ".evict" : ".warm");
+        // stored, disk, memory, fetched or dropped: summed over the files
+        AtomicLongArray sums = new AtomicLongArray(4);
         long started = System.nanoTime();
-        AtomicLong read = new AtomicLong();
         ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "hangar-warmup");
             t.setDaemon(true);
             return t;
         });
-        try (Progress bar = Progress.bytes("warming up", total)) {
+        try (Progress bar = Progress.count(check ? "checking" : evict ? "evicting" : "warming up", files.size(),
+                "files")) {
             List<Future<?>> done = new ArrayList<>();
             for (Path f : files) {
-                // One stream per file: parts of one file read at once measured slower here (each part's
-                // read-ahead starts small, and the streams share the read-ahead budget).
                 done.add(pool.submit(() -> {
-                    readWhole(f, bar, read);
+                    Map<String, Long> s = ask(libc, f, attr);
+                    sums.addAndGet(0, s.getOrDefault("stored", 0L));
+                    sums.addAndGet(1, s.getOrDefault("disk", 0L));
+                    sums.addAndGet(2, s.getOrDefault("memory", 0L));
+                    sums.addAndGet(3, s.getOrDefault(evict ? "dropped" : "fetched", 0L));
+                    bar.step(1);
                     return null;
                 }));
             }
@@ -108,40 +103,85 @@ final class WarmupCommand implements Callable<Integer> {
             pool.shutdownNow();
         }
         double secs = Math.max(1e-9, (System.nanoTime() - started) / 1e9);
-        out.printf("warmed %d files, %s in %.2f s (%.0f MiB/s)%n", files.size(), Sizes.format(read.get()), secs,
-                read.get() / secs / (1 << 20));
-        if (before != null) {
-            MetricSamples after = StatsCommand.scrape(http, metrics);
-            double fetched = after.sum("hangar_object_request_data_bytes_total", l -> "GET".equals(l.get("method")))
-                    - before.sum("hangar_object_request_data_bytes_total", l -> "GET".equals(l.get("method")));
-            double disk = after.sum("hangar_diskcache_bytes");
-            double limit = after.sum("hangar_diskcache_limit_bytes");
-            out.println("fetched from the object store: " + Sizes.format((long) fetched) + (limit > 0
-                    ? "; disk cache: " + Sizes.format((long) disk) + " of " + Sizes.format((long) limit)
-                    : "; the mount has no disk cache (--cache-dir): blocks are kept in memory only"));
+        long stored = sums.get(0);
+        String held = "disk cache " + Sizes.format(sums.get(1)) + " (" + pct(sums.get(1), stored) + "), memory "
+                + Sizes.format(sums.get(2)) + " (" + pct(sums.get(2), stored) + ")";
+        if (check) {
+            out.println(files.size() + " files, " + Sizes.format(stored) + " stored; cached: " + held);
+        } else if (evict) {
+            out.println("evicted " + files.size() + " files: " + Sizes.format(sums.get(3))
+                    + " dropped from the disk cache; cached now: " + held);
+        } else {
+            out.printf("warmed %d files, %s stored, in %.2f s: %s fetched from the object store (%.0f MiB/s); "
+                    + "cached now: %s%n", files.size(), Sizes.format(stored), secs, Sizes.format(sums.get(3)),
+                    sums.get(3) / secs / (1 << 20), held);
         }
         return ExitCodes.OK;
     }
 
-    private static void readWhole(Path f, Progress bar, AtomicLong read) {
-        ByteBuffer buf = ByteBuffer.allocateDirect(READ);
-        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
-            int n;
-            while ((n = ch.read(buf.clear())) > 0) {
-                bar.step(n);
-                read.addAndGet(n);
-            }
-        } catch (IOException e) {
-            throw Errors.local(e, f);
-        }
+    private static String pct(long part, long whole) {
+        return whole == 0 ? "-" : String.format(java.util.Locale.ROOT, "%.1f%%", 100.0 * part / whole);
     }
 
-    /** The metrics URL of the runtime serving {@code mount}, or null if it serves none. */
-    private static URI metricsOf(Path mount) {
-        try {
-            return StatsCommand.resolve(mount.toString());
-        } catch (CliException e) {
-            return null;
+    /** The regular files under the paths, all in one Hangar mount. */
+    private List<Path> files() {
+        Path mount = null;
+        List<Path> files = new ArrayList<>();
+        for (Path given : paths) {
+            Path p = given.toAbsolutePath().normalize();
+            Path m = Fuse.hangarMountOf(p).orElseThrow(() -> new CliException(ExitCodes.REFUSED,
+                    p + ": not in a Hangar mount"));
+            if (mount != null && !mount.equals(m)) {
+                throw CliException.usage("the paths are in two mounts (" + mount + ", " + m + "): warm one at a time");
+            }
+            mount = m;
+            try (Stream<Path> s = Files.walk(p)) {
+                s.filter(Files::isRegularFile).forEach(files::add);
+            } catch (IOException e) {
+                throw Errors.local(e, p);
+            } catch (java.io.UncheckedIOException e) {
+                throw Errors.local(e.getCause(), p);
+            }
         }
+        return files;
+    }
+
+    /** One control request to the runtime, as a read of the file's virtual attribute; its answer parsed. */
+    private static Map<String, Long> ask(LibC libc, Path f, String attr) {
+        byte[] buf = new byte[512];
+        long n;
+        try {
+            n = libc.getxattr(f.toString(), attr, buf, buf.length);
+        } catch (LastErrorException e) {
+            int errno = e.getErrorCode();
+            if (errno == ENODATA || errno == ENOTSUP) {
+                throw new CliException(ExitCodes.REFUSED, f + ": the runtime serving this mount has no cache "
+                        + "control (an older Hangar?)");
+            }
+            throw new CliException(errno == 2 ? ExitCodes.NOT_FOUND : errno == 13 ? ExitCodes.REFUSED
+                    : ExitCodes.FAILURE, f + ": " + attr + " failed: errno " + errno + " (" + strerror(errno) + ")");
+        }
+        Map<String, Long> out = new HashMap<>();
+        for (String kv : new String(buf, 0, (int) n, StandardCharsets.US_ASCII).trim().split(" ")) {
+            int eq = kv.indexOf('=');
+            if (eq > 0) {
+                try {
+                    out.put(kv.substring(0, eq), Long.parseLong(kv.substring(eq + 1)));
+                } catch (NumberFormatException e) {
+                    throw new CliException(ExitCodes.FAILURE, f + ": unexpected answer to " + attr + ": " + kv);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String strerror(int errno) {
+        return switch (errno) {
+            case 5 -> "input/output error: the chunk store failed";
+            case 21 -> "is a directory";
+            case 22 -> "invalid argument";
+            case 28 -> "no space left";
+            default -> "see errno(3)";
+        };
     }
 }

@@ -72,5 +72,7 @@ class CacheOptionsTest {
         assertTrue(r.stderr().contains("not in a Hangar mount"), r.stderr());
         CliRun threads = CliRun.of("warmup", "--threads", "0", tmp.toString());
         assertEquals(ExitCodes.USAGE, threads.exit(), threads.stderr());
+        CliRun both = CliRun.of("warmup", "--check", "--evict", tmp.toString());
+        assertEquals(ExitCodes.USAGE, both.exit(), both.stderr());
     }
 }

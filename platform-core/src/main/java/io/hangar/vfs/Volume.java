@@ -134,6 +134,27 @@ public interface Volume {
      */
     boolean soleClient() throws FsException;
 
+    /**
+     * How much of file {@code inode}'s stored data the caches hold. O(blocks of the file) metadata reads
+     * (cached) and cache lookups; no data is read. EISDIR for a directory. Since 1.5.
+     */
+    CacheState cacheState(long inode) throws FsException;
+
+    /**
+     * Fetches every stored block of file {@code inode} that the cache does not hold into it (the disk block
+     * cache when there is one, else the in-memory cache), several at a time, without sending the data
+     * anywhere; returns when all are in, with the bytes fetched from the store. A warm-up before readers
+     * come. Memory: at most a few blocks in flight. EISDIR for a directory; a store error fails it (EIO), the
+     * blocks fetched so far stay cached. Since 1.5.
+     */
+    long warm(long inode) throws FsException;
+
+    /**
+     * Drops file {@code inode}'s blocks from the disk block cache (the file itself is untouched); returns the
+     * bytes dropped. Since 1.5.
+     */
+    long evict(long inode) throws FsException;
+
     /** Whether {@code inode} is frozen ({@link #freeze}); ENOENT if it does not exist. Since 1.3. */
     boolean frozen(long inode) throws FsException;
 

@@ -152,6 +152,49 @@ class DiskCacheVolumeTest {
     }
 
     @Test
+    void warmFetchesAFileIntoTheDiskCacheWithoutReadingItAndEvictDropsIt() throws Exception {
+        long inode;
+        long dir;
+        try (VfsVolume v = fx.open()) {
+            inode = writeFile(v);
+            dir = v.mkdir(Caller.ROOT, Volume.ROOT, "d", 0755).inode();
+        }
+        try (VfsVolume v = fx.open(cached(false))) {
+            DiskBlockCache d = disk(v);
+            assertEquals(SIZE, v.cacheState(inode).storedBytes());
+            assertEquals(0, v.cacheState(inode).diskBytes());
+            assertEquals(SIZE, v.warm(inode), "every byte fetched from the store");
+            d.awaitWrites();
+            assertEquals(SIZE, v.cacheState(inode).diskBytes());
+            assertEquals(0, v.cacheState(inode).memoryBytes(), "a warm-up into the disk cache leaves memory alone");
+            assertEquals(0, v.warm(inode), "nothing left to fetch");
+            assertEquals(Errno.EISDIR, assertThrows(FsException.class, () -> v.warm(dir)).errno());
+        }
+        removeBlocksFromTheStore();
+        try (VfsVolume v = fx.open(cached(false))) {
+            assertArrayEquals(data, readAll(v, inode), "served from the warmed cache alone");
+            assertEquals(SIZE, v.evict(inode));
+            assertEquals(0, v.cacheState(inode).diskBytes());
+            assertEquals(0, cachedFiles().size());
+        }
+    }
+
+    @Test
+    void withoutADiskCacheWarmFillsTheMemoryCache() throws Exception {
+        long inode;
+        try (VfsVolume v = fx.open()) {
+            inode = writeFile(v);
+        }
+        try (VfsVolume v = fx.open()) {
+            assertEquals(0, v.cacheState(inode).memoryBytes());
+            assertEquals(SIZE, v.warm(inode));
+            assertEquals(SIZE, v.cacheState(inode).memoryBytes());
+            assertEquals(0, v.cacheState(inode).diskBytes());
+            assertEquals(0, v.evict(inode), "no disk cache: nothing to drop");
+        }
+    }
+
+    @Test
     void badCacheOptionsAreRefused() {
         for (Map<String, String> bad : List.of(Map.of("cache-dir", "relative/dir"),
                 Map.of("cache-dir", cache.toString(), "free-space-ratio", "1.5"),

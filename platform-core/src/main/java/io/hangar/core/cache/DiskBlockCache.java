@@ -224,12 +224,22 @@ public final class DiskBlockCache implements AutoCloseable {
         }
     }
 
-    /** Drops the cached copy of a block the volume deleted (frees its space; a stale copy is never read). */
-    public void drop(String key) {
+    /**
+     * Drops the cached copy of a block (one the volume deleted, or an eviction asked for); returns the bytes
+     * it took, 0 if it was not cached.
+     */
+    public long drop(String key) {
         Shard s = shard(key);
-        if (s.forget(key)) {
+        long size = s.forget(key);
+        if (size > 0) {
             delete(s.root.resolve(key));
         }
+        return size;
+    }
+
+    /** Whether the cache holds block {@code key} (as far as its index knows; a read still checks it). */
+    public boolean holds(String key) {
+        return shard(key).knows(key);
     }
 
     public long hits() {
@@ -440,13 +450,14 @@ public final class DiskBlockCache implements AutoCloseable {
             used -= size;
         }
 
-        synchronized boolean forget(String key) {
+        /** Takes a block out of the index; returns the bytes it took, 0 if it was not there. */
+        synchronized long forget(String key) {
             Long size = index.remove(key);
             if (size != null) {
                 used -= size;
-                return true;
+                return size;
             }
-            return false;
+            return 0;
         }
 
         /**

@@ -430,37 +430,148 @@ final class BlockReader {
      * bytes the range shows and the file position where they end. Stops quietly at a metadata error.
      */
     private void forEachBlock(long inode, long from, long to, BlockVisitor visitor) {
-        int bs = layout.blockSize();
-        long position = from;
         try {
-            while (position < to) {
-                int chunk = layout.chunkIndex(position);
-                long chunkStart = layout.chunkStart(chunk);
-                int pos = layout.offsetInChunk(position);
-                int chunkEnd = (int) Math.min(layout.chunkSize(), to - chunkStart);
-                for (Segment s : segments(inode, chunk)) {
-                    if (s.end() <= pos || s.pos() >= chunkEnd || s.isZero()) {
-                        continue;
-                    }
-                    int runFrom = Math.max(pos, s.pos());
-                    int runTo = Math.min(chunkEnd, s.end());
-                    int sliceFrom = s.sliceOff() + runFrom - s.pos();
-                    int sliceTo = s.sliceOff() + runTo - s.pos();
-                    for (int b = sliceFrom / bs; b * bs < sliceTo; b++) {
-                        int blen = layout.blockLength(s.sliceSize(), b);
-                        int visFrom = Math.max(sliceFrom, b * bs);
-                        int visTo = Math.min(sliceTo, b * bs + blen);
-                        long fileEnd = chunkStart + s.pos() + (visTo - s.sliceOff());
-                        if (!visitor.visit(layout.blockKey(s.sliceId(), b, blen), blen, visTo - visFrom, fileEnd)) {
-                            return;
-                        }
-                    }
-                }
-                position = chunkStart + chunkEnd;
-            }
+            walkBlocks(inode, from, to, visitor);
         } catch (FsException | RuntimeException e) {
             // A hint only: the read itself reports the error.
         }
+    }
+
+    /** As {@link #forEachBlock}, with metadata errors thrown. */
+    private void walkBlocks(long inode, long from, long to, BlockVisitor visitor) throws FsException {
+        int bs = layout.blockSize();
+        long position = from;
+        while (position < to) {
+            int chunk = layout.chunkIndex(position);
+            long chunkStart = layout.chunkStart(chunk);
+            int pos = layout.offsetInChunk(position);
+            int chunkEnd = (int) Math.min(layout.chunkSize(), to - chunkStart);
+            for (Segment s : segments(inode, chunk)) {
+                if (s.end() <= pos || s.pos() >= chunkEnd || s.isZero()) {
+                    continue;
+                }
+                int runFrom = Math.max(pos, s.pos());
+                int runTo = Math.min(chunkEnd, s.end());
+                int sliceFrom = s.sliceOff() + runFrom - s.pos();
+                int sliceTo = s.sliceOff() + runTo - s.pos();
+                for (int b = sliceFrom / bs; b * bs < sliceTo; b++) {
+                    int blen = layout.blockLength(s.sliceSize(), b);
+                    int visFrom = Math.max(sliceFrom, b * bs);
+                    int visTo = Math.min(sliceTo, b * bs + blen);
+                    long fileEnd = chunkStart + s.pos() + (visTo - s.sliceOff());
+                    if (!visitor.visit(layout.blockKey(s.sliceId(), b, blen), blen, visTo - visFrom, fileEnd)) {
+                        return;
+                    }
+                }
+            }
+            position = chunkStart + chunkEnd;
+        }
+    }
+
+    /** What {@link #eachStoredBlock} calls per block. */
+    interface StoredBlockVisitor {
+        void visit(String key, int blockLength) throws FsException;
+    }
+
+    /**
+     * Every stored block a file's committed data shows, each once (a block behind several segments of its
+     * chunk is met once per chunk, and a slice belongs to one chunk); memory: one chunk's keys at a time.
+     */
+    void eachStoredBlock(long inode, StoredBlockVisitor visitor) throws FsException {
+        long len = length(inode);
+        int chunks = len == 0 ? 0 : layout.chunkIndex(len - 1) + 1;
+        for (int c = 0; c < chunks; c++) {
+            long from = layout.chunkStart(c);
+            java.util.Map<String, Integer> seen = new java.util.LinkedHashMap<>();
+            walkBlocks(inode, from, Math.min(len, from + layout.chunkSize()), (key, blen, visible, fileEnd) -> {
+                seen.putIfAbsent(key, blen);
+                return true;
+            });
+            for (java.util.Map.Entry<String, Integer> e : seen.entrySet()) {
+                visitor.visit(e.getKey(), e.getValue());
+            }
+        }
+    }
+
+    /** {stored, on disk, in memory} bytes of a file's blocks. */
+    long[] cacheState(long inode) throws FsException {
+        long[] s = new long[3];
+        Cache<String, BlockBuffer> memory = blocks.synchronous();
+        eachStoredBlock(inode, (key, blen) -> {
+            s[0] += blen;
+            if (disk != null && disk.holds(key)) {
+                s[1] += blen;
+            }
+            if (memory.getIfPresent(key) != null) {
+                s[2] += blen;
+            }
+        });
+        return s;
+    }
+
+    /** Blocks a warm-up fetches at once: enough to keep a store busy, a few blocks of memory. */
+    static final int WARM_IN_FLIGHT = 8;
+
+    /**
+     * Fetches the file's blocks the cache lacks: into the disk cache (bypassing the memory cache, which a
+     * large warm-up would only churn) when there is one, else into the memory cache. Returns bytes fetched.
+     */
+    long warm(long inode) throws FsException {
+        java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(WARM_IN_FLIGHT);
+        java.util.concurrent.atomic.AtomicLong fetched = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Cache<String, BlockBuffer> memory = blocks.synchronous();
+        try {
+            eachStoredBlock(inode, (key, blen) -> {
+                if (failure.get() != null) {
+                    return;
+                }
+                if (disk != null ? disk.holds(key) : memory.getIfPresent(key) != null) {
+                    return;
+                }
+                slots.acquireUninterruptibly();
+                CompletableFuture<Void> f;
+                if (disk != null) {
+                    f = CompletableFuture.runAsync(() -> {
+                        try {
+                            loadNow(key, blen).release(); // the disk cache's writer keeps its own reference
+                        } catch (FsException e) {
+                            throw new CompletionException(e);
+                        }
+                    }, readPool);
+                } else {
+                    f = fetch(key, blen).thenAccept(b -> { });
+                }
+                f.whenComplete((v, t) -> {
+                    if (t == null) {
+                        fetched.addAndGet(blen);
+                    } else {
+                        failure.compareAndSet(null, t);
+                    }
+                    slots.release();
+                });
+            });
+        } finally {
+            slots.acquireUninterruptibly(WARM_IN_FLIGHT); // every fetch has ended
+        }
+        if (failure.get() != null) {
+            throw unwrap(failure.get(), "warm-up of inode " + inode);
+        }
+        return fetched.get();
+    }
+
+    /** Drops a file's blocks from the disk cache; returns the bytes dropped. */
+    long evict(long inode) throws FsException {
+        if (disk == null) {
+            return 0;
+        }
+        long[] dropped = new long[1];
+        eachStoredBlock(inode, (key, blen) -> {
+            if (disk.drop(key) > 0) {
+                dropped[0] += blen;
+            }
+        });
+        return dropped[0];
     }
 
     /**

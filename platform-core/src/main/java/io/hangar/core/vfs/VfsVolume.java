@@ -603,6 +603,43 @@ public final class VfsVolume implements OpenVolume {
     }
 
     @Override
+    public io.hangar.vfs.CacheState cacheState(long inode) throws FsException {
+        long[] s = reader.cacheState(regularFile(inode));
+        return new CacheCounts(s[0], s[1], s[2]);
+    }
+
+    @Override
+    public long warm(long inode) throws FsException {
+        regularFile(inode);
+        FileWriter w = writers.get(inode);
+        if (w != null) {
+            w.flush(); // this volume's buffered writes are part of the file to warm
+        }
+        return reader.warm(inode);
+    }
+
+    @Override
+    public long evict(long inode) throws FsException {
+        return reader.evict(regularFile(inode));
+    }
+
+    /** {@code inode}, if it is a regular file: EISDIR for a directory, EINVAL for anything else. */
+    private long regularFile(long inode) throws FsException {
+        checkOpen();
+        Attr a = meta.getattr(inode);
+        if (a.isDirectory()) {
+            throw new FsException(Errno.EISDIR, "is a directory: inode " + inode);
+        }
+        if (a.type() != FileType.FILE) {
+            throw new FsException(Errno.EINVAL, "not a regular file: inode " + inode);
+        }
+        return inode;
+    }
+
+    private record CacheCounts(long storedBytes, long diskBytes, long memoryBytes) implements io.hangar.vfs.CacheState {
+    }
+
+    @Override
     public boolean soleClient() throws FsException {
         checkOpen();
         return !meta.otherSessions(session);

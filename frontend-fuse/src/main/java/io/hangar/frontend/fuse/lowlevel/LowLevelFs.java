@@ -388,6 +388,9 @@ public final class LowLevelFs implements FuseSession {
         return () -> stopping || fuse.fuse_req_interrupted(req) != 0;
     }
 
+    /** The virtual extended attribute of the cache's control ({@link #cacheControl}). */
+    static final String CACHE_XATTR = "hangar.cache";
+
     private static String xattrNamespaceChecked(String name) throws FsException {
         if (name.startsWith("user.") || name.startsWith("trusted.") || name.startsWith("security.")) {
             return name;
@@ -1010,7 +1013,12 @@ public final class LowLevelFs implements FuseSession {
      */
     private void getxattr(Pointer req, long ino, Pointer namePtr, long size) {
         call(req, "getxattr", () -> {
-            String n = xattrNamespaceChecked(string(namePtr));
+            String raw = string(namePtr);
+            if (raw.equals(CACHE_XATTR) || raw.equals(CACHE_XATTR + ".warm") || raw.equals(CACHE_XATTR + ".evict")) {
+                replyBytes(req, cacheControl(vfs(ino), raw), size);
+                return;
+            }
+            String n = xattrNamespaceChecked(raw);
             long inode = vfs(ino);
             XattrKey key = n.startsWith("security.") ? new XattrKey(inode, n) : null;
             if (key != null) {
@@ -1047,6 +1055,26 @@ public final class LowLevelFs implements FuseSession {
     }
 
     /** getxattr/listxattr: size 0 asks for the length, a smaller buffer is ERANGE. */
+    /**
+     * The cache's control, as reads of virtual extended attributes of a file (a read, so that it works on a
+     * read-only mount with read permission alone, as a warm-up of a released model must): {@code
+     * hangar.cache} tells how much of the file the caches hold, {@code hangar.cache.warm} first fetches its
+     * missing blocks into them, {@code hangar.cache.evict} first drops them from the disk cache. The value:
+     * {@code stored=N disk=N memory=N} in bytes, then {@code fetched=N} or {@code dropped=N}. Not stored, not
+     * listed (docs/cache.md; {@code hangar warmup} uses it).
+     */
+    private byte[] cacheControl(long inode, String name) throws FsException {
+        String done = "";
+        if (name.endsWith(".warm")) {
+            done = " fetched=" + volume.warm(inode);
+        } else if (name.endsWith(".evict")) {
+            done = " dropped=" + volume.evict(inode);
+        }
+        io.hangar.vfs.CacheState s = volume.cacheState(inode);
+        return ("stored=" + s.storedBytes() + " disk=" + s.diskBytes() + " memory=" + s.memoryBytes() + done)
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
     private void replyBytes(Pointer req, byte[] v, long size) throws FsException {
         if (size == 0) {
             fuse.fuse_reply_xattr(req, v.length);
