@@ -313,7 +313,7 @@ public final class DiskBlockCache implements AutoCloseable {
         scanner.join();
     }
 
-    /** Waits until the blocks handed to {@link #writeLater} so far are written (tests). */
+    /** Waits until the blocks handed to {@link #writeLater} so far are written (a warm-up's end, tests). */
     public void awaitWrites() throws InterruptedException {
         try {
             writer.submit(() -> { }).get();

@@ -557,6 +557,14 @@ final class BlockReader {
         if (failure.get() != null) {
             throw unwrap(failure.get(), "warm-up of inode " + inode);
         }
+        if (disk != null) {
+            try {
+                disk.awaitWrites(); // "warmed" means on disk, as a check right after will find it
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new FsException(Errno.EIO, "warm-up of inode " + inode + " interrupted");
+            }
+        }
         return fetched.get();
     }
 
