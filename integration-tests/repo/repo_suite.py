@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -524,6 +525,15 @@ def pod_mount_sees_exactly_the_tagged_release():
     assert prod == S["v3"], prod
     cli("mount", meta, first, "-d", "--model", "vision/llama:prod", "--metrics", "off", token=t)
     assert tree_md5s(first) == manifest_md5s(t, prod), "the pod mount shows exactly the tagged version"
+    # warmup finds the tagged version in a mount of this machine (the pod's token is enough) and has the
+    # runtime fetch it into its cache, which --check then finds whole (no disk cache here: memory).
+    files = len(manifest_md5s(t, prod))
+    out = cli("warmup", "vision/llama:prod", token=t).stdout
+    assert ("warmed %d files" % files) in out, out
+    out = cli("warmup", "--check", "vision/llama:prod", token=t).stdout
+    assert re.search(r"memory [^(]*\(100\.0%\)", out), out
+    p = cli("warmup", "vision/llama:%d" % S["v2"], token=t, check=False)
+    assert p.returncode != 0 and p.stderr.count("\n") == 1, p  # not released: the pod's token reads nothing
     try:
         open(os.path.join(first, "config.json"), "a")
         raise AssertionError("the pod mount took a write")

@@ -7,6 +7,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /** What the launcher needs to know about FUSE on this machine: can it mount, and what is mounted. */
@@ -65,20 +67,28 @@ final class Fuse {
     /** The mount point of the Hangar FUSE mount (type fuse.hangar) that holds {@code path}, if any. */
     static Optional<Path> hangarMountOf(Path path) {
         Path best = null;
+        for (Path mp : hangarMounts()) {
+            if (path.startsWith(mp) && (best == null || mp.getNameCount() > best.getNameCount())) {
+                best = mp;
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+
+    /** The mount points of the Hangar FUSE mounts in /proc/mounts. */
+    static List<Path> hangarMounts() {
+        List<Path> out = new ArrayList<>();
         try {
             for (String line : Files.readAllLines(Path.of("/proc/mounts"))) {
                 String[] f = line.split(" ");
                 if (f.length > 2 && f[2].equals("fuse.hangar")) {
-                    Path mp = Path.of(unescape(f[1]));
-                    if (path.startsWith(mp) && (best == null || mp.getNameCount() > best.getNameCount())) {
-                        best = mp;
-                    }
+                    out.add(Path.of(unescape(f[1])));
                 }
             }
         } catch (IOException e) {
-            return Optional.empty();
+            return List.of();
         }
-        return Optional.ofNullable(best);
+        return out;
     }
 
     /** /proc/mounts writes space, tab, newline and backslash in paths as octal escapes (\040 …). */

@@ -102,12 +102,29 @@ final class StatsCommand implements Callable<Integer> {
      * The {@code hangar.home} of the runtime that mounts {@code mp}: a {@code hangar mount} runtime names its
      * mount point on its command line; any runtime names it in the FUSE configurations of its etc/ folder.
      */
-    private static Optional<Path> homeServing(Path mp) {
+    static Optional<Path> homeServing(Path mp) {
         return ProcessHandle.allProcesses().map(p -> p.info().arguments().map(Arrays::asList).orElse(List.of()))
                 .filter(args -> args.stream().anyMatch(a -> a.startsWith("-Dhangar.home=")))
                 .filter(args -> args.contains("-D" + MountCommand.MOUNTPOINT_PROPERTY + "=" + mp)
                         || mountsInEtc(args).contains(mp.toString()))
                 .map(args -> Path.of(property(args, "hangar.home"))).findFirst();
+    }
+
+    /** The subdirectory of the volume that the runtime at {@code home} serves at {@code mp} ("/": all of it). */
+    static String subdirServed(Path home, Path mp) {
+        try {
+            ConfigFiles files = new ConfigFiles(home.resolve("etc"));
+            for (String f : files.factoryFiles(ConfigFiles.FUSE_PID)) {
+                Map<String, String> c = files.read(f);
+                if (mp.toString().equals(c.get("mountpoint"))) {
+                    String s = c.getOrDefault("subdir", "");
+                    return s.isBlank() ? "/" : s;
+                }
+            }
+        } catch (IOException e) {
+            // unreadable: as if it served nothing
+        }
+        return null;
     }
 
     private static List<String> mountsInEtc(List<String> args) {

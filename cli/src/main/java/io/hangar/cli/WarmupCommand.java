@@ -41,8 +41,12 @@ final class WarmupCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
-    @Parameters(arity = "1..*", paramLabel = "PATH", description = "Files or directories in a Hangar mount.")
-    List<Path> paths = new ArrayList<>();
+    @Parameters(arity = "1..*", paramLabel = "PATH|TEAM/MODEL:REF",
+            description = "Files or directories in a Hangar mount, or a model version (a tag or number), found "
+                    + "in a Hangar mount of this machine that shows it (--server, --token).")
+    List<String> paths = new ArrayList<>();
+    @picocli.CommandLine.Mixin
+    RepoOptions repo;
     @Option(names = "--threads", paramLabel = "N", defaultValue = "4",
             description = "Files warmed at once (default 4; the runtime fetches 8 blocks of each at once).")
     int threads;
@@ -66,7 +70,7 @@ final class WarmupCommand implements Callable<Integer> {
         if (check && evict) {
             throw CliException.usage("--check and --evict: one at a time");
         }
-        List<Path> files = files();
+        List<Path> files = files(ctx);
         LibC libc = Native.load("c", LibC.class);
         String attr = "hangar.cache" + (check ? "" : evict ? ".evict" : ".warm");
         // stored, disk, memory, fetched or dropped: summed over the files
@@ -123,12 +127,14 @@ final class WarmupCommand implements Callable<Integer> {
         return whole == 0 ? "-" : String.format(java.util.Locale.ROOT, "%.1f%%", 100.0 * part / whole);
     }
 
-    /** The regular files under the paths, all in one Hangar mount. */
-    private List<Path> files() {
+    /** The regular files under the paths (or model versions), all in one Hangar mount. */
+    private List<Path> files(CliContext ctx) throws InterruptedException {
         Path mount = null;
         List<Path> files = new ArrayList<>();
-        for (Path given : paths) {
-            Path p = given.toAbsolutePath().normalize();
+        for (String arg : paths) {
+            Path given = Path.of(arg).toAbsolutePath().normalize();
+            Path p = !Files.exists(given) && arg.indexOf(':') > 0 && !arg.startsWith("/") && !arg.startsWith(".")
+                    ? versionInAMount(ctx, arg) : given;
             Path m = Fuse.hangarMountOf(p).orElseThrow(() -> new CliException(ExitCodes.REFUSED,
                     p + ": not in a Hangar mount"));
             if (mount != null && !mount.equals(m)) {
@@ -144,6 +150,35 @@ final class WarmupCommand implements Callable<Integer> {
             }
         }
         return files;
+    }
+
+    /**
+     * Where a Hangar mount of this machine shows model version {@code ref} (TEAM/MODEL:REF, resolved through the
+     * repository API): a mount of the whole volume, a mount of a subdirectory holding it, or a pod's mount of
+     * exactly that version.
+     */
+    private Path versionInAMount(CliContext ctx, String ref) throws InterruptedException {
+        ModelRef m = ModelRef.parse(ref, ModelRef.RefRule.REQUIRED);
+        RepoClient client = new RepoClient(repo.server(ctx.env()), repo.token(ctx.env(), ctx.home()));
+        String path = Json.str(Json.obj(client.get("/teams/" + RepoClient.segment(m.team()) + "/models/"
+                + RepoClient.segment(m.model()) + "/versions/" + RepoClient.segment(m.ref()))), "path");
+        for (Path mp : Fuse.hangarMounts()) {
+            String sub = StatsCommand.homeServing(mp).map(h -> StatsCommand.subdirServed(h, mp)).orElse(null);
+            if (sub == null) {
+                continue;
+            }
+            String base = sub.endsWith("/") ? sub : sub + "/";
+            if (path.equals(sub)) {
+                return mp;
+            }
+            if ((path + "/").startsWith(base)) {
+                Path local = mp.resolve(path.substring(base.length()));
+                if (Files.isDirectory(local)) {
+                    return local;
+                }
+            }
+        }
+        throw new CliException(ExitCodes.NOT_FOUND, ref + " (" + path + "): no Hangar mount of this machine shows it");
     }
 
     /** One control request to the runtime, as a read of the file's virtual attribute; its answer parsed. */

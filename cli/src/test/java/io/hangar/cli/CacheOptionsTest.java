@@ -74,5 +74,10 @@ class CacheOptionsTest {
         assertEquals(ExitCodes.USAGE, threads.exit(), threads.stderr());
         CliRun both = CliRun.of("warmup", "--check", "--evict", tmp.toString());
         assertEquals(ExitCodes.USAGE, both.exit(), both.stderr());
+        // A model version is resolved through the repository API first: no server, one line and exit 5.
+        CliRun noServer = CliRun.of(Map.of("HANGAR_SERVER", "http://127.0.0.1:1", "HANGAR_TOKEN", "hgr_x"),
+                "warmup", "vision/llama:prod");
+        assertEquals(ExitCodes.UNREACHABLE, noServer.exit(), noServer.stderr());
+        assertEquals(1, noServer.errLines().size(), noServer.stderr());
     }
 }
