@@ -153,11 +153,6 @@ final class StatsCommand implements Callable<Integer> {
     }
 
     private MetricSamples scrape(URI url) throws InterruptedException {
-        return scrape(http, url);
-    }
-
-    /** One scrape of {@code url}; UNREACHABLE (one line) if it cannot be read. */
-    static MetricSamples scrape(HttpClient http, URI url) throws InterruptedException {
         try {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(10)).GET()
                     .build(), HttpResponse.BodyHandlers.ofString());

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -204,11 +203,13 @@ public final class DiskBlockCache implements AutoCloseable {
                     ch.write(t);
                 }
             }
-            Files.createDirectories(f.getParent());
+            // .tmp is in the same directory tree, so the rename is atomic; the block's folder is made only the
+            // first time one of its blocks lands (not with a few stat calls on every write).
             try {
                 Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING);
+            } catch (NoSuchFileException e) {
+                Files.createDirectories(f.getParent());
+                Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             }
             s.add(key, size);
             writes.incrementAndGet();
