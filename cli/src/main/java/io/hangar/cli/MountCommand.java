@@ -98,7 +98,7 @@ final class MountCommand implements Callable<Integer> {
         String metricsUrl = metrics.writeTo(etc, "mount");
 
         RuntimeLauncher launcher = new RuntimeLauncher(home, etc.dir()).property(MOUNTPOINT_PROPERTY, mp.toString())
-                .memoryFor(dataMemory, cache.indexHeapBytes(f.blockSize()));
+                .memoryFor(dataMemory + cache.writerBacklogBytes(), cache.indexHeapBytes(f.blockSize()));
         launcher.writeLoggingDefaults();
         launcher.clearReadyMarkers();
         Path log = home.resolve("runtime.log");

@@ -59,6 +59,12 @@ final class VolumeCacheOptions {
         return io.hangar.vfs.standalone.Volumes.diskCacheIndexBytes(m, blockSize);
     }
 
+    /** Native memory the cache's writer may hold (blocks waiting for it), 0 without a disk cache. */
+    long writerBacklogBytes() {
+        boolean on = cacheDir != null && !cacheDir.isBlank() && !cacheDir.trim().equals("memory");
+        return on ? io.hangar.core.cache.DiskBlockCache.MAX_PENDING : 0;
+    }
+
     /** Adds the options given to an {@code io.hangar.volume} configuration (call {@link #check} first). */
     void addTo(Map<String, String> volumeConfig) {
         put(volumeConfig, "cacheDir", cacheDir);

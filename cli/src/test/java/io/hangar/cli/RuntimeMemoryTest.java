@@ -52,6 +52,8 @@ class RuntimeMemoryTest {
         VolumeCacheOptions none = new VolumeCacheOptions();
         none.check();
         assertEquals(0, none.indexHeapBytes(4 << 20), "no cache directory, no index");
+        assertEquals(64L << 20, c.writerBacklogBytes(), "the writer's backlog goes into direct memory");
+        assertEquals(0, none.writerBacklogBytes());
     }
 
     @Test
