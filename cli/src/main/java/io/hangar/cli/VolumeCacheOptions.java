@@ -24,6 +24,17 @@ final class VolumeCacheOptions {
     String freeSpaceRatio;
     @Option(names = "--cache-writes", description = "Keep written blocks in the disk cache too.")
     boolean cacheWrites;
+    @Option(names = "--cache-group", paramLabel = "NAME",
+            description = "Join this cache group: the volume's processes in it share their block caches, each "
+                    + "block fetched from the object store once, by its owner.")
+    String cacheGroup;
+    @Option(names = "--group-address", paramLabel = "HOST[:PORT]",
+            description = "Where the group's other members reach this one (default: this host's first "
+                    + "non-loopback IPv4 address, any free port).")
+    String groupAddress;
+    @Option(names = "--no-sharing", description = "Join the cache group as a client: fetch from the owners, own "
+            + "no blocks.")
+    boolean noSharing;
 
     /**
      * The directories made absolute, then every option parsed as the volume parses it: a bad value fails
@@ -44,6 +55,9 @@ final class VolumeCacheOptions {
         put(m, "disk-cache-size", diskCacheSize);
         put(m, "free-space-ratio", freeSpaceRatio);
         m.put("cache-writes", Boolean.toString(cacheWrites));
+        put(m, "cache-group", cacheGroup);
+        put(m, "group-address", groupAddress);
+        m.put("no-sharing", Boolean.toString(noSharing));
         try {
             io.hangar.vfs.standalone.Volumes.dataMemory(m); // parses every option
         } catch (IllegalArgumentException e) {
@@ -59,10 +73,15 @@ final class VolumeCacheOptions {
         return io.hangar.vfs.standalone.Volumes.diskCacheIndexBytes(m, blockSize);
     }
 
-    /** Native memory the cache's writer may hold (blocks waiting for it), 0 without a disk cache. */
+    /**
+     * Native memory the caches hold besides the memory options: blocks waiting for the disk cache's writer, and
+     * blocks being served to the cache group's members.
+     */
     long writerBacklogBytes() {
         boolean on = cacheDir != null && !cacheDir.isBlank() && !cacheDir.trim().equals("memory");
-        return on ? io.hangar.core.cache.DiskBlockCache.MAX_PENDING : 0;
+        boolean group = cacheGroup != null && !cacheGroup.isBlank();
+        return (on ? io.hangar.core.cache.DiskBlockCache.MAX_PENDING : 0)
+                + (group ? io.hangar.core.cache.CacheGroup.SERVING_MEMORY : 0);
     }
 
     /** Adds the options given to an {@code io.hangar.volume} configuration (call {@link #check} first). */
@@ -72,6 +91,11 @@ final class VolumeCacheOptions {
         put(volumeConfig, "freeSpaceRatio", freeSpaceRatio);
         if (cacheWrites) {
             volumeConfig.put("cacheWrites", "true");
+        }
+        put(volumeConfig, "cacheGroup", cacheGroup);
+        put(volumeConfig, "groupAddress", groupAddress);
+        if (noSharing) {
+            volumeConfig.put("noSharing", "true");
         }
     }
 

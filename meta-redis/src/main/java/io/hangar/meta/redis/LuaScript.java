@@ -61,6 +61,7 @@ final class LuaScript {
     static final LuaScript SESSION_CLOSE = new LuaScript("session_close");
     static final LuaScript SESSION_CLEAN = new LuaScript("session_clean");
     static final LuaScript SESSION_OTHERS = new LuaScript("session_others");
+    static final LuaScript SESSION_LIST = new LuaScript("session_list");
     static final LuaScript FILE_OPEN = new LuaScript("file_open");
     static final LuaScript FILE_RELEASE = new LuaScript("file_release");
     static final LuaScript REPO_GET = new LuaScript("repo_get", REPO_PRELUDE);

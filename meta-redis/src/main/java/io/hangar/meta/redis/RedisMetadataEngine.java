@@ -482,6 +482,24 @@ public final class RedisMetadataEngine implements MetadataEngine {
     }
 
     @Override
+    public List<io.hangar.spi.meta.SessionRecord> sessions(int limit) throws FsException {
+        if (limit < 0) {
+            throw new FsException(Errno.EINVAL, "negative session limit");
+        }
+        if (limit == 0) {
+            return List.of();
+        }
+        // {sid, info, ms since heartbeat, ...}, most recent heartbeat first
+        List<?> flat = (List<?>) eval(LuaScript.SESSION_LIST, limit);
+        List<io.hangar.spi.meta.SessionRecord> out = new java.util.ArrayList<>(flat.size() / 3);
+        for (int i = 0; i + 2 < flat.size(); i += 3) {
+            out.add(new io.hangar.spi.meta.SessionRecord(Long.parseLong(str(flat.get(i))), str(flat.get(i + 1)),
+                    Math.max(0, Long.parseLong(str(flat.get(i + 2))))));
+        }
+        return out;
+    }
+
+    @Override
     public boolean otherSessions(long session) throws FsException {
         return (Long) eval(LuaScript.SESSION_OTHERS, session) == 1L;
     }

@@ -859,6 +859,17 @@ public final class SqliteMetadataEngine implements MetadataEngine {
     }
 
     @Override
+    public List<io.hangar.spi.meta.SessionRecord> sessions(int limit) throws FsException {
+        if (limit < 0) {
+            throw new FsException(Errno.EINVAL, "negative session limit");
+        }
+        long now = System.currentTimeMillis();
+        return read(t -> t.c.list("SELECT sid, info, heartbeat FROM sessions ORDER BY heartbeat DESC LIMIT ?",
+                rs -> new io.hangar.spi.meta.SessionRecord(rs.getLong(1), rs.getString(2),
+                        Math.max(0, now - rs.getLong(3))), limit));
+    }
+
+    @Override
     public void heartbeat(long session) throws FsException {
         write(t -> {
             if (t.c.update("UPDATE sessions SET heartbeat = ? WHERE sid = ?", System.currentTimeMillis(), session) == 0) {

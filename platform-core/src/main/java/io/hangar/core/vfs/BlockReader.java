@@ -3,6 +3,7 @@ package io.hangar.core.vfs;
 import com.github.benmanes.caffeine.cache.AsyncCache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.hangar.core.cache.CacheGroup;
 import io.hangar.core.cache.DiskBlockCache;
 import io.hangar.core.layout.ChunkLayout;
 import io.hangar.core.layout.Segment;
@@ -58,6 +59,14 @@ final class BlockReader {
     /** The disk tier below the memory cache; null without cache directories. */
     private final DiskBlockCache disk;
     private final boolean cacheWritesToDisk;
+    /** The cache group this volume's process belongs to; null if none. Set once, before the first read. */
+    private volatile CacheGroup group;
+    /**
+     * Where blocks are fetched for peers: not the read pool, whose threads may all be waiting on peers (two
+     * members asking each other would then wait for each other until their requests time out).
+     */
+    private volatile Executor groupPool;
+    private final java.util.concurrent.atomic.LongAdder storeReads = new java.util.concurrent.atomic.LongAdder();
 
     /**
      * Demand reads are fetched on {@code readPool}, read-ahead on {@code aheadPool}: a read never queues
@@ -387,15 +396,28 @@ final class BlockReader {
      * the store (one copy, the store's own), keeping a copy in the disk cache.
      */
     private BlockBuffer loadNow(String key, int expected) throws FsException {
+        return loadNow(key, expected, true);
+    }
+
+    /**
+     * As {@link #loadNow(String, int)}; {@code viaPeers}: a block this member does not own is asked of its owner
+     * in the cache group first (false when serving a peer: a member never forwards a peer's request).
+     */
+    private BlockBuffer loadNow(String key, int expected, boolean viaPeers) throws FsException {
         BlockBuffer b = pool.allocate(expected);
         try {
             if (disk != null && disk.read(key, b.view(expected), expected)) {
                 return b;
             }
-            int n = gate.call("read " + key, s -> s.get(key, 0, b.view(expected)));
-            if (n != expected) {
-                throw new FsException(Errno.EIO, "block " + key + " has " + n + " bytes, expected " + expected);
+            CacheGroup g = group;
+            if (viaPeers && g != null && g.fetch(key, b.view(expected), expected)) {
+                // The owner caches the block; a member that owns nothing (--no-sharing) keeps it on its disk too.
+                if (disk != null && !g.sharing() && b.retain()) {
+                    disk.writeLater(key, b.view(expected), b::release);
+                }
+                return b;
             }
+            readStore(key, b, expected);
             if (disk != null && b.retain()) {
                 disk.writeLater(key, b.view(expected), b::release);
             }
@@ -404,6 +426,94 @@ final class BlockReader {
             b.release();
             throw e;
         }
+    }
+
+    /** Reads block {@code key} of {@code expected} bytes from the store into {@code b}. */
+    private void readStore(String key, BlockBuffer b, int expected) throws FsException {
+        storeReads.increment();
+        int n = gate.call("read " + key, s -> s.get(key, 0, b.view(expected)));
+        if (n != expected) {
+            throw new FsException(Errno.EIO, "block " + key + " has " + n + " bytes, expected " + expected);
+        }
+    }
+
+    long blocksReadFromStore() {
+        return storeReads.sum();
+    }
+
+    /** Joins the reads to a cache group: blocks this member does not own are asked of their owners. */
+    void bindGroup(CacheGroup g, Executor loads) {
+        this.groupPool = loads;
+        this.group = g;
+    }
+
+    /**
+     * Serves a block to a member of the group. A block this member owns goes through the shared cache, so a
+     * peer's request and this member's own reads of it share one fetch from the store; one it does not own (the
+     * members' views of the group differ for a moment) is read from this member's caches or the store, never
+     * forwarded.
+     */
+    void serve(String key, int length, CacheGroup.BlockSink sink) throws FsException, java.io.IOException {
+        CacheGroup g = group;
+        BlockBuffer b = g == null || g.ownsHere(key) ? fromCacheForPeer(key, length) : servedLocally(key, length);
+        try {
+            sink.send(b.view(length).asReadOnlyBuffer());
+        } finally {
+            b.release();
+        }
+    }
+
+    /** As {@link #fromCache}, fetching on the group's pool and never from a peer. */
+    private BlockBuffer fromCacheForPeer(String key, int blen) throws FsException {
+        for (int attempt = 0; attempt < 8; attempt++) {
+            BlockBuffer b = await(blocks.get(key, (k, executor) -> CompletableFuture.supplyAsync(() -> {
+                try {
+                    return loadNow(k, blen, false);
+                } catch (FsException e) {
+                    throw new CompletionException(e);
+                }
+            }, groupPool)), key);
+            if (b.retain()) {
+                return b;
+            }
+        }
+        return loadNow(key, blen, false);
+    }
+
+    private BlockBuffer servedLocally(String key, int length) throws FsException {
+        CompletableFuture<BlockBuffer> f = blocks.getIfPresent(key);
+        if (f != null && f.isDone() && !f.isCompletedExceptionally()) {
+            BlockBuffer b = f.join();
+            if (b.retain()) {
+                return b;
+            }
+        }
+        return loadNow(key, length, false);
+    }
+
+    /**
+     * Puts one block in this member's cache for a peer's warm-up (the disk cache when there is one, else the
+     * memory cache); returns the bytes read from the store for it.
+     */
+    long warmBlock(String key, int length) throws FsException {
+        if (disk != null) {
+            if (disk.holds(key)) {
+                return 0;
+            }
+            BlockBuffer b = pool.allocate(length);
+            try {
+                readStore(key, b, length);
+                disk.write(key, b.view(length)); // on disk when the peer hears back
+            } finally {
+                b.release();
+            }
+            return length;
+        }
+        if (blocks.asMap().containsKey(key)) {
+            return 0;
+        }
+        fromCacheForPeer(key, length).release();
+        return length;
     }
 
     /**
@@ -530,21 +640,36 @@ final class BlockReader {
                     return;
                 }
                 slots.acquireUninterruptibly();
-                CompletableFuture<Void> f;
-                if (disk != null) {
-                    f = CompletableFuture.runAsync(() -> {
+                CompletableFuture<Long> f; // completes with the bytes read from the store for the block
+                CacheGroup g = group;
+                if (g != null && !g.ownsHere(key)) {
+                    // The owner warms its own blocks; if it cannot, this member warms the block itself.
+                    f = CompletableFuture.supplyAsync(() -> {
+                        long atOwner = g.warmAtOwner(key);
+                        if (atOwner >= 0) {
+                            return atOwner;
+                        }
+                        try {
+                            return warmBlock(key, blen);
+                        } catch (FsException e) {
+                            throw new CompletionException(e);
+                        }
+                    }, readPool);
+                } else if (disk != null) {
+                    f = CompletableFuture.supplyAsync(() -> {
                         try {
                             loadNow(key, blen).release(); // the disk cache's writer keeps its own reference
+                            return (long) blen;
                         } catch (FsException e) {
                             throw new CompletionException(e);
                         }
                     }, readPool);
                 } else {
-                    f = fetch(key, blen).thenAccept(b -> { });
+                    f = fetch(key, blen).thenApply(b -> (long) blen);
                 }
-                f.whenComplete((v, t) -> {
+                f.whenComplete((n, t) -> {
                     if (t == null) {
-                        fetched.addAndGet(blen);
+                        fetched.addAndGet(n);
                     } else {
                         failure.compareAndSet(null, t);
                     }

@@ -10,17 +10,21 @@ import java.util.Map;
  * Tuning of one open volume. {@code bufferSize} bounds the memory of write buffers (uploads in flight
  * included); {@code cacheSize} bounds the in-memory block cache that read-ahead fills. {@code cacheDirs}
  * (none: no disk cache) hold the disk block cache, at most {@code diskCacheSize} bytes in all, never filling
- * a disk past {@code freeSpaceRatio} free; {@code cacheWrites} keeps written blocks there too.
+ * a disk past {@code freeSpaceRatio} free; {@code cacheWrites} keeps written blocks there too. {@code cacheGroup}
+ * (empty: none) names the cache group this process joins at {@code groupAddress} ({@code HOST[:PORT]}, empty:
+ * this host's address, any port); {@code noSharing} joins it as a client that owns no blocks.
  */
 public record VfsOptions(long bufferSize, long cacheSize, long readAhead, int uploadThreads, int readThreads,
         long storeWaitMs, int compactThreshold, long sessionTimeoutMs, List<Path> cacheDirs, long diskCacheSize,
-        double freeSpaceRatio, boolean cacheWrites) {
+        double freeSpaceRatio, boolean cacheWrites, String cacheGroup, String groupAddress, boolean noSharing) {
 
     public static final VfsOptions DEFAULTS = new VfsOptions(256L << 20, 512L << 20, 64L << 20, 16, 8, 300_000, 24,
-            300_000, List.of(), 100L << 30, 0.1, false);
+            300_000, List.of(), 100L << 30, 0.1, false, "", "", false);
 
     public VfsOptions {
         cacheDirs = List.copyOf(cacheDirs);
+        cacheGroup = cacheGroup == null ? "" : cacheGroup.trim();
+        groupAddress = groupAddress == null ? "" : groupAddress.trim();
     }
 
     /** Reads the option names documented on {@code Volumes.open}; absent names keep their defaults. */
@@ -38,7 +42,15 @@ public record VfsOptions(long bufferSize, long cacheSize, long readAhead, int up
                 dirs(m, "cache-dir"),
                 bytes(m, "disk-cache-size", d.diskCacheSize),
                 ratio(m, "free-space-ratio", d.freeSpaceRatio),
-                flag(m, "cache-writes", d.cacheWrites)).validated();
+                flag(m, "cache-writes", d.cacheWrites),
+                text(m, "cache-group"),
+                text(m, "group-address"),
+                flag(m, "no-sharing", d.noSharing)).validated();
+    }
+
+    private static String text(Map<String, ?> m, String key) {
+        Object v = m.get(key);
+        return v == null ? "" : v.toString().trim();
     }
 
     /**
@@ -98,6 +110,13 @@ public record VfsOptions(long bufferSize, long cacheSize, long readAhead, int up
         }
         if (uploadThreads < 1 || readThreads < 1) {
             throw new IllegalArgumentException("upload-threads and read-threads must be at least 1");
+        }
+        if (!cacheGroup.isEmpty() && !cacheGroup.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+            throw new IllegalArgumentException("cache-group: 1-64 letters, digits, '.', '_' or '-', starting with a"
+                    + " letter or digit, was " + cacheGroup);
+        }
+        if (cacheGroup.isEmpty() && (!groupAddress.isEmpty() || noSharing)) {
+            throw new IllegalArgumentException("group-address and no-sharing need a cache-group");
         }
         if (diskCacheSize < 0) {
             throw new IllegalArgumentException("disk-cache-size must be >= 0");

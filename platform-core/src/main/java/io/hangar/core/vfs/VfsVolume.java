@@ -3,6 +3,7 @@ package io.hangar.core.vfs;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import io.hangar.core.cache.CacheGroup;
 import io.hangar.core.cache.DiskBlockCache;
 import io.hangar.core.layout.ChunkLayout;
 import io.hangar.fs.Attr;
@@ -67,6 +68,9 @@ public final class VfsVolume implements OpenVolume {
     private final StoreGate gate;
     private final VfsOptions options;
     private final DiskBlockCache disk;
+    /** This process's membership of a cache group; null if none. */
+    private final CacheGroup group;
+    private final ExecutorService groupPool;
     private final ChunkLayout layout;
     private final long session;
     private final BufferBudget budget;
@@ -173,7 +177,31 @@ public final class VfsVolume implements OpenVolume {
                 v -> v.usageGauge().usedBytes());
         metrics.gauge("hangar_used_inodes", null, "files and directories the volume holds", this,
                 v -> v.usageGauge().usedInodes());
-        this.session = meta.openSession(describeClient());
+        this.group = cacheGroup(format, options);
+        this.groupPool = group == null ? null
+                : Executors.newFixedThreadPool(CacheGroup.SERVER_THREADS, threads(tag + "-group-load"));
+        this.session = meta.openSession(group == null ? describeClient() : describeClient() + " " + group.sessionInfo());
+        if (group != null) {
+            reader.bindGroup(group, groupPool);
+            groupMeters(group);
+            group.start(meta, new CacheGroup.BlockSource() {
+                @Override
+                public void serve(String key, int length, CacheGroup.BlockSink sink)
+                        throws FsException, java.io.IOException {
+                    reader.serve(key, length, sink);
+                }
+
+                @Override
+                public long warm(String key, int length) throws FsException {
+                    return reader.warmBlock(key, length);
+                }
+
+                @Override
+                public boolean isMissing(FsException e) {
+                    return BlockReader.isMissingBlock(e);
+                }
+            });
+        }
         background.scheduleWithFixedDelay(this::heartbeat, 10, 10, TimeUnit.SECONDS);
         background.scheduleWithFixedDelay(this::reap, 1, 1, TimeUnit.SECONDS);
         background.scheduleWithFixedDelay(this::cleanStaleSessions, 30, 60, TimeUnit.SECONDS);
@@ -1077,6 +1105,43 @@ public final class VfsVolume implements OpenVolume {
         }
     }
 
+    private static CacheGroup cacheGroup(VolumeFormat format, VfsOptions options) throws FsException {
+        if (options.cacheGroup().isEmpty()) {
+            return null;
+        }
+        try {
+            return new CacheGroup(options.cacheGroup(), !options.noSharing(), options.groupAddress(), format.name(),
+                    format.uuid(), format.blockSize());
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            throw new FsException(Errno.EINVAL, "cannot join cache group " + options.cacheGroup() + " at "
+                    + (options.groupAddress().isEmpty() ? "this host's address" : options.groupAddress()) + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private void groupMeters(CacheGroup g) {
+        metrics.gauge("hangar_cachegroup_members", null, "members of the cache group this process sees (itself too)",
+                g, CacheGroup::members);
+        metrics.gauge("hangar_cachegroup_owners", null, "members of the cache group that own blocks", g,
+                x -> x.ring().size());
+        metrics.functionCounter("hangar_cachegroup_peer_hits", null, "blocks fetched from their owner in the group",
+                g, CacheGroup::peerHits);
+        metrics.functionCounter("hangar_cachegroup_peer_data", "bytes", "bytes of blocks fetched from owners in the group",
+                g, CacheGroup::peerBytes);
+        metrics.functionCounter("hangar_cachegroup_peer_failures", null,
+                "requests to owners that failed (the block was read from the object store instead)", g,
+                CacheGroup::peerFailures);
+        metrics.functionCounter("hangar_cachegroup_peer_corrupt", null,
+                "blocks an owner sent short, long or with a bad checksum (refused, read from the store)", g,
+                CacheGroup::peerCorrupt);
+        metrics.functionCounter("hangar_cachegroup_served", null, "blocks this member served to others", g,
+                CacheGroup::served);
+        metrics.functionCounter("hangar_cachegroup_served_data", "bytes", "bytes of blocks this member served to others",
+                g, CacheGroup::servedBytes);
+        metrics.functionCounter("hangar_cachegroup_warmed_at_owners", null,
+                "blocks a warm-up here had their owners load", g, CacheGroup::warmedAtOwners);
+    }
+
     private void diskMeters(DiskBlockCache d) {
         metrics.functionCounter("hangar_diskcache_hits", null, "block reads served from the disk cache", d,
                 DiskBlockCache::hits);
@@ -1105,6 +1170,16 @@ public final class VfsVolume implements OpenVolume {
         return java.util.Optional.ofNullable(disk);
     }
 
+    /** This process's membership of a cache group, if it joined one. */
+    public java.util.Optional<CacheGroup> cacheGroup() {
+        return java.util.Optional.ofNullable(group);
+    }
+
+    /** Blocks this volume has read from the chunk store for reads and warm-ups, since it opened. */
+    public long blocksReadFromStore() {
+        return reader.blocksReadFromStore();
+    }
+
     /** Commits buffered writes, ends the session and stops the volume's threads. */
     @Override
     public void close() throws FsException {
@@ -1118,6 +1193,10 @@ public final class VfsVolume implements OpenVolume {
             failure = e;
         }
         closed = true;
+        if (group != null) {
+            group.close(); // leaves: peers stop sending here (the session's close removes it from their lists)
+            groupPool.shutdownNow();
+        }
         background.shutdownNow();
         compactPool.shutdownNow();
         uploadPool.shutdown();

@@ -275,11 +275,14 @@ public class ManagedVolume extends MeteredComponent {
             store = sp.get().open(URI.create(format.storage()));
             VolumeOpener.verifyMarker(store, format);
             MetadataEngine m = meta;
-            VfsOptions opts = VfsOptions.parse(Map.of("buffer-size", config.bufferSize(), "cache-size",
-                    config.cacheSize(), "read-ahead", config.readAhead(), "upload-threads",
-                    config.uploadThreads(), "store-wait-ms", config.storeWaitMs(), "cache-dir", config.cacheDir(),
-                    "disk-cache-size", config.diskCacheSize(), "free-space-ratio", config.freeSpaceRatio(),
-                    "cache-writes", config.cacheWrites()));
+            VfsOptions opts = VfsOptions.parse(Map.ofEntries(Map.entry("buffer-size", config.bufferSize()),
+                    Map.entry("cache-size", config.cacheSize()), Map.entry("read-ahead", config.readAhead()),
+                    Map.entry("upload-threads", config.uploadThreads()),
+                    Map.entry("store-wait-ms", config.storeWaitMs()), Map.entry("cache-dir", config.cacheDir()),
+                    Map.entry("disk-cache-size", config.diskCacheSize()),
+                    Map.entry("free-space-ratio", config.freeSpaceRatio()),
+                    Map.entry("cache-writes", config.cacheWrites()), Map.entry("cache-group", config.cacheGroup()),
+                    Map.entry("group-address", config.groupAddress()), Map.entry("no-sharing", config.noSharing())));
             VfsVolume v = new VfsVolume(format, meta, new StoreGate(store, opts.storeWaitMs()), opts, () -> {
                 ChunkStore s = null;
                 synchronized (this) {

@@ -48,6 +48,18 @@ public @interface VolumeConfig {
     @AttributeDefinition(required = false, description = "Keep written blocks in the disk block cache too")
     boolean cacheWrites() default false;
 
+    @AttributeDefinition(required = false, description = "The cache group this volume's process joins (members "
+            + "share their block caches by consistent hashing); empty: none")
+    String cacheGroup() default "";
+
+    @AttributeDefinition(required = false, description = "HOST[:PORT] the cache group's members reach this one at "
+            + "(it listens there); empty: this host's first non-loopback IPv4 address, any free port")
+    String groupAddress() default "";
+
+    @AttributeDefinition(required = false, description = "Join the cache group as a client that owns no blocks "
+            + "(fetches from the owners, serves nothing of its own)")
+    boolean noSharing() default false;
+
     @AttributeDefinition(required = false, description = "Read-ahead window of a sequential reader, e.g. 64M")
     String readAhead() default "64M";
 

@@ -269,6 +269,16 @@ public interface MetadataEngine extends AutoCloseable {
         return true;
     }
 
+    /**
+     * The open sessions, most recently heard from first, at most {@code limit} of them (a session gone
+     * silent is listed until it is cleaned up; its {@link SessionRecord#sinceHeartbeatMs} tells). Clients
+     * find each other here: a cache group's members are the sessions that name the group in their info.
+     * The default, for an engine that cannot list them, fails with EOPNOTSUPP. Since 1.4.
+     */
+    default java.util.List<SessionRecord> sessions(int limit) throws FsException {
+        throw new FsException(Errno.EOPNOTSUPP, getClass().getName() + " cannot list its sessions");
+    }
+
     /** Frees connections. Does not throw for a backend that is already gone. */
     @Override
     void close();

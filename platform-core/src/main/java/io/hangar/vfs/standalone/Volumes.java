@@ -48,7 +48,9 @@ public final class Volumes {
      *            {@code upload-threads}, {@code read-ahead} (bytes), {@code cache-size} (bytes of in-memory
      *            block cache); the disk block cache: {@code cache-dir} (absolute directories separated by
      *            ':'; absent or {@code memory}: none), {@code disk-cache-size} (bytes in all, default 100 GiB),
-     *            {@code free-space-ratio} (default 0.1), {@code cache-writes} (keep written blocks too)
+     *            {@code free-space-ratio} (default 0.1), {@code cache-writes} (keep written blocks too); the
+     *            cache group: {@code cache-group} (a name; absent: none), {@code group-address}
+     *            ({@code HOST[:PORT]} to listen at and be reached at), {@code no-sharing} (own no blocks)
      */
     public static OpenVolume open(String metaUrl, Map<String, String> options) throws FsException {
         return io.hangar.core.volume.VolumeOpener.standalone().open(metaUrl, options);
@@ -57,14 +59,16 @@ public final class Volumes {
     /**
      * The memory a volume opened with {@code options} (as for {@link #open}) holds at most for data: write
      * buffers and read-ahead ({@code buffer-size}) plus the block cache ({@code cache-size}), plus, with a
-     * disk cache, the blocks waiting for its writer (64 MiB at most), in bytes. A
+     * disk cache, the blocks waiting for its writer (64 MiB at most), and in a cache group the blocks being
+     * served to peers (16 at most, 64 MiB of 4 MiB blocks), in bytes. A
      * runtime sizes its heap from it. Every option is parsed: IllegalArgumentException, with a one-line
      * message, for a bad one (the disk cache's index, about 150 bytes per cached block, is not counted).
      */
     public static long dataMemory(Map<String, String> options) {
         io.hangar.core.vfs.VfsOptions o = io.hangar.core.vfs.VfsOptions.parse(options);
         return o.bufferSize() + o.cacheSize()
-                + (o.cacheDirs().isEmpty() ? 0 : io.hangar.core.cache.DiskBlockCache.MAX_PENDING);
+                + (o.cacheDirs().isEmpty() ? 0 : io.hangar.core.cache.DiskBlockCache.MAX_PENDING)
+                + (o.cacheGroup().isEmpty() ? 0 : io.hangar.core.cache.CacheGroup.SERVING_MEMORY);
     }
 
     /**

@@ -20,6 +20,7 @@ import io.hangar.fs.StatFs;
 import io.hangar.fs.XattrFlags;
 import io.hangar.spi.meta.MetaProblem;
 import io.hangar.spi.meta.MetadataEngine;
+import io.hangar.spi.meta.SessionRecord;
 import io.hangar.spi.meta.Slice;
 import io.hangar.spi.meta.SliceRef;
 import io.hangar.spi.meta.StoredSlice;
@@ -1532,6 +1533,31 @@ public abstract class MetadataEngineTck extends MetadataEngineKit {
         assertFalse(meta.otherSessions(mine));
         assertErrno(Errno.ENOENT, () -> o.heartbeat(silent));
         meta.closeSession(mine);
+    }
+
+    @Test
+    void sessionsAreListedWithTheirInfoMostRecentlyHeardFirst() throws Exception {
+        long first = meta.openSession("pid=1 group=g member=http://10.0.0.1:9000");
+        MetadataEngine o = other();
+        long second = o.openSession("pid=2");
+        long t = System.currentTimeMillis();
+        while (System.currentTimeMillis() < t + 20) {
+            Thread.sleep(1);
+        }
+        meta.heartbeat(first); // now first was heard from last
+        List<SessionRecord> all = o.sessions(10);
+        assertEquals(List.of(first, second), all.stream().map(SessionRecord::id).toList());
+        assertEquals("pid=1 group=g member=http://10.0.0.1:9000", all.get(0).info(), "the info it opened with");
+        assertEquals("pid=2", all.get(1).info());
+        assertTrue(all.get(1).sinceHeartbeatMs() >= 15, "second was silent for 20 ms: " + all.get(1));
+        assertTrue(all.get(0).sinceHeartbeatMs() <= all.get(1).sinceHeartbeatMs());
+        assertEquals(List.of(first), meta.sessions(1).stream().map(SessionRecord::id).toList(), "at most the limit");
+        assertEquals(List.of(), meta.sessions(0));
+        assertErrno(Errno.EINVAL, () -> meta.sessions(-1));
+        o.closeSession(second);
+        assertEquals(List.of(first), meta.sessions(10).stream().map(SessionRecord::id).toList(), "a closed one goes");
+        meta.closeSession(first);
+        assertEquals(List.of(), meta.sessions(10));
     }
 
     @Test
