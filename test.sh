@@ -10,7 +10,8 @@
 # over from an earlier run, a skipped test case, a suite past its time limit: each counts as failed
 # (scripts/junit-summary.py). Time limits (seconds; TERM, then KILL 120 s later): the Maven build with
 # every JVM test 2700, integration-tests/fuse/run.sh 2400 (each of its suites has its own, see there),
-# integration-tests/s3/run.sh 900 (likewise), cnf/smoke-up.sh 600, integration-tests/repo/run.sh 900: each ends a hang well inside CI's 90
+# integration-tests/s3/run.sh 900 (likewise), cnf/smoke-up.sh 600, integration-tests/repo/run.sh 900,
+# integration-tests/cache-group/run.sh 900: each ends a hang well inside CI's 90
 # minutes. Here Maven takes 11-15 minutes, the FUSE suites 9-20 (with the crash rounds), the S3 client
 # suites about 2 and smoke-up about 25 s.
 set -uo pipefail
@@ -85,6 +86,15 @@ if [ $rc = 124 ] || [ $rc = 137 ]; then
     "integration-tests/repo/run.sh redis-rados was killed after its time limit of 900s"
 fi
 [ $rc = 0 ] || status=1
+# The cache group (three mounts of one volume sharing their caches) on Redis and this Ceph cluster.
+echo "== integration-tests/cache-group/run.sh (time limit 900s)"
+run_limited 900 bash integration-tests/cache-group/run.sh
+rc=$?
+if [ $rc = 124 ] || [ $rc = 137 ]; then
+  junit_failure "$run_dir/TEST-cache-group-time-limit.xml" test.cache-group "(time limit)" \
+    "integration-tests/cache-group/run.sh was killed after its time limit of 900s"
+fi
+[ $rc = 0 ] || status=1
 ceph_down
 
 # Suites that drive a real mount or the runtime from outside the JVM; each writes JUnit XML to its
@@ -120,7 +130,8 @@ done
 # The reports every run must have besides the Maven modules' (which the summary finds from the reactor):
 # each FUSE suite on each engine (the list in integration-tests/fuse/run.sh) and smoke-up.
 expect=(--expect cnf/target/smoke-reports/TEST-cnf.smoke-up.xml --expect integration-tests/repo/target/reports/TEST-repo.xml
-  --expect integration-tests/repo/target/reports/TEST-repo-redis-rados.xml)
+  --expect integration-tests/repo/target/reports/TEST-repo-redis-rados.xml
+  --expect integration-tests/cache-group/target/reports/TEST-cache-group.xml)
 for engine in sqlite redis; do
   for s in posix integrity torch metrics twomounts readonly subdir integrity-remount integrity-disk-cache crash; do
     expect+=(--expect "integration-tests/fuse/target/reports/TEST-fuse-$engine-$s.xml")

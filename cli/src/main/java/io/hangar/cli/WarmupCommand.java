@@ -54,6 +54,9 @@ final class WarmupCommand implements Callable<Integer> {
     boolean check;
     @Option(names = "--evict", description = "Drop the files' blocks from the mount's disk cache.")
     boolean evict;
+    @Option(names = "--background", description = "Queue the warm-up in the runtime serving the mount and return "
+            + "at once (follow it with --check).")
+    boolean background;
 
     /** libc's getxattr(2), through JNA (the JDK reads only user.* attributes). */
     interface LibC extends Library {
@@ -70,9 +73,12 @@ final class WarmupCommand implements Callable<Integer> {
         if (check && evict) {
             throw CliException.usage("--check and --evict: one at a time");
         }
+        if (background && (check || evict)) {
+            throw CliException.usage("--background warms: not with --check or --evict");
+        }
         List<Path> files = files(ctx);
         LibC libc = Native.load("c", LibC.class);
-        String attr = "hangar.cache" + (check ? "" : evict ? ".evict" : ".warm");
+        String attr = "hangar.cache" + (check ? "" : evict ? ".evict" : background ? ".warm.background" : ".warm");
         // stored, disk, memory, fetched or dropped: summed over the files
         AtomicLongArray sums = new AtomicLongArray(4);
         long started = System.nanoTime();
@@ -90,7 +96,7 @@ final class WarmupCommand implements Callable<Integer> {
                     sums.addAndGet(0, s.getOrDefault("stored", 0L));
                     sums.addAndGet(1, s.getOrDefault("disk", 0L));
                     sums.addAndGet(2, s.getOrDefault("memory", 0L));
-                    sums.addAndGet(3, s.getOrDefault(evict ? "dropped" : "fetched", 0L));
+                    sums.addAndGet(3, s.getOrDefault(evict ? "dropped" : background ? "queued" : "fetched", 0L));
                     bar.step(1);
                     return null;
                 }));
@@ -112,6 +118,10 @@ final class WarmupCommand implements Callable<Integer> {
                 + Sizes.format(sums.get(2)) + " (" + pct(sums.get(2), stored) + ")";
         if (check) {
             out.println(files.size() + " files, " + Sizes.format(stored) + " stored; cached: " + held);
+        } else if (background) {
+            out.println("queued " + sums.get(3) + " of " + files.size() + " files (" + Sizes.format(stored)
+                    + " stored) for a warm-up in the background (the others were queued already); cached now: "
+                    + held + "; follow it with: hangar warmup --check");
         } else if (evict) {
             out.println("evicted " + files.size() + " files: " + Sizes.format(sums.get(3))
                     + " dropped from the disk cache; cached now: " + held);

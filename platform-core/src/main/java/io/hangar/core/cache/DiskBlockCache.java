@@ -60,6 +60,8 @@ public final class DiskBlockCache implements AutoCloseable {
     private final AtomicLong failures = new AtomicLong();
     private final AtomicLong behind = new AtomicLong();
     private final AtomicLong pending = new AtomicLong();
+    /** Blocks handed to the writer and not written yet (at most {@link #MAX_PENDING} bytes of them). */
+    private final Map<String, Queued> queued = new java.util.concurrent.ConcurrentHashMap<>();
     private final Thread scanner;
     /** Writes blocks into the cache behind the reads that fetched them; one thread, the disk's pace. */
     private final java.util.concurrent.ExecutorService writer;
@@ -116,18 +118,49 @@ public final class DiskBlockCache implements AutoCloseable {
             }
             return;
         }
+        Queued q = new Queued(data);
+        queued.put(key, q);
         try {
             writer.execute(() -> {
                 try {
                     write(key, data);
                 } finally {
+                    q.retire(queued, key);
                     pending.addAndGet(-n);
                     done.run();
                 }
             });
         } catch (java.util.concurrent.RejectedExecutionException e) {
-            pending.addAndGet(-n); // closed meanwhile
+            q.retire(queued, key); // closed meanwhile
+            pending.addAndGet(-n);
             done.run();
+        }
+    }
+
+    /**
+     * A block waiting for the writer: readable from memory until it is written (a block just fetched and asked
+     * for again, before it reaches the disk, is not fetched twice). Retired under its lock before the caller's
+     * buffer is given back, so a read never copies from a reused buffer.
+     */
+    private static final class Queued {
+        private final ByteBuffer data;
+        private boolean retired;
+
+        Queued(ByteBuffer data) {
+            this.data = data.duplicate();
+        }
+
+        synchronized boolean copyTo(ByteBuffer dst, int length) {
+            if (retired || data.remaining() != length) {
+                return false;
+            }
+            dst.duplicate().put(data.duplicate());
+            return true;
+        }
+
+        synchronized void retire(Map<String, Queued> from, String key) {
+            retired = true;
+            from.remove(key, this);
         }
     }
 
@@ -136,6 +169,11 @@ public final class DiskBlockCache implements AutoCloseable {
      * position is not moved). False if the cache does not hold it whole and intact.
      */
     public boolean read(String key, ByteBuffer dst, int length) {
+        Queued q = queued.get(key);
+        if (q != null && q.copyTo(dst, length)) {
+            hits.incrementAndGet();
+            return true;
+        }
         Shard s = shard(key);
         if (!s.knows(key)) {
             misses.incrementAndGet();

@@ -66,6 +66,9 @@ final class BlockReader {
      * members asking each other would then wait for each other until their requests time out).
      */
     private volatile Executor groupPool;
+    /** Blocks being loaded now, by key (see {@link #loadNow(String, int, boolean)}). */
+    private final java.util.concurrent.ConcurrentHashMap<String, CompletableFuture<BlockBuffer>> loading =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.LongAdder storeReads = new java.util.concurrent.atomic.LongAdder();
 
     /**
@@ -404,13 +407,42 @@ final class BlockReader {
      * in the cache group first (false when serving a peer: a member never forwards a peer's request).
      */
     private BlockBuffer loadNow(String key, int expected, boolean viaPeers) throws FsException {
+        CacheGroup g = group;
+        if (viaPeers && g != null && !g.ownsHere(key)) {
+            return loadAlone(key, expected, g); // from its owner: the owner shares its load among the askers
+        }
+        // One load from here of a block at a time: a read-ahead, a demand read and a peer's request for the
+        // same block (each its own path to here) share it, so an owner reads each block from the store once.
+        // Loads from a peer are not shared with these: a peer's request must never wait for another peer.
+        CompletableFuture<BlockBuffer> mine = new CompletableFuture<>();
+        CompletableFuture<BlockBuffer> running = loading.putIfAbsent(key, mine);
+        if (running != null) {
+            BlockBuffer shared = await(running, key);
+            if (shared.retain()) {
+                return shared;
+            }
+            return loadAlone(key, expected, null); // released meanwhile: load it again
+        }
+        try {
+            BlockBuffer b = loadAlone(key, expected, null);
+            mine.complete(b);
+            return b;
+        } catch (FsException | RuntimeException e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            loading.remove(key, mine);
+        }
+    }
+
+    /** Loads a block: from the disk cache, else from {@code peers} (null: not asked), else from the store. */
+    private BlockBuffer loadAlone(String key, int expected, CacheGroup g) throws FsException {
         BlockBuffer b = pool.allocate(expected);
         try {
             if (disk != null && disk.read(key, b.view(expected), expected)) {
                 return b;
             }
-            CacheGroup g = group;
-            if (viaPeers && g != null && g.fetch(key, b.view(expected), expected)) {
+            if (g != null && g.fetch(key, b.view(expected), expected)) {
                 // The owner caches the block; a member that owns nothing (--no-sharing) keeps it on its disk too.
                 if (disk != null && !g.sharing() && b.retain()) {
                     disk.writeLater(key, b.view(expected), b::release);

@@ -206,6 +206,7 @@ public final class LowLevelFs implements FuseSession {
             fuse.fuse_session_unmount(se);
             return rc;
         } finally {
+            backgroundWarm.shutdownNow(); // a queued warm-up is a hint: it goes with the mount
             fuse.fuse_session_destroy(se);
             session = null;
         }
@@ -390,6 +391,17 @@ public final class LowLevelFs implements FuseSession {
 
     /** The virtual extended attribute of the cache's control ({@link #cacheControl}). */
     static final String CACHE_XATTR = "hangar.cache";
+    /** Files a background warm-up may have waiting; past that a request is refused with EAGAIN. */
+    static final int BACKGROUND_WARM_QUEUE = 100_000;
+    /** Background warm-ups (hangar.cache.warm.background): one file at a time, in the order asked. */
+    private final java.util.concurrent.ThreadPoolExecutor backgroundWarm = new java.util.concurrent.ThreadPoolExecutor(
+            1, 1, 0, TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(BACKGROUND_WARM_QUEUE), r -> {
+                Thread t = new Thread(r, "hangar-fuse-background-warmup");
+                t.setDaemon(true);
+                return t;
+            });
+    /** Inodes queued for a background warm-up: asking again while one waits queues nothing more. */
+    private final Set<Long> warmQueued = ConcurrentHashMap.newKeySet();
 
     private static String xattrNamespaceChecked(String name) throws FsException {
         if (name.startsWith("user.") || name.startsWith("trusted.") || name.startsWith("security.")) {
@@ -1014,7 +1026,8 @@ public final class LowLevelFs implements FuseSession {
     private void getxattr(Pointer req, long ino, Pointer namePtr, long size) {
         call(req, "getxattr", () -> {
             String raw = string(namePtr);
-            if (raw.equals(CACHE_XATTR) || raw.equals(CACHE_XATTR + ".warm") || raw.equals(CACHE_XATTR + ".evict")) {
+            if (raw.equals(CACHE_XATTR) || raw.equals(CACHE_XATTR + ".warm") || raw.equals(CACHE_XATTR + ".evict")
+                    || raw.equals(CACHE_XATTR + ".warm.background")) {
                 replyBytes(req, cacheControl(vfs(ino), raw), size);
                 return;
             }
@@ -1060,12 +1073,32 @@ public final class LowLevelFs implements FuseSession {
      * read-only mount with read permission alone, as a warm-up of a released model must): {@code
      * hangar.cache} tells how much of the file the caches hold, {@code hangar.cache.warm} first fetches its
      * missing blocks into them, {@code hangar.cache.evict} first drops them from the disk cache. The value:
-     * {@code stored=N disk=N memory=N} in bytes, then {@code fetched=N} or {@code dropped=N}. Not stored, not
-     * listed (docs/cache.md; {@code hangar warmup} uses it).
+     * {@code stored=N disk=N memory=N} in bytes, then {@code fetched=N} or {@code dropped=N}.
+     * {@code hangar.cache.warm.background} queues the file's warm-up and answers at once, with {@code queued=1}
+     * (or 0 if it was queued already). Not stored, not listed (docs/cache.md; {@code hangar warmup} uses it).
      */
     private byte[] cacheControl(long inode, String name) throws FsException {
         String done = "";
-        if (name.endsWith(".warm")) {
+        if (name.endsWith(".background")) {
+            volume.getattr(inode); // a file that is gone is refused now, not later
+            boolean queued = warmQueued.add(inode);
+            if (queued) {
+                try {
+                    backgroundWarm.execute(() -> {
+                        warmQueued.remove(inode);
+                        try {
+                            volume.warm(inode);
+                        } catch (FsException | RuntimeException e) {
+                            LOG.log(Level.WARNING, "background warm-up of inode " + inode + " failed: " + e.getMessage());
+                        }
+                    });
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    warmQueued.remove(inode);
+                    throw new FsException(Errno.EAGAIN, BACKGROUND_WARM_QUEUE + " files wait for a background warm-up");
+                }
+            }
+            done = " queued=" + (queued ? 1 : 0);
+        } else if (name.endsWith(".warm")) {
             done = " fetched=" + volume.warm(inode);
         } else if (name.endsWith(".evict")) {
             done = " dropped=" + volume.evict(inode);
