@@ -68,8 +68,9 @@ cold_start() {
   local before=0 after=0 u t0 t1
   for u in "${urls[@]}"; do before=$((before + $(get_bytes "$u"))); done
   t0=$(now)
-  for i in $(seq "$readers"); do dd if="$work/mnt-$tag-$i/model.bin" of=/dev/null bs=4M status=none & done
-  wait
+  local pids=()
+  for i in $(seq "$readers"); do dd if="$work/mnt-$tag-$i/model.bin" of=/dev/null bs=4M status=none & pids+=($!); done
+  wait "${pids[@]}"
   t1=$(now)
   for u in "${urls[@]}"; do after=$((after + $(get_bytes "$u"))); done
   printf '%-44s %8s s %10s MiB from the store (%.2fx the model)\n' "$readers readers, $tag" "$(secs "$t0" "$t1")" \
@@ -78,8 +79,8 @@ cold_start() {
 }
 
 echo "model ${size_mib} MiB on RADOS pool $RADOS_POOL (namespace $ns), $readers readers"
-cold_start "no group"
-cold_start "one group" --cache-group bench
+cold_start nogroup
+cold_start group --cache-group bench
 
 # rados bench seq over as many 4 MiB objects: written first, then read (16 in flight, its default).
 objects=$((size_mib / 4))

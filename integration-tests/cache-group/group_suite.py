@@ -19,9 +19,7 @@ the difference of two scrapes around each step.
 import hashlib
 import os
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +28,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import junit_cases  # noqa: E402
+import services  # noqa: E402
 
 WORK, REPORTS = sys.argv[1:3]
 SUITE = "cache-group"
@@ -42,10 +41,7 @@ S = {"members": {}}
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)')
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+free_port = services.free_port
 
 
 def hangar(*args, timeout=600):
@@ -159,23 +155,8 @@ def start_group():
         raise AssertionError("run as root: the members mount FUSE")
     if not os.path.exists("/dev/fuse"):
         raise AssertionError("/dev/fuse is missing")
-    env_file = os.environ.get("HANGAR_CEPH_ENV")
-    if not env_file or not os.path.exists(env_file):
-        raise AssertionError("no Ceph test cluster: HANGAR_CEPH_ENV (%s) names no env file; test.sh starts one "
-                             "(scripts/ceph-test-cluster.sh up DIR)" % env_file)
-    S["ceph"] = c = dict(line.strip().split("=", 1) for line in open(env_file) if "=" in line)
-    redis = shutil.which("redis-server")
-    if redis is None:
-        raise AssertionError("redis-server is missing (scripts/install-deps.sh installs it)")
-    port = free_port()
-    os.makedirs(os.path.join(WORK, "redis"))
-    S["redis"] = subprocess.Popen([redis, "--port", str(port), "--bind", "127.0.0.1", "--dir",
-                                   os.path.join(WORK, "redis"), "--save", ""],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
-    for _ in range(100):
-        if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).returncode == 0:
-            break
-        time.sleep(0.1)
+    S["ceph"] = c = services.ceph_env()
+    S["redis"], port = services.start_redis(os.path.join(WORK, "redis"))
     S["meta"] = "redis://127.0.0.1:%d/1" % port
     S["namespace"] = "group-%d-%d" % (os.getpid(), int(time.time()))
     store = "rados://%s/%s?conf=%s&user=%s" % (c["RADOS_POOL"], S["namespace"], c["CEPH_CONF"], c["CEPH_USER"])
@@ -255,6 +236,9 @@ def a_warm_up_loads_each_block_once_into_its_owner():
     assert fetched == 256 * MiB, "the warm-up read %d bytes from the store for a 256 MiB file" % fetched
     assert metric("a", "hangar_cachegroup_warmed_at_owners_total") > 0, "a had the owners load their blocks"
     assert metric("b", "hangar_object_request_data_bytes_total", method="GET") > 0
+    p = hangar("warmup", "--check", os.path.join(S["members"]["a"]["mnt"], "warm.bin"))
+    assert p.returncode == 0 and re.search(r"cache group [^(]*\(100\.0%", p.stdout), \
+        "warmup --check finds the whole file in the group: %s %s" % (p.stdout, p.stderr)
     before = store_get_bytes(names)
     assert read_all(["c"], "warm.bin")["c"] == S["sha"]["warm.bin"]
     assert store_get_bytes(names) - before == 0, "a cold read after the warm-up cost the store nothing"

@@ -32,6 +32,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import junit_cases  # noqa: E402
+import services  # noqa: E402
 
 import boto3
 import botocore.config
@@ -144,11 +145,7 @@ def gc_store():
 
 # ---- the runtime ----
 
-def free_port():
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+free_port = services.free_port
 
 
 def s3_client(creds_file):
@@ -166,27 +163,11 @@ def s3_client(creds_file):
 
 def start_distributed():
     """Redis + RADOS: format, `hangar gateway -d`, `hangar mount -d`, each a runtime of its own."""
-    env_file = os.environ.get("HANGAR_CEPH_ENV")
-    if not env_file or not os.path.exists(env_file):
-        raise AssertionError("no Ceph test cluster: HANGAR_CEPH_ENV (%s) names no env file; test.sh starts one "
-                             "(scripts/ceph-test-cluster.sh up DIR)" % env_file)
-    S["ceph"] = dict(line.strip().split("=", 1) for line in open(env_file) if "=" in line)
-    redis = shutil.which("redis-server")
-    if redis is None:
-        raise AssertionError("redis-server is missing (scripts/install-deps.sh installs it)")
-    port = free_port()
-    os.makedirs(os.path.join(WORK, "redis"))
-    S["redis"] = subprocess.Popen([redis, "--port", str(port), "--bind", "127.0.0.1", "--dir",
-                                   os.path.join(WORK, "redis"), "--appendonly", "yes", "--save", ""],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+    S["ceph"] = c = services.ceph_env()
+    S["redis"], port = services.start_redis(os.path.join(WORK, "redis"), appendonly=True)
     S["meta"] = "redis://127.0.0.1:%d/1" % port
     S["namespace"] = "repo-%d-%d" % (os.getpid(), int(time.time()))
-    c = S["ceph"]
     store = "rados://%s/%s?conf=%s&user=%s" % (c["RADOS_POOL"], S["namespace"], c["CEPH_CONF"], c["CEPH_USER"])
-    for _ in range(100):
-        if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).returncode == 0:
-            break
-        time.sleep(0.1)
     run = lambda *a: subprocess.run([HANGAR] + list(a), capture_output=True, text=True, timeout=600)
     p = run("format", S["meta"], "default", "--storage", store)
     assert p.returncode == 0, "format: %s %s" % (p.stdout, p.stderr)

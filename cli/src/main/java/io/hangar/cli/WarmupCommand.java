@@ -79,8 +79,9 @@ final class WarmupCommand implements Callable<Integer> {
         List<Path> files = files(ctx);
         LibC libc = Native.load("c", LibC.class);
         String attr = "hangar.cache" + (check ? "" : evict ? ".evict" : background ? ".warm.background" : ".warm");
-        // stored, disk, memory, fetched or dropped: summed over the files
-        AtomicLongArray sums = new AtomicLongArray(4);
+        // stored, disk, memory, fetched or dropped or queued, group (-1: the mount is in no cache group)
+        AtomicLongArray sums = new AtomicLongArray(5);
+        java.util.concurrent.atomic.AtomicBoolean inGroup = new java.util.concurrent.atomic.AtomicBoolean();
         long started = System.nanoTime();
         ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "hangar-warmup");
@@ -96,6 +97,10 @@ final class WarmupCommand implements Callable<Integer> {
                     sums.addAndGet(0, s.getOrDefault("stored", 0L));
                     sums.addAndGet(1, s.getOrDefault("disk", 0L));
                     sums.addAndGet(2, s.getOrDefault("memory", 0L));
+                    if (s.containsKey("group")) {
+                        inGroup.set(true);
+                        sums.addAndGet(4, s.get("group"));
+                    }
                     sums.addAndGet(3, s.getOrDefault(evict ? "dropped" : background ? "queued" : "fetched", 0L));
                     bar.step(1);
                     return null;
@@ -115,7 +120,9 @@ final class WarmupCommand implements Callable<Integer> {
         double secs = Math.max(1e-9, (System.nanoTime() - started) / 1e9);
         long stored = sums.get(0);
         String held = "disk cache " + Sizes.format(sums.get(1)) + " (" + pct(sums.get(1), stored) + "), memory "
-                + Sizes.format(sums.get(2)) + " (" + pct(sums.get(2), stored) + ")";
+                + Sizes.format(sums.get(2)) + " (" + pct(sums.get(2), stored) + ")"
+                + (inGroup.get() ? ", cache group " + Sizes.format(sums.get(4)) + " (" + pct(sums.get(4), stored)
+                        + ", here or at the owners)" : "");
         if (check) {
             out.println(files.size() + " files, " + Sizes.format(stored) + " stored; cached: " + held);
         } else if (background) {

@@ -16,4 +16,12 @@ public interface CacheState {
 
     /** Of them, the bytes the in-memory block cache holds. */
     long memoryBytes();
+
+    /**
+     * Of them, the bytes the volume's cache group holds: in this process's caches or in the caches of each
+     * block's owner; -1 when this process is in no group. Since 1.6.
+     */
+    default long groupBytes() {
+        return -1;
+    }
 }

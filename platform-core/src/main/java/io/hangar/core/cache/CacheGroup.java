@@ -96,6 +96,9 @@ public final class CacheGroup implements AutoCloseable {
         /** Puts block {@code key} in this member's cache; returns the bytes read from the store for it. */
         long warm(String key, int length) throws FsException;
 
+        /** True if this member's caches hold block {@code key}. */
+        boolean holds(String key);
+
         /** True if {@code e} says the block is not in the store. */
         boolean isMissing(FsException e);
     }
@@ -393,6 +396,25 @@ public final class CacheGroup implements AutoCloseable {
         }
     }
 
+    /** True if the owner of {@code key} (another member) says its caches hold the block; false if not, or it cannot tell. */
+    public boolean heldByOwner(String key) {
+        Member owner = ownerNow(key);
+        if (owner == null || owner.address.equals(address) || closed) {
+            return false;
+        }
+        try {
+            HttpResponse<Void> r = client.send(request(owner, BLOCKS, key).method("HEAD",
+                    HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+            return r.statusCode() == 200;
+        } catch (IOException e) {
+            failed(owner, e.toString(), true);
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     private HttpRequest.Builder request(Member owner, String kind, String key) {
         return HttpRequest.newBuilder(URI.create("http://" + owner.address + kind + key))
                 .timeout(REQUEST_TIMEOUT).header("Authorization", "Bearer " + token);
@@ -445,8 +467,12 @@ public final class CacheGroup implements AutoCloseable {
                 x.sendResponseHeaders(200, -1);
                 return;
             }
+            if (!warm && method.equals("HEAD")) {
+                x.sendResponseHeaders(s.holds(key) ? 200 : 404, -1);
+                return;
+            }
             if (warm || !method.equals("GET")) {
-                reply(x, 405, "use GET " + BLOCKS + " or POST " + WARM);
+                reply(x, 405, "use GET or HEAD " + BLOCKS + ", or POST " + WARM);
                 return;
             }
             try {

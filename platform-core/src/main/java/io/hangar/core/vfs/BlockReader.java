@@ -635,20 +635,34 @@ final class BlockReader {
         }
     }
 
-    /** {stored, on disk, in memory} bytes of a file's blocks. */
+    /**
+     * {stored, on disk, in memory, in the group (here or at the block's owner; -1 without a group)} bytes of a
+     * file's blocks. In a group, each block this member lacks and does not own costs one question to its owner.
+     */
     long[] cacheState(long inode) throws FsException {
-        long[] s = new long[3];
-        Cache<String, BlockBuffer> memory = blocks.synchronous();
+        long[] s = new long[4];
+        CacheGroup g = group;
+        s[3] = g == null ? -1 : 0;
         eachStoredBlock(inode, (key, blen) -> {
             s[0] += blen;
-            if (disk != null && disk.holds(key)) {
+            boolean onDisk = disk != null && disk.holds(key);
+            boolean inMemory = blocks.synchronous().asMap().containsKey(key); // a look: not a hit or a miss
+            if (onDisk) {
                 s[1] += blen;
             }
-            if (memory.getIfPresent(key) != null) {
+            if (inMemory) {
                 s[2] += blen;
+            }
+            if (g != null && (onDisk || inMemory || (!g.ownsHere(key) && g.heldByOwner(key)))) {
+                s[3] += blen;
             }
         });
         return s;
+    }
+
+    /** True if this member's disk or memory cache holds the block (a peer's question). */
+    boolean holds(String key) {
+        return (disk != null && disk.holds(key)) || blocks.synchronous().asMap().containsKey(key);
     }
 
     /** Blocks a warm-up fetches at once: enough to keep a store busy, a few blocks of memory. */

@@ -197,6 +197,11 @@ public final class VfsVolume implements OpenVolume {
                 }
 
                 @Override
+                public boolean holds(String key) {
+                    return reader.holds(key);
+                }
+
+                @Override
                 public boolean isMissing(FsException e) {
                     return BlockReader.isMissingBlock(e);
                 }
@@ -633,7 +638,7 @@ public final class VfsVolume implements OpenVolume {
     @Override
     public io.hangar.vfs.CacheState cacheState(long inode) throws FsException {
         long[] s = reader.cacheState(regularFile(inode));
-        return new CacheCounts(s[0], s[1], s[2]);
+        return new CacheCounts(s[0], s[1], s[2], s[3]);
     }
 
     @Override
@@ -664,7 +669,8 @@ public final class VfsVolume implements OpenVolume {
         return inode;
     }
 
-    private record CacheCounts(long storedBytes, long diskBytes, long memoryBytes) implements io.hangar.vfs.CacheState {
+    private record CacheCounts(long storedBytes, long diskBytes, long memoryBytes, long groupBytes)
+            implements io.hangar.vfs.CacheState {
     }
 
     @Override

@@ -127,6 +127,11 @@ class CacheGroupTest {
             }
 
             @Override
+            public boolean holds(String key) {
+                return blocks.containsKey(key);
+            }
+
+            @Override
             public boolean isMissing(FsException e) {
                 return e.getCause() instanceof io.hangar.spi.store.StoreException;
             }
@@ -174,6 +179,10 @@ class CacheGroupTest {
         assertEquals(0, servesA.get());
         assertEquals(1, a.peerHits());
         assertEquals(len, b.servedBytes());
+        assertTrue(a.heldByOwner(shortKey), "the owner says it holds the block");
+        assertFalse(a.heldByOwner(java.util.stream.IntStream.range(300, 500)
+                .mapToObj(i -> LAYOUT.blockKey(1000 + i, 0, len)).filter(k -> !a.ownsHere(k)).findFirst()
+                .orElseThrow()), "and that it does not hold another");
         // A block that is longer than the key says is refused (the caller reads the store).
         storeB.put(shortKey, new byte[len + 1]);
         assertFalse(a.fetch(shortKey, ByteBuffer.allocateDirect(len), len));

@@ -1073,7 +1073,8 @@ public final class LowLevelFs implements FuseSession {
      * read-only mount with read permission alone, as a warm-up of a released model must): {@code
      * hangar.cache} tells how much of the file the caches hold, {@code hangar.cache.warm} first fetches its
      * missing blocks into them, {@code hangar.cache.evict} first drops them from the disk cache. The value:
-     * {@code stored=N disk=N memory=N} in bytes, then {@code fetched=N} or {@code dropped=N}.
+     * {@code stored=N disk=N memory=N} in bytes (and {@code group=N} on a member of a cache group), then
+     * {@code fetched=N} or {@code dropped=N}.
      * {@code hangar.cache.warm.background} queues the file's warm-up and answers at once, with {@code queued=1}
      * (or 0 if it was queued already). Not stored, not listed (docs/cache.md; {@code hangar warmup} uses it).
      */
@@ -1104,7 +1105,8 @@ public final class LowLevelFs implements FuseSession {
             done = " dropped=" + volume.evict(inode);
         }
         io.hangar.vfs.CacheState s = volume.cacheState(inode);
-        return ("stored=" + s.storedBytes() + " disk=" + s.diskBytes() + " memory=" + s.memoryBytes() + done)
+        String group = s.groupBytes() < 0 ? "" : " group=" + s.groupBytes();
+        return ("stored=" + s.storedBytes() + " disk=" + s.diskBytes() + " memory=" + s.memoryBytes() + group + done)
                 .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
 
