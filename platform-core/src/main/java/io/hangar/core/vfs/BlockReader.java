@@ -665,8 +665,18 @@ final class BlockReader {
         return (disk != null && disk.holds(key)) || blocks.synchronous().asMap().containsKey(key);
     }
 
-    /** Blocks a warm-up fetches at once: enough to keep a store busy, a few blocks of memory. */
-    static final int WARM_IN_FLIGHT = 8;
+    /**
+     * Blocks the volume's warm-ups fetch at once, all files together (rados bench's default concurrency):
+     * enough to keep a store busy, 64 MiB of 4 MiB blocks.
+     */
+    static final int WARM_IN_FLIGHT = 16;
+    private final java.util.concurrent.Semaphore warmSlots = new java.util.concurrent.Semaphore(WARM_IN_FLIGHT);
+    /** Where warm-ups fetch: not the read pool, which demand reads need meanwhile. */
+    private volatile Executor warmPool;
+
+    void bindWarmPool(Executor pool) {
+        this.warmPool = pool;
+    }
 
     /**
      * Fetches the file's blocks the cache lacks: into the disk cache (bypassing the memory cache, which a
@@ -686,6 +696,8 @@ final class BlockReader {
                     return;
                 }
                 slots.acquireUninterruptibly();
+                warmSlots.acquireUninterruptibly();
+                Executor on = warmPool != null ? warmPool : readPool;
                 CompletableFuture<Long> f; // completes with the bytes read from the store for the block
                 CacheGroup g = group;
                 if (g != null && !g.ownsHere(key)) {
@@ -700,7 +712,7 @@ final class BlockReader {
                         } catch (FsException e) {
                             throw new CompletionException(e);
                         }
-                    }, readPool);
+                    }, on);
                 } else if (disk != null) {
                     f = CompletableFuture.supplyAsync(() -> {
                         try {
@@ -709,7 +721,7 @@ final class BlockReader {
                         } catch (FsException e) {
                             throw new CompletionException(e);
                         }
-                    }, readPool);
+                    }, on);
                 } else {
                     f = fetch(key, blen).thenApply(b -> (long) blen);
                 }
@@ -719,6 +731,7 @@ final class BlockReader {
                     } else {
                         failure.compareAndSet(null, t);
                     }
+                    warmSlots.release();
                     slots.release();
                 });
             });

@@ -71,6 +71,7 @@ public final class VfsVolume implements OpenVolume {
     /** This process's membership of a cache group; null if none. */
     private final CacheGroup group;
     private final ExecutorService groupPool;
+    private final ExecutorService warmPool;
     private final ChunkLayout layout;
     private final long session;
     private final BufferBudget budget;
@@ -163,6 +164,8 @@ public final class VfsVolume implements OpenVolume {
             diskMeters(disk);
         }
         compactor.bind(reader);
+        this.warmPool = Executors.newFixedThreadPool(BlockReader.WARM_IN_FLIGHT, threads(tag + "-warmup"));
+        reader.bindWarmPool(warmPool);
         this.reaper = new SliceReaper(this.meta, gate, layout, metrics, disk);
         metrics.gauge("hangar_vfs_buffer_used", "bytes", "write-buffer memory in use (buffers, uploads, read-ahead)",
                 budget, BufferBudget::used);
@@ -1208,6 +1211,7 @@ public final class VfsVolume implements OpenVolume {
         uploadPool.shutdown();
         readPool.shutdownNow();
         aheadPool.shutdownNow();
+        warmPool.shutdownNow();
         try {
             uploadPool.awaitTermination(30, TimeUnit.SECONDS);
             compactPool.awaitTermination(30, TimeUnit.SECONDS);
