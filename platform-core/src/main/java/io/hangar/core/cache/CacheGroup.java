@@ -129,6 +129,7 @@ public final class CacheGroup implements AutoCloseable {
     private volatile BlockSource source;
     private volatile MetadataEngine meta;
     private volatile boolean closed;
+    private volatile boolean toldUnsupported;
 
     private final AtomicLong peerHits = new AtomicLong();
     private final AtomicLong peerBytes = new AtomicLong();
@@ -227,7 +228,13 @@ public final class CacheGroup implements AutoCloseable {
                 }
             }
             ring = Collections.unmodifiableList(sharingMembers);
-        } catch (FsException | RuntimeException e) {
+        } catch (FsException e) {
+            // An engine that cannot list sessions leaves this member alone in its group: say so, once.
+            boolean unsupported = e.errno() == io.hangar.fs.Errno.EOPNOTSUPP;
+            LOG.log(unsupported && !toldUnsupported ? Level.WARNING : Level.FINE, "cache group " + group
+                    + ": member list not read: " + e.getMessage());
+            toldUnsupported |= unsupported;
+        } catch (RuntimeException e) {
             LOG.log(Level.FINE, "cache group " + group + ": member list not read: " + e.getMessage());
         }
     }
@@ -319,7 +326,16 @@ public final class CacheGroup implements AutoCloseable {
         try {
             HttpResponse<InputStream> r = client.send(request(owner, BLOCKS, key).GET().build(),
                     HttpResponse.BodyHandlers.ofInputStream());
-            try (InputStream in = r.body()) {
+            InputStream body = r.body();
+            // The request's timeout ends with the headers: an owner that stops mid-block is cut off here.
+            java.util.concurrent.ScheduledFuture<?> guard = refresher.schedule(() -> {
+                try {
+                    body.close();
+                } catch (IOException e) {
+                    // closing is all it is for
+                }
+            }, REQUEST_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            try (InputStream in = body) {
                 if (r.statusCode() != 200) {
                     if (r.statusCode() != 404) { // 404: the block is gone (the caller's list is stale)
                         failed(owner, "answered " + r.statusCode() + " for " + key, false);
@@ -350,6 +366,8 @@ public final class CacheGroup implements AutoCloseable {
                             false);
                     return false;
                 }
+            } finally {
+                guard.cancel(false);
             }
             peerHits.incrementAndGet();
             peerBytes.addAndGet(length);
