@@ -191,13 +191,13 @@ final class StatsCommand implements Callable<Integer> {
 
     /** One interval's figures, from two scrapes {@code seconds} apart. */
     record Row(double fuseOps, double fuseLatencyMs, double fuseReadMiB, double fuseWriteMiB, double cacheHitPct,
-            double diskHitPct, double objOps, double objLatencyMs, double objGetMiB, double objPutMiB, double metaOps,
+            double diskHitPct, double peerMiB, double objOps, double objLatencyMs, double objGetMiB, double objPutMiB, double metaOps,
             double metaLatencyMs, double bufferMiB, double cpuPct, double heapMiB) {
         /** One column layout for the header and every line, so that they line up under each other. */
         private static final String COLUMNS =
-                "%-10s %6s %10s %10s | %6s %6s | %9s %6s %9s %9s | %10s %6s | %7s %5s %8s";
+                "%-10s %6s %10s %10s | %6s %6s %9s | %9s %6s %9s %9s | %10s %6s | %7s %5s %8s";
         static final String HEADER = String.format(Locale.ROOT, COLUMNS, "fuse:ops/s", "ms", "readMiB/s",
-                "writeMiB/s", "hit%", "disk%", "obj:ops/s", "ms", "getMiB/s", "putMiB/s", "meta:ops/s", "ms", "bufMiB", "cpu%",
+                "writeMiB/s", "hit%", "disk%", "peerMiB/s", "obj:ops/s", "ms", "getMiB/s", "putMiB/s", "meta:ops/s", "ms", "bufMiB", "cpu%",
                 "heapMiB");
 
         static Row of(MetricSamples a, MetricSamples b, double seconds) {
@@ -218,6 +218,9 @@ final class StatsCommand implements Callable<Integer> {
                     delta(a, b, "hangar_fuse_written_bytes_total") / mib / seconds,
                     hits + miss == 0 ? Double.NaN : 100 * hits / (hits + miss),
                     diskHits + diskMiss == 0 ? Double.NaN : 100 * diskHits / (diskHits + diskMiss),
+                    // Blocks fetched from their owners in the cache group; "-" outside a group.
+                    b.has("hangar_cachegroup_peer_data_bytes_total")
+                            ? delta(a, b, "hangar_cachegroup_peer_data_bytes_total") / mib / seconds : Double.NaN,
                     objOps / seconds, perOp(objSec, objOps),
                     delta(a, b, "hangar_object_request_data_bytes_total", "method", "GET") / mib / seconds,
                     delta(a, b, "hangar_object_request_data_bytes_total", "method", "PUT") / mib / seconds,
@@ -246,7 +249,7 @@ final class StatsCommand implements Callable<Integer> {
         String line() {
             return String.format(Locale.ROOT, COLUMNS,
                     f(fuseOps, 0), f(fuseLatencyMs, 2), f(fuseReadMiB, 1), f(fuseWriteMiB, 1), f(cacheHitPct, 1),
-                    f(diskHitPct, 1), f(objOps, 0), f(objLatencyMs, 2), f(objGetMiB, 1), f(objPutMiB, 1), f(metaOps, 0),
+                    f(diskHitPct, 1), f(peerMiB, 1), f(objOps, 0), f(objLatencyMs, 2), f(objGetMiB, 1), f(objPutMiB, 1), f(metaOps, 0),
                     f(metaLatencyMs, 2), f(bufferMiB, 1), f(cpuPct, 0), f(heapMiB, 0));
         }
 
@@ -256,6 +259,9 @@ final class StatsCommand implements Callable<Integer> {
                     + " MiB/s, write " + f(fuseWriteMiB, 1) + " MiB/s");
             rows.put("block cache", f(cacheHitPct, 1) + " % hits");
             rows.put("disk cache", f(diskHitPct, 1) + " % hits of what memory missed");
+            if (!Double.isNaN(peerMiB)) {
+                rows.put("cache group", f(peerMiB, 1) + " MiB/s from the blocks' owners");
+            }
             rows.put("object store", f(objOps, 0) + " requests/s, " + f(objLatencyMs, 2) + " ms/request, get "
                     + f(objGetMiB, 1) + " MiB/s, put " + f(objPutMiB, 1) + " MiB/s");
             rows.put("metadata", f(metaOps, 0) + " ops/s, " + f(metaLatencyMs, 2) + " ms/op");

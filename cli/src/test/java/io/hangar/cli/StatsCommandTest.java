@@ -20,6 +20,7 @@ class StatsCommandTest {
             hangar_blockcache_miss_total{volume="v"} 1.0
             hangar_diskcache_hits_total{volume="v"} 0.0
             hangar_diskcache_miss_total{volume="v"} 1.0
+            hangar_cachegroup_peer_data_bytes_total{volume="v"} 0.0
             hangar_object_request_data_bytes_total{method="PUT",volume="v"} 0.0
             hangar_object_request_data_bytes_total{method="GET",volume="v"} 0.0
             jvm_memory_used_bytes{area="heap",id="G1 Eden Space"} 1048576.0
@@ -35,7 +36,9 @@ class StatsCommandTest {
             .replace("hangar_blockcache_miss_total{volume=\"v\"} 1.0", "hangar_blockcache_miss_total{volume=\"v\"} 4.0")
             .replace("hangar_diskcache_hits_total{volume=\"v\"} 0.0", "hangar_diskcache_hits_total{volume=\"v\"} 2.0")
             .replace("hangar_diskcache_miss_total{volume=\"v\"} 1.0", "hangar_diskcache_miss_total{volume=\"v\"} 2.0")
-            .replace("{method=\"PUT\",volume=\"v\"} 0.0", "{method=\"PUT\",volume=\"v\"} 4194304.0");
+            .replace("{method=\"PUT\",volume=\"v\"} 0.0", "{method=\"PUT\",volume=\"v\"} 4194304.0")
+            .replace("hangar_cachegroup_peer_data_bytes_total{volume=\"v\"} 0.0",
+                    "hangar_cachegroup_peer_data_bytes_total{volume=\"v\"} 8388608.0");
 
     @Test
     void parsesSamplesWithLabelsEscapesAndSkipsWhatIsNotASample() {
@@ -56,9 +59,14 @@ class StatsCommandTest {
         assertEquals(75.0, r.cacheHitPct(), 1e-9); // 9 hits, 3 misses
         assertEquals(66.7, r.diskHitPct(), 0.05); // of the 3 the memory missed: 2 disk hits, 1 disk miss
         assertEquals(2.0, r.objPutMiB(), 1e-9);
+        assertEquals(4.0, r.peerMiB(), 1e-9); // 8 MiB from owners in the cache group in 2 s
         assertEquals(1.0, r.heapMiB(), 1e-9); // heap pools only
         assertTrue(Double.isNaN(r.objLatencyMs()), "no requests: no latency");
         assertTrue(r.line().contains("10") && r.panel().contains("75.0 % hits"));
+        assertTrue(r.panel().contains("4.0 MiB/s from the blocks' owners"));
+        String noGroup = BEFORE.replace("hangar_cachegroup_peer_data_bytes_total{volume=\"v\"} 0.0\n", "");
+        StatsCommand.Row alone = StatsCommand.Row.of(MetricSamples.parse(noGroup), MetricSamples.parse(noGroup), 2.0);
+        assertTrue(Double.isNaN(alone.peerMiB()) && !alone.panel().contains("cache group"), "outside a group: -");
     }
 
     @Test
