@@ -169,7 +169,8 @@ def start_group():
     S["sha"] = {"model.bin": write_model(os.path.join(w, "model.bin"), 1024 * MiB, 1),
                 "warm.bin": write_model(os.path.join(w, "warm.bin"), 256 * MiB, 2),
                 "kill.bin": write_model(os.path.join(w, "kill.bin"), 512 * MiB, 3),
-                "background.bin": write_model(os.path.join(w, "background.bin"), 128 * MiB, 4)}
+                "background.bin": write_model(os.path.join(w, "background.bin"), 128 * MiB, 4),
+                "probe.bin": write_model(os.path.join(w, "probe.bin"), 16 * MiB, 5)}
     p = hangar("umount", w, timeout=180)
     assert p.returncode == 0, "umount writer: %s %s" % (p.stdout, p.stderr)
     for n in ("a", "b", "c"):
@@ -261,6 +262,26 @@ def a_background_warm_up_returns_at_once_and_loads_the_group():
     assert p.returncode == 2 and "--background warms" in p.stderr, (p.returncode, p.stderr)
 
 
+def a_size_probe_of_the_cache_control_does_not_warm():
+    """getfattr asks for an attribute's size first (getxattr with size 0), then reads it: only the read acts."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.getxattr.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t]
+    libc.getxattr.restype = ctypes.c_ssize_t
+    path = os.path.join(S["members"]["a"]["mnt"], "probe.bin").encode()
+    names = ["a", "b", "c"]
+    before = store_get_bytes(names)
+    size = libc.getxattr(path, b"hangar.cache.warm", None, 0)
+    assert size > 0, "the size probe failed: errno %d" % ctypes.get_errno()
+    assert store_get_bytes(names) - before == 0, "the size probe warmed the file"
+    buf = ctypes.create_string_buffer(size)
+    n = libc.getxattr(path, b"hangar.cache.warm", buf, size)
+    assert n > 0, "the read failed: errno %d" % ctypes.get_errno()
+    answer = buf.raw[:n].decode()
+    assert "fetched=%d" % (16 * MiB) in answer, answer
+    assert store_get_bytes(names) - before == 16 * MiB, "the read warmed the file once"
+
+
 def killing_a_member_mid_read_leaves_the_others_reads_right():
     progress = {"a": [0], "b": [0]}
     out, errors = {}, []
@@ -295,6 +316,7 @@ def main():
                       a_damaged_cache_file_is_detected_and_read_from_the_store_again,
                       a_warm_up_loads_each_block_once_into_its_owner,
                       a_background_warm_up_returns_at_once_and_loads_the_group,
+                      a_size_probe_of_the_cache_control_does_not_warm,
                       killing_a_member_mid_read_leaves_the_others_reads_right):
                 CASES.run(c)
     finally:

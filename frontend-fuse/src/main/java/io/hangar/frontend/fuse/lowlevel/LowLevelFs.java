@@ -391,6 +391,8 @@ public final class LowLevelFs implements FuseSession {
 
     /** The virtual extended attribute of the cache's control ({@link #cacheControl}). */
     static final String CACHE_XATTR = "hangar.cache";
+    /** The longest answer of the cache's control: six fields of up to 19 digits and their names. */
+    static final int CACHE_ANSWER_MAX = 192;
     /** Files a background warm-up may have waiting; past that a request is refused with EAGAIN. */
     static final int BACKGROUND_WARM_QUEUE = 100_000;
     /** Background warm-ups (hangar.cache.warm.background): one file at a time, in the order asked. */
@@ -1028,6 +1030,13 @@ public final class LowLevelFs implements FuseSession {
             String raw = string(namePtr);
             if (raw.equals(CACHE_XATTR) || raw.equals(CACHE_XATTR + ".warm") || raw.equals(CACHE_XATTR + ".evict")
                     || raw.equals(CACHE_XATTR + ".warm.background")) {
+                if (size == 0 && !raw.equals(CACHE_XATTR)) {
+                    // A size probe (getfattr asks twice) must not warm or evict: it is told the most an answer
+                    // takes, and the read that follows acts once.
+                    volume.getattr(vfs(ino));
+                    fuse.fuse_reply_xattr(req, CACHE_ANSWER_MAX);
+                    return;
+                }
                 replyBytes(req, cacheControl(vfs(ino), raw), size);
                 return;
             }
