@@ -319,11 +319,8 @@ public final class CacheGroup implements AutoCloseable {
      * owner failed or is down, or the bytes did not arrive whole and intact: the caller then reads the store.
      */
     public boolean fetch(String key, ByteBuffer dst, int length) {
-        Member owner = ownerNow(key);
-        if (owner == null || owner.address.equals(address) || closed) {
-            return false;
-        }
-        try {
+        Member owner = otherOwner(key);
+        return owner != null && ask(owner, false, () -> {
             HttpResponse<InputStream> r = client.send(request(owner, BLOCKS, key).GET().build(),
                     HttpResponse.BodyHandlers.ofInputStream());
             InputStream body = r.body();
@@ -372,16 +369,7 @@ public final class CacheGroup implements AutoCloseable {
             peerHits.incrementAndGet();
             peerBytes.addAndGet(length);
             return true;
-        } catch (IOException e) {
-            failed(owner, e.toString(), true);
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        } catch (RuntimeException e) {
-            failed(owner, e.toString(), false);
-            return false;
-        }
+        });
     }
 
     /**
@@ -389,48 +377,53 @@ public final class CacheGroup implements AutoCloseable {
      * it (0: it had it), or -1 if this member owns it or the owner failed (the caller warms it here).
      */
     public long warmAtOwner(String key) {
-        Member owner = ownerNow(key);
-        if (owner == null || owner.address.equals(address) || closed) {
-            return -1;
-        }
-        try {
+        Member owner = otherOwner(key);
+        return owner == null ? -1 : ask(owner, -1L, () -> {
             HttpResponse<Void> r = client.send(request(owner, WARM, key).POST(HttpRequest.BodyPublishers.noBody())
                     .build(), HttpResponse.BodyHandlers.discarding());
             if (r.statusCode() != 200) {
                 failed(owner, "answered " + r.statusCode() + " to warm " + key, false);
-                return -1;
+                return -1L;
             }
             warmedAtOwners.incrementAndGet();
             return Long.parseLong(r.headers().firstValue(FETCHED_HEADER).orElse("0"));
-        } catch (IOException e) {
-            failed(owner, e.toString(), true);
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        } catch (RuntimeException e) {
-            failed(owner, e.toString(), false);
-            return -1;
-        }
+        });
     }
 
     /** True if the owner of {@code key} (another member) says its caches hold the block; false if not, or it cannot tell. */
     public boolean heldByOwner(String key) {
+        Member owner = otherOwner(key);
+        return owner != null && ask(owner, false, () -> client.send(request(owner, BLOCKS, key).method("HEAD",
+                HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding())
+                .statusCode() == 200);
+    }
+
+    /** The owner of {@code key} if it is another member (and this one is open); null otherwise. */
+    private Member otherOwner(String key) {
         Member owner = ownerNow(key);
-        if (owner == null || owner.address.equals(address) || closed) {
-            return false;
-        }
+        return owner == null || owner.address.equals(address) || closed ? null : owner;
+    }
+
+    /** One request to a peer. */
+    private interface PeerCall<T> {
+        T call() throws IOException, InterruptedException;
+    }
+
+    /**
+     * Runs a request to {@code owner}; {@code otherwise} if it fails: an owner that cannot be reached (an I/O
+     * error) is left out of the ring for a while, any failure is counted.
+     */
+    private <T> T ask(Member owner, T otherwise, PeerCall<T> call) {
         try {
-            HttpResponse<Void> r = client.send(request(owner, BLOCKS, key).method("HEAD",
-                    HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
-            return r.statusCode() == 200;
+            return call.call();
         } catch (IOException e) {
             failed(owner, e.toString(), true);
-            return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return false;
+        } catch (RuntimeException e) {
+            failed(owner, e.toString(), false);
         }
+        return otherwise;
     }
 
     private HttpRequest.Builder request(Member owner, String kind, String key) {
