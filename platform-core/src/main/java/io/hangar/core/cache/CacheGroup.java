@@ -2,6 +2,7 @@ package io.hangar.core.cache;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.hangar.core.layout.ChunkLayout;
 import io.hangar.fs.FsException;
 import io.hangar.spi.meta.MetadataEngine;
 import io.hangar.spi.meta.SessionRecord;
@@ -81,6 +82,14 @@ public final class CacheGroup implements AutoCloseable {
     private static final String CRC_HEADER = "X-Hangar-Crc32c";
     private static final String FETCHED_HEADER = "X-Hangar-Fetched";
     private static final Pattern GROUP_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
+    /** Refuses a group name that is not 1-64 letters, digits, '.', '_' or '-' starting with a letter or digit. */
+    public static void checkName(String group) {
+        if (group == null || !GROUP_NAME.matcher(group).matches()) {
+            throw new IllegalArgumentException("cache-group: 1-64 letters, digits, '.', '_' or '-', starting with a"
+                    + " letter or digit, was " + group);
+        }
+    }
     private static final int COPY_BUFFER = 64 << 10;
     private static final ThreadLocal<byte[]> COPY = ThreadLocal.withInitial(() -> new byte[COPY_BUFFER]);
 
@@ -113,8 +122,8 @@ public final class CacheGroup implements AutoCloseable {
     }
 
     private final String group;
-    private final String volume;
-    private final int blockSize;
+    /** The volume's block keys: a peer may ask for those alone. */
+    private final ChunkLayout layout;
     private final boolean sharing;
     private final String token;
     private final HttpServer server;
@@ -143,15 +152,11 @@ public final class CacheGroup implements AutoCloseable {
      * Joins nothing yet: binds the member's port at {@code listen} ({@code HOST[:PORT]}; empty: this host's
      * first non-loopback IPv4 address, any port) and prepares the client. {@link #start} joins.
      */
-    public CacheGroup(String group, boolean sharing, String listen, String volumeName, String volumeUuid,
-            int blockSize) throws IOException {
-        if (group == null || !GROUP_NAME.matcher(group).matches()) {
-            throw new IllegalArgumentException("cache-group: 1-64 letters, digits, '.', '_' or '-' (starting with a"
-                    + " letter or digit), was " + group);
-        }
+    public CacheGroup(String group, boolean sharing, String listen, ChunkLayout layout, String volumeUuid)
+            throws IOException {
+        checkName(group);
         this.group = group;
-        this.volume = volumeName;
-        this.blockSize = blockSize;
+        this.layout = layout;
         this.sharing = sharing;
         this.token = token(volumeUuid, group);
         InetSocketAddress bind = listenAddress(listen);
@@ -455,9 +460,10 @@ public final class CacheGroup implements AutoCloseable {
             boolean warm = path.startsWith(WARM);
             String key = path.startsWith(BLOCKS) ? path.substring(BLOCKS.length())
                     : warm ? path.substring(WARM.length()) : null;
-            int length = key == null ? -1 : blockLength(key);
+            // The length is read from the key, never taken from the request.
+            int length = key == null ? -1 : layout.blockLengthOf(key);
             if (length < 0) {
-                reply(x, 400, "not a block key of volume " + volume);
+                reply(x, 400, "not a block key of this volume");
                 return;
             }
             String method = x.getRequestMethod();
@@ -523,40 +529,6 @@ public final class CacheGroup implements AutoCloseable {
             try (OutputStream out = x.getResponseBody()) {
                 out.write(body);
             }
-        }
-    }
-
-    /**
-     * The length a block key of this volume names ({@code VOLUME/chunks/A/B/ID_INDEX_LENGTH}, as
-     * {@code ChunkLayout.blockKey} makes them), or -1 for anything else: a peer can ask for this volume's
-     * blocks only, and the length is read from the key, never taken from the request.
-     */
-    int blockLength(String key) {
-        String prefix = volume + "/chunks/";
-        if (!key.startsWith(prefix)) {
-            return -1;
-        }
-        String[] parts = key.substring(prefix.length()).split("/", -1);
-        if (parts.length != 3) {
-            return -1;
-        }
-        String[] name = parts[2].split("_", -1);
-        if (name.length != 3) {
-            return -1;
-        }
-        try {
-            long id = Long.parseLong(name[0]);
-            int index = Integer.parseInt(name[1]);
-            int length = Integer.parseInt(name[2]);
-            if (id < 0 || index < 0 || length <= 0 || length > blockSize
-                    || !parts[0].equals(Long.toString(id / 1_000_000)) || !parts[1].equals(Long.toString(id / 1_000))
-                    || !name[0].equals(Long.toString(id)) || !name[1].equals(Integer.toString(index))
-                    || !name[2].equals(Integer.toString(length))) {
-                return -1;
-            }
-            return length;
-        } catch (NumberFormatException e) {
-            return -1;
         }
     }
 

@@ -59,6 +59,29 @@ public final class ChunkLayout {
                 + "_" + blockLength;
     }
 
+    /**
+     * The length block key {@code key} of this volume names, or -1 if it is not one (another volume's, not in
+     * the form {@link #blockKey} writes, or longer than a block).
+     */
+    public int blockLengthOf(String key) {
+        int us = key.lastIndexOf('_');
+        int slash = key.lastIndexOf('/');
+        int them = key.lastIndexOf('_', us - 1);
+        if (us < 0 || them <= slash) {
+            return -1;
+        }
+        try {
+            long id = Long.parseLong(key.substring(slash + 1, them));
+            int index = Integer.parseInt(key.substring(them + 1, us));
+            int length = Integer.parseInt(key.substring(us + 1));
+            boolean ok = id >= 0 && index >= 0 && length > 0 && length <= blockSize
+                    && key.equals(blockKey(id, index, length));
+            return ok ? length : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
     /** The key under which a volume's identity is recorded in its chunk store. */
     public static String markerKey(String volume) {
         return volume + "/volume.id";

@@ -32,7 +32,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * the reader read the chunk's list again and retry with it, a bounded number of times; only a block missing
  * from the current list is an error (EIO).
  */
-final class BlockReader {
+final class BlockReader implements CacheGroup.BlockSource {
     /** How long a chunk's segment list (and a file's length) is used without asking the engine again. */
     static final Duration LIST_TTL = Duration.ofSeconds(1);
     /** Re-reads of a chunk's list after missing blocks, before giving up (each means the chunk changed again). */
@@ -206,6 +206,11 @@ final class BlockReader {
     /** True for the error of a block that is not in the store. */
     static boolean isMissingBlock(FsException e) {
         return e.getCause() instanceof StoreException se && se.kind() == StoreException.Kind.NOT_FOUND;
+    }
+
+    @Override
+    public boolean isMissing(FsException e) {
+        return isMissingBlock(e);
     }
 
     /**
@@ -485,7 +490,8 @@ final class BlockReader {
      * members' views of the group differ for a moment) is read from this member's caches or the store, never
      * forwarded.
      */
-    void serve(String key, int length, CacheGroup.BlockSink sink) throws FsException, java.io.IOException {
+    @Override
+    public void serve(String key, int length, CacheGroup.BlockSink sink) throws FsException, java.io.IOException {
         CacheGroup g = group;
         BlockBuffer b = g == null || g.ownsHere(key) ? fromCacheForPeer(key, length) : servedLocally(key, length);
         try {
@@ -527,7 +533,8 @@ final class BlockReader {
      * Puts one block in this member's cache for a peer's warm-up (the disk cache when there is one, else the
      * memory cache); returns the bytes read from the store for it.
      */
-    long warmBlock(String key, int length) throws FsException {
+    @Override
+    public long warm(String key, int length) throws FsException {
         if (disk != null) {
             if (disk.holds(key)) {
                 return 0;
@@ -661,7 +668,8 @@ final class BlockReader {
     }
 
     /** True if this member's disk or memory cache holds the block (a peer's question). */
-    boolean holds(String key) {
+    @Override
+    public boolean holds(String key) {
         return (disk != null && disk.holds(key)) || blocks.synchronous().asMap().containsKey(key);
     }
 
@@ -708,7 +716,7 @@ final class BlockReader {
                             return atOwner;
                         }
                         try {
-                            return warmBlock(key, blen);
+                            return warm(key, blen);
                         } catch (FsException e) {
                             throw new CompletionException(e);
                         }

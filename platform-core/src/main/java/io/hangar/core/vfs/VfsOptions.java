@@ -111,9 +111,8 @@ public record VfsOptions(long bufferSize, long cacheSize, long readAhead, int up
         if (uploadThreads < 1 || readThreads < 1) {
             throw new IllegalArgumentException("upload-threads and read-threads must be at least 1");
         }
-        if (!cacheGroup.isEmpty() && !cacheGroup.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
-            throw new IllegalArgumentException("cache-group: 1-64 letters, digits, '.', '_' or '-', starting with a"
-                    + " letter or digit, was " + cacheGroup);
+        if (!cacheGroup.isEmpty()) {
+            io.hangar.core.cache.CacheGroup.checkName(cacheGroup);
         }
         if (cacheGroup.isEmpty() && (!groupAddress.isEmpty() || noSharing)) {
             throw new IllegalArgumentException("group-address and no-sharing need a cache-group");

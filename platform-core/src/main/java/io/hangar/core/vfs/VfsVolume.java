@@ -180,35 +180,14 @@ public final class VfsVolume implements OpenVolume {
                 v -> v.usageGauge().usedBytes());
         metrics.gauge("hangar_used_inodes", null, "files and directories the volume holds", this,
                 v -> v.usageGauge().usedInodes());
-        this.group = cacheGroup(format, options);
+        this.group = cacheGroup(layout, format, options);
         this.groupPool = group == null ? null
                 : Executors.newFixedThreadPool(CacheGroup.SERVER_THREADS, threads(tag + "-group-load"));
         this.session = meta.openSession(group == null ? describeClient() : describeClient() + " " + group.sessionInfo());
         if (group != null) {
             reader.bindGroup(group, groupPool);
             groupMeters(group);
-            group.start(meta, new CacheGroup.BlockSource() {
-                @Override
-                public void serve(String key, int length, CacheGroup.BlockSink sink)
-                        throws FsException, java.io.IOException {
-                    reader.serve(key, length, sink);
-                }
-
-                @Override
-                public long warm(String key, int length) throws FsException {
-                    return reader.warmBlock(key, length);
-                }
-
-                @Override
-                public boolean holds(String key) {
-                    return reader.holds(key);
-                }
-
-                @Override
-                public boolean isMissing(FsException e) {
-                    return BlockReader.isMissingBlock(e);
-                }
-            });
+            group.start(meta, reader);
         }
         background.scheduleWithFixedDelay(this::heartbeat, 10, 10, TimeUnit.SECONDS);
         background.scheduleWithFixedDelay(this::reap, 1, 1, TimeUnit.SECONDS);
@@ -1114,13 +1093,14 @@ public final class VfsVolume implements OpenVolume {
         }
     }
 
-    private static CacheGroup cacheGroup(VolumeFormat format, VfsOptions options) throws FsException {
+    private static CacheGroup cacheGroup(ChunkLayout layout, VolumeFormat format, VfsOptions options)
+            throws FsException {
         if (options.cacheGroup().isEmpty()) {
             return null;
         }
         try {
-            return new CacheGroup(options.cacheGroup(), !options.noSharing(), options.groupAddress(), format.name(),
-                    format.uuid(), format.blockSize());
+            return new CacheGroup(options.cacheGroup(), !options.noSharing(), options.groupAddress(), layout,
+                    format.uuid());
         } catch (java.io.IOException | IllegalArgumentException e) {
             throw new FsException(Errno.EINVAL, "cannot join cache group " + options.cacheGroup() + " at "
                     + (options.groupAddress().isEmpty() ? "this host's address" : options.groupAddress()) + ": "

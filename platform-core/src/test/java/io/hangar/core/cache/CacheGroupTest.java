@@ -105,7 +105,7 @@ class CacheGroupTest {
 
     private CacheGroup member(String name, boolean sharing, Map<String, byte[]> blocks, AtomicInteger serves)
             throws Exception {
-        CacheGroup g = new CacheGroup("g", sharing, "127.0.0.1:0", "vol", "uuid-1", BLOCK);
+        CacheGroup g = new CacheGroup("g", sharing, "127.0.0.1:0", LAYOUT, "uuid-1");
         opened.add(g);
         sessions.add(new SessionRecord(sessions.size() + 1, "pid=1 " + g.sessionInfo(), 0));
         g.start(engine(), new CacheGroup.BlockSource() {
@@ -236,16 +236,16 @@ class CacheGroupTest {
         }
         assertEquals(405, c.send(HttpRequest.newBuilder(uri).header("Authorization", ok)
                 .DELETE().build(), HttpResponse.BodyHandlers.discarding()).statusCode());
-        assertEquals(4194304, a.blockLength(key));
+        assertEquals(4194304, LAYOUT.blockLengthOf(key));
     }
 
     @Test
     void badSettingsFailInOneLine() {
         assertThrows(IllegalArgumentException.class,
-                () -> new CacheGroup("bad name", true, "127.0.0.1:0", "vol", "u", BLOCK));
+                () -> new CacheGroup("bad name", true, "127.0.0.1:0", LAYOUT, "u"));
         assertThrows(IllegalArgumentException.class,
-                () -> new CacheGroup("g", true, "0.0.0.0:0", "vol", "u", BLOCK));
+                () -> new CacheGroup("g", true, "0.0.0.0:0", LAYOUT, "u"));
         assertThrows(IllegalArgumentException.class,
-                () -> new CacheGroup("g", true, "127.0.0.1:99999", "vol", "u", BLOCK));
+                () -> new CacheGroup("g", true, "127.0.0.1:99999", LAYOUT, "u"));
     }
 }
