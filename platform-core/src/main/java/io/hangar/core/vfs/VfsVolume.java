@@ -617,6 +617,11 @@ public final class VfsVolume implements OpenVolume {
         frozenCache.put(inode, Boolean.TRUE);
     }
 
+    /** The members of this volume's cache group that own blocks, as last read; -1 without a group. */
+    public int cacheGroupOwners() {
+        return group == null ? -1 : group.ring().size();
+    }
+
     @Override
     public io.hangar.vfs.CacheState cacheState(long inode) throws FsException {
         long[] s = reader.cacheState(regularFile(inode));

@@ -57,6 +57,19 @@ public final class Volumes {
     }
 
     /**
+     * Sync between volumes by metadata URL, with engines, stores and repository stores found on the class
+     * path; its meters count into {@code registry}.
+     */
+    public static io.hangar.sync.VolumeSync sync(io.micrometer.core.instrument.MeterRegistry registry) {
+        ClassLoader cl = Volumes.class.getClassLoader();
+        return new io.hangar.core.sync.VolumeSyncer(io.hangar.core.volume.VolumeOpener.standalone(),
+                scheme -> java.util.ServiceLoader.load(io.hangar.spi.repo.RepositoryStoreProvider.class, cl).stream()
+                        .map(java.util.ServiceLoader.Provider::get).filter(p -> p.schemes().contains(scheme))
+                        .findFirst(),
+                new io.hangar.core.sync.SyncMetrics(registry));
+    }
+
+    /**
      * The memory a volume opened with {@code options} (as for {@link #open}) holds at most for data: write
      * buffers and read-ahead ({@code buffer-size}) plus the block cache ({@code cache-size}), plus, with a
      * disk cache, the blocks waiting for its writer (64 MiB at most), and in a cache group the blocks being

@@ -3,7 +3,7 @@
  * are found with {@link java.util.ServiceLoader} by URL scheme.
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package io.hangar.vfs.standalone;
 
 import org.osgi.annotation.bundle.Export;

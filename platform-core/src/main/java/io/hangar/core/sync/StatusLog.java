@@ -1,0 +1,67 @@
+package io.hangar.core.sync;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hangar.fs.Errno;
+import io.hangar.fs.FsException;
+import io.hangar.spi.repo.RepoRecord;
+import io.hangar.spi.repo.RepoWrite;
+import io.hangar.spi.repo.RepositoryStore;
+import io.hangar.sync.SyncStatus;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The syncs recorded at a destination: {@code sync/status/<hash of the source URL>/<name>}, one JSON record
+ * each, the source shown without credentials.
+ */
+final class StatusLog {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final String PREFIX = "sync/status/";
+    private final RepositoryStore repo;
+
+    StatusLog(RepositoryStore repo) {
+        this.repo = repo;
+    }
+
+    void record(SyncStatus s) throws FsException {
+        String shown = s.source().replaceAll("//[^@/]*@", "//");
+        SyncStatus clean = new SyncStatus(shown, s.name(), s.state(), s.startedMs(), s.endedMs(), s.scanned(),
+                s.copiedFiles(), s.copiedBytes(), s.skipped(), s.conflicts(), s.failed(), s.error());
+        try {
+            repo.commit(List.of(), List.of(RepoWrite.put(key(s.source(), s.name()), JSON.writeValueAsBytes(clean))),
+                    List.of());
+        } catch (IOException e) {
+            throw new FsException(Errno.EIO, "sync status not written: " + e.getMessage(), e);
+        }
+    }
+
+    List<SyncStatus> list() throws FsException {
+        List<SyncStatus> out = new ArrayList<>();
+        String after = null;
+        for (List<RepoRecord> page; !(page = repo.list(PREFIX, after, RepositoryStore.MAX_LIST)).isEmpty();
+                after = page.get(page.size() - 1).key()) {
+            for (RepoRecord r : page) {
+                try {
+                    out.add(JSON.readValue(r.value(), SyncStatus.class));
+                } catch (IOException e) {
+                    // a record of another format: left out
+                }
+            }
+        }
+        return out;
+    }
+
+    static String key(String source, String name) {
+        try {
+            byte[] h = MessageDigest.getInstance("SHA-256").digest(source.getBytes(StandardCharsets.UTF_8));
+            return PREFIX + HexFormat.of().formatHex(h, 0, 8) + "/" + name;
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
