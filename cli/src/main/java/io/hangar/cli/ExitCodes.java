@@ -30,6 +30,8 @@ public final class ExitCodes {
     public static final int INCONSISTENT = 11;
     /** The model repository refused the caller: no or a bad token (401), not allowed (403). */
     public static final int DENIED = 12;
+    /** sync: conflicts or failed files were left as they were (the report names them); the rest is synced. */
+    public static final int SYNC_INCOMPLETE = 13;
     /** Interrupted (Ctrl-C). */
     public static final int INTERRUPTED = 130;
 

@@ -62,7 +62,7 @@ public final class Main implements Callable<Integer>, CliContext {
         Main root = new Main(out, err, env);
         return execute(VolumeCommands.commandLine(root, UpCommand.class, MountCommand.class, UmountCommand.class,
                 GatewayCommand.class,
-                BenchCommand.class, ObjbenchCommand.class, StatsCommand.class, WarmupCommand.class,
+                BenchCommand.class, ObjbenchCommand.class, StatsCommand.class, WarmupCommand.class, SyncCommand.class,
                 RepoCommands.Model.class, RepoCommands.Team.class, RepoCommands.User.class,
                 RepoCommands.Whoami.class), args, root);
     }

@@ -43,7 +43,8 @@ public final class Progress implements AutoCloseable {
      * when not {@code interactive}. {@code width} is the bar's length in characters; 0 is the terminal's.
      */
     static Progress bytes(boolean interactive, PrintStream out, String task, long total, int width) {
-        long unit = total >= 16L << 30 ? 1L << 30 : total >= 16L << 20 ? 1L << 20 : 1L << 10;
+        // An unknown total (-1, an open-ended bar) counts in MiB.
+        long unit = total >= 16L << 30 ? 1L << 30 : total >= 16L << 20 || total < 0 ? 1L << 20 : 1L << 10;
         String name = unit == 1L << 30 ? "GiB" : unit == 1L << 20 ? "MiB" : "KiB";
         return open(interactive, out, task, total, name, unit, width);
     }

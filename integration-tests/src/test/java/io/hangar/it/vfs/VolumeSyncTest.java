@@ -274,7 +274,7 @@ class VolumeSyncTest {
                     put("team/vision", "{\"name\":\"vision\"}"),
                     put("model/vision/llama", "{\"team\":\"vision\",\"name\":\"llama\",\"versions\":1}"),
                     put("version/vision/llama/00000001", "{\"state\":\"released\"}"),
-                    put("file/vision/llama/1/config.json", "{\"path\":\"config.json\",\"md5\":\"x\",\"inode\":1,\"ctime\":1}"),
+                    put("file/vision/llama/00000001/config.json", "{\"path\":\"config.json\",\"md5\":\"x\",\"inode\":1,\"ctime\":1}"),
                     put("tag/vision/llama/prod", "{\"version\":1}"),
                     put("tag/vision/llama/other", "{\"version\":9}")), List.of());
         }
@@ -288,7 +288,7 @@ class VolumeSyncTest {
             assertTrue(r.get("team/vision").isPresent());
             assertTrue(r.get("model/vision/llama").isPresent());
             assertEquals("{\"state\":\"released\"}", str(r.get("version/vision/llama/00000001").get()));
-            assertTrue(str(r.get("file/vision/llama/1/config.json").get()).contains("\"inode\":" + inode));
+            assertTrue(str(r.get("file/vision/llama/00000001/config.json").get()).contains("\"inode\":" + inode));
             assertTrue(r.get("tag/vision/llama/prod").isPresent());
             assertTrue(r.get("tag/vision/llama/other").isEmpty(), "a tag of a version not synced stays behind");
         }

@@ -120,7 +120,7 @@ final class RecordSync {
     }
 
     private void manifest(String team, String model, int n) throws FsException {
-        String prefix = "file/" + team + "/" + model + "/" + n + "/";
+        String prefix = "file/" + team + "/" + model + "/" + String.format("%08d", n) + "/";
         String base = "/" + team + "/" + model + "/v" + n + "/";
         each(src.repo(), prefix, f -> {
             ObjectNode rec = read(f.value());

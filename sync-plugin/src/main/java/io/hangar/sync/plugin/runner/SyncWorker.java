@@ -1,0 +1,168 @@
+package io.hangar.sync.plugin.runner;
+
+import io.hangar.spi.sync.RepoChange;
+import io.hangar.spi.sync.SyncRequest;
+import io.hangar.spi.sync.SyncStrategy;
+import io.hangar.sync.SyncListener;
+import io.hangar.sync.SyncReport;
+import io.hangar.sync.SyncSpec;
+import io.hangar.sync.SyncStatus;
+import io.hangar.sync.VolumeSync;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Drives one strategy: about once a second it reads the source's new repository changes, asks the strategy
+ * what is due and runs it, one sync at a time, then warms what the strategy asked to warm. A failure (a
+ * backend unreachable) is logged and recorded in the destination's sync status, and the worker tries again
+ * after {@link #BACKOFF_MS}. On start it reads the source's log from its beginning, so what a strategy selects
+ * is synced (or found in sync) once, also what changed while no runner ran.
+ */
+final class SyncWorker implements Runnable {
+    private static final Logger LOG = Logger.getLogger(SyncWorker.class.getName());
+    static final long TICK_MS = 1000;
+    static final long BACKOFF_MS = 5000;
+    static final int PAGE = 1000;
+
+    /** The strategy's service properties that say where and how to copy. */
+    record Settings(String source, String destination, String warmGroup, int threads, long bwlimit, boolean delete) {
+        static Settings of(Map<String, Object> p) {
+            String src = string(p, SyncStrategy.SOURCE);
+            String dst = string(p, SyncStrategy.DESTINATION);
+            if (src.isBlank() || dst.isBlank()) {
+                throw new IllegalArgumentException("the properties " + SyncStrategy.SOURCE + " and "
+                        + SyncStrategy.DESTINATION + " name the volumes");
+            }
+            Settings s = new Settings(src, dst, string(p, SyncStrategy.WARM_GROUP),
+                    (int) number(p, SyncStrategy.THREADS, 8), number(p, SyncStrategy.BWLIMIT, 0),
+                    Boolean.parseBoolean(String.valueOf(p.getOrDefault(SyncStrategy.DELETE, "false"))));
+            s.spec("/", "check");
+            return s;
+        }
+
+        SyncSpec spec(String path, String name) {
+            return new SyncSpec(source, destination, path, name, false, delete, threads, bwlimit);
+        }
+
+        private static String string(Map<String, Object> p, String key) {
+            Object v = p.get(key);
+            return v == null ? "" : v.toString().trim();
+        }
+
+        private static long number(Map<String, Object> p, String key, long dflt) {
+            Object v = p.get(key);
+            if (v == null || v.toString().isBlank()) {
+                return dflt;
+            }
+            try {
+                return v instanceof Number n ? n.longValue() : Long.parseLong(v.toString().trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(key + " is no number: " + v);
+            }
+        }
+    }
+
+    private final VolumeSync sync;
+    private final SyncStrategy strategy;
+    private final Settings settings;
+    private final Thread thread;
+    private volatile boolean running = true;
+    private long cursor;
+
+    SyncWorker(VolumeSync sync, SyncStrategy strategy, Settings settings) {
+        this.sync = sync;
+        this.strategy = strategy;
+        this.settings = settings;
+        this.thread = new Thread(this, "hangar-sync " + strategy.describe());
+        thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Stops after the sync in progress, if any (waits for it at most 30 s). */
+    void stop() {
+        running = false;
+        thread.interrupt();
+        try {
+            thread.join(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void run() {
+        LOG.info("sync " + strategy.describe() + ": " + shown(settings.source) + " -> " + shown(settings.destination));
+        while (running) {
+            try (VolumeSync.Source source = sync.source(settings.source)) {
+                while (running) {
+                    List<RepoChange> changes = source.changes(cursor, PAGE);
+                    for (RepoChange c : changes) {
+                        cursor = Math.max(cursor, c.seq());
+                    }
+                    for (SyncRequest r : strategy.due(System.currentTimeMillis(), changes, source)) {
+                        if (!running) {
+                            return;
+                        }
+                        runOne(r);
+                    }
+                    if (changes.size() < PAGE) {
+                        Thread.sleep(TICK_MS);
+                    }
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (Exception e) {
+                if (!running) {
+                    return;
+                }
+                LOG.log(Level.WARNING, "sync " + strategy.describe() + " failed, again in " + BACKOFF_MS / 1000
+                        + " s: " + e.getMessage(), e);
+                record("failed", String.valueOf(e.getMessage()));
+                try {
+                    Thread.sleep(BACKOFF_MS);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private void runOne(SyncRequest r) throws Exception {
+        long t0 = System.nanoTime();
+        SyncReport rep = sync.sync(settings.spec(r.path(), strategy.describe()), SyncListener.NONE);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        LOG.info(String.format("sync %s: %s (%s): %d files applied, %d unchanged, %d bytes copied in %.2f s, "
+                + "%d conflicts, %d failed", strategy.describe(), r.path(), r.reason(), rep.copiedFiles(),
+                rep.skipped(), rep.copiedBytes(), secs, rep.conflicts(), rep.failed()));
+        if (r.warm() && !settings.warmGroup.isBlank()) {
+            long w0 = System.nanoTime();
+            try {
+                long bytes = sync.warm(settings.destination, r.path(), settings.warmGroup);
+                LOG.info(String.format("sync %s: %s warmed into cache group %s: %d bytes fetched in %.2f s "
+                        + "(%.2f s after the sync started)", strategy.describe(), r.path(), settings.warmGroup, bytes,
+                        (System.nanoTime() - w0) / 1e9, (System.nanoTime() - t0) / 1e9));
+            } catch (Exception e) {
+                LOG.warning("sync " + strategy.describe() + ": " + r.path() + " not warmed: " + e.getMessage());
+            }
+        }
+    }
+
+    private void record(String state, String error) {
+        try {
+            long now = System.currentTimeMillis();
+            sync.recordStatus(settings.destination, new SyncStatus(settings.source, strategy.describe(), state, now,
+                    now, 0, 0, 0, 0, 0, 1, error));
+        } catch (Exception e) {
+            LOG.log(Level.FINE, "sync status not recorded", e);
+        }
+    }
+
+    private static String shown(String url) {
+        return url.replaceAll("//[^@/]*@", "//");
+    }
+}

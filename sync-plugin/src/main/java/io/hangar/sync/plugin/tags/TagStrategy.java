@@ -1,0 +1,90 @@
+package io.hangar.sync.plugin.tags;
+
+import io.hangar.spi.sync.RepoChange;
+import io.hangar.spi.sync.SourceView;
+import io.hangar.spi.sync.SyncRequest;
+import io.hangar.spi.sync.SyncStrategy;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.metatype.annotations.Designate;
+
+/**
+ * Syncs a model's versions whose tags match the selector whenever the source's repository records a change
+ * to that model that can move what a tag selects or what a selected version holds: an upload, a version
+ * made, submitted, released or deprecated, a tag set. Each such change looks the model's tags up once per
+ * call; a model changed many times in one call is synced once.
+ */
+@Component(service = SyncStrategy.class, configurationPid = TagConfig.PID,
+        configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Designate(ocd = TagConfig.class, factory = true)
+public class TagStrategy implements SyncStrategy {
+    /** The actions after which a selected version may hold something new or a tag may point elsewhere. */
+    static final Set<String> TRIGGERS = Set.of("file.put", "version.create", "version.submit", "version.release",
+            "version.deprecate", "version.restore", "file.restore", "tag.set");
+
+    private String selector;
+    private Set<String> teams;
+    private boolean warm;
+
+    public TagStrategy() {
+    }
+
+    /** For tests and other runners outside a framework. */
+    public TagStrategy(String selector, Set<String> teams, boolean warm) {
+        configure(selector, teams, warm);
+    }
+
+    @Activate
+    void activate(TagConfig c) {
+        configure(c.selector(), Set.of(c.teams()), !c.sync_warm_group().isBlank());
+    }
+
+    private void configure(String selector, Set<String> teams, boolean warm) {
+        if (selector == null || selector.isBlank() || selector.equals("*")) {
+            throw new IllegalArgumentException("selector must name a tag or a tag prefix ending in '*': " + selector);
+        }
+        this.selector = selector;
+        this.teams = teams;
+        this.warm = warm;
+    }
+
+    boolean selects(String tag) {
+        return selector.endsWith("*") ? tag.startsWith(selector.substring(0, selector.length() - 1))
+                : tag.equals(selector);
+    }
+
+    @Override
+    public String describe() {
+        return "tags " + selector + (teams.isEmpty() ? "" : " of " + String.join(",", teams));
+    }
+
+    @Override
+    public List<SyncRequest> due(long nowMs, List<RepoChange> changes, SourceView source) throws Exception {
+        Map<String, String> models = new LinkedHashMap<>(); // team/model -> the change that named it first
+        for (RepoChange c : changes) {
+            if (c.team() != null && c.model() != null && TRIGGERS.contains(c.action())
+                    && (teams.isEmpty() || teams.contains(c.team()))) {
+                models.putIfAbsent(c.team() + "/" + c.model(), c.action());
+            }
+        }
+        Map<String, SyncRequest> out = new LinkedHashMap<>();
+        for (Map.Entry<String, String> m : models.entrySet()) {
+            String[] tm = m.getKey().split("/", 2);
+            for (Map.Entry<String, Integer> t : source.tags(tm[0], tm[1]).entrySet()) {
+                if (selects(t.getKey()) && t.getValue() > 0) {
+                    String path = "/" + m.getKey() + "/v" + t.getValue();
+                    if (out.size() < MAX_REQUESTS) {
+                        out.putIfAbsent(path, new SyncRequest(path, warm, "tag " + t.getKey() + " after "
+                                + m.getValue()));
+                    }
+                }
+            }
+        }
+        return List.copyOf(out.values());
+    }
+}

@@ -1,0 +1,46 @@
+package io.hangar.sync.plugin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.hangar.spi.sync.RepoChange;
+import io.hangar.spi.sync.SyncRequest;
+import io.hangar.spi.sync.SyncStrategy;
+import io.hangar.sync.plugin.tags.TagStrategy;
+import io.hangar.tck.sync.SyncStrategyTck;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The tag-driven strategy: the conformance kit, and what it selects. */
+class TagStrategyTest extends SyncStrategyTck {
+    @Override
+    protected SyncStrategy newStrategy() {
+        return new TagStrategy("sync-*", Set.of(), true);
+    }
+
+    @Test
+    void aTagChangeSyncsTheVersionsItsSelectorMatches() throws Exception {
+        List<SyncRequest> r = new TagStrategy("sync-b", Set.of(), true).due(0,
+                List.of(new RepoChange(7, 0, "tag.set", TEAM, "m4")), new Source());
+        assertEquals(List.of(new SyncRequest("/vision/m4/v2", true, "tag sync-b after tag.set")), r);
+        List<SyncRequest> prefix = new TagStrategy("sync-*", Set.of(), false).due(0,
+                List.of(new RepoChange(7, 0, "version.release", TEAM, "m4")), new Source());
+        assertEquals(Set.of("/vision/m4/v2", "/vision/m4/v3"), Set.copyOf(prefix.stream().map(SyncRequest::path).toList()));
+    }
+
+    @Test
+    void otherTeamsAndReadsAreIgnored() throws Exception {
+        TagStrategy s = new TagStrategy("sync-b", Set.of("nlp"), true);
+        assertEquals(List.of(), s.due(0, List.of(new RepoChange(1, 0, "tag.set", TEAM, "m1")), new Source()));
+        TagStrategy any = new TagStrategy("sync-b", Set.of(), true);
+        assertEquals(List.of(), any.due(0, List.of(new RepoChange(1, 0, "share.add", TEAM, "m1"),
+                new RepoChange(2, 0, "token.issue", TEAM, "m1")), new Source()));
+    }
+
+    @Test
+    void aSelectorMustNameSomething() {
+        assertThrows(IllegalArgumentException.class, () -> new TagStrategy("", Set.of(), true));
+        assertThrows(IllegalArgumentException.class, () -> new TagStrategy("*", Set.of(), true));
+    }
+}
