@@ -11,7 +11,7 @@
 # (scripts/junit-summary.py). Time limits (seconds; TERM, then KILL 120 s later): the Maven build with
 # every JVM test 2700, integration-tests/fuse/run.sh 2400 (each of its suites has its own, see there),
 # integration-tests/s3/run.sh 900 (likewise), cnf/smoke-up.sh 600, integration-tests/repo/run.sh 900,
-# integration-tests/cache-group/run.sh 900: each ends a hang well inside CI's 90
+# integration-tests/cache-group/run.sh 900, integration-tests/sync/run.sh 900: each ends a hang well inside CI's 90
 # minutes. Here Maven takes 11-15 minutes, the FUSE suites 9-20 (with the crash rounds), the S3 client
 # suites about 2 and smoke-up about 25 s.
 set -uo pipefail
@@ -95,6 +95,15 @@ if [ $rc = 124 ] || [ $rc = 137 ]; then
     "integration-tests/cache-group/run.sh was killed after its time limit of 900s"
 fi
 [ $rc = 0 ] || status=1
+# Sync between two sites (two Redis servers, two pools of this Ceph cluster), while it is up.
+echo "== integration-tests/sync/run.sh (time limit 900s)"
+run_limited 900 bash integration-tests/sync/run.sh
+rc=$?
+if [ $rc = 124 ] || [ $rc = 137 ]; then
+  junit_failure "$run_dir/TEST-sync-time-limit.xml" test.sync "(time limit)" \
+    "integration-tests/sync/run.sh was killed after its time limit of 900s"
+fi
+[ $rc = 0 ] || status=1
 ceph_down
 
 # Suites that drive a real mount or the runtime from outside the JVM; each writes JUnit XML to its
@@ -131,7 +140,8 @@ done
 # each FUSE suite on each engine (the list in integration-tests/fuse/run.sh) and smoke-up.
 expect=(--expect cnf/target/smoke-reports/TEST-cnf.smoke-up.xml --expect integration-tests/repo/target/reports/TEST-repo.xml
   --expect integration-tests/repo/target/reports/TEST-repo-redis-rados.xml
-  --expect integration-tests/cache-group/target/reports/TEST-cache-group.xml)
+  --expect integration-tests/cache-group/target/reports/TEST-cache-group.xml
+  --expect integration-tests/sync/target/reports/TEST-sync.xml)
 for engine in sqlite redis; do
   for s in posix integrity torch metrics twomounts readonly subdir integrity-remount integrity-disk-cache crash; do
     expect+=(--expect "integration-tests/fuse/target/reports/TEST-fuse-$engine-$s.xml")

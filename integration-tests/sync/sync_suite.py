@@ -219,7 +219,9 @@ def a_new_version_with_one_changed_file_moves_only_that_files_blocks():
     st = wait_for("the strategy's run of v2", lambda: (s := status_of("tags sync-b")) and s["state"] != "running"
                   and s["copiedFiles"] > 0 and s)
     assert st["copiedBytes"] == 6 * MiB, st
-    assert block_objects("b") - before == 2, "blocks of the changed file only: %d" % (block_objects("b") - before)
+    # The gateway may have stored the 6 MiB in one slice (2 blocks) or several (one block each, 2 MiB apiece).
+    grown = block_objects("b") - before
+    assert 2 <= grown <= 3, "blocks of the changed file only, got %d new objects" % grown
     assert sha256_of(os.path.join(S["b"]["mnt"], "vision", "llama", "v2", "shard-07.bin")) == \
         sha256_of(os.path.join(src, "shard-07.bin"))
 

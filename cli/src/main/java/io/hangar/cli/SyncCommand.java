@@ -49,7 +49,8 @@ final class SyncCommand implements Callable<Integer> {
             description = "Block copies in flight (1-256, default 8; each holds one block in memory).")
     int threads;
     @Option(names = "--warm-group", paramLabel = "GROUP",
-            description = "Then warm the synced tree into this cache group of the destination.")
+            description = "Warm every synced file into this cache group of the destination as soon as it is "
+                    + "applied (the group's members that own blocks fetch them).")
     String warmGroup;
     @Option(names = "--name", paramLabel = "NAME", defaultValue = "cli",
             description = "Who syncs, as sync status shows it (default cli).")
@@ -66,7 +67,7 @@ final class SyncCommand implements Callable<Integer> {
         SyncSpec s;
         try {
             limit = Sizes.parse(bwlimit);
-            s = new SyncSpec(source, destination, path, name, dryRun, delete, threads, limit);
+            s = new SyncSpec(source, destination, path, name, dryRun, delete, threads, limit, warmGroup);
         } catch (IllegalArgumentException e) {
             throw CliException.usage(e.getMessage());
         }
@@ -94,14 +95,8 @@ final class SyncCommand implements Callable<Integer> {
                 r.skipped(), Sizes.format(r.copiedBytes()), r.copiedBlocks(), secs, r.copiedBytes() / secs / (1 << 20),
                 r.deleted(), r.records(), r.conflicts(), r.failed());
         if (warmGroup != null && !dryRun) {
-            long t0 = System.nanoTime();
-            try {
-                long warmed = sync.warm(destination, path, warmGroup);
-                out.printf(Locale.ROOT, "warmed %s into cache group %s in %.2f s%n", Sizes.format(warmed), warmGroup,
-                        (System.nanoTime() - t0) / 1e9);
-            } catch (FsException e) {
-                throw Errors.operating(e);
-            }
+            out.printf(Locale.ROOT, "warmed into cache group %s as files were applied: %s fetched by its owners "
+                    + "(done %.2f s after the start)%n", warmGroup, Sizes.format(r.warmedBytes()), secs);
         }
         return r.clean() ? ExitCodes.OK : ExitCodes.SYNC_INCOMPLETE;
     }

@@ -8,9 +8,11 @@ package io.hangar.sync;
  * @param delete remove at the destination what an earlier sync put there and the source no longer has
  * @param threads block copies in flight, 1 to 256
  * @param bytesPerSecond limit of block bytes copied per second, 0 for none
+ * @param warmGroup the destination's cache group to warm every synced file into as soon as it is applied
+ *            (while the next ones copy); empty for none
  */
 public record SyncSpec(String source, String destination, String path, String name, boolean dryRun, boolean delete,
-        int threads, long bytesPerSecond) {
+        int threads, long bytesPerSecond, String warmGroup) {
     public static final int MAX_THREADS = 256;
 
     public SyncSpec {
@@ -20,6 +22,7 @@ public record SyncSpec(String source, String destination, String path, String na
         if (bytesPerSecond < 0) {
             throw new IllegalArgumentException("negative bandwidth limit " + bytesPerSecond);
         }
+        warmGroup = warmGroup == null ? "" : warmGroup.trim();
         if (!io.hangar.spi.sync.SyncRequest.isNormalPath(path)) {
             throw new IllegalArgumentException("not an absolute, normalized path: " + path);
         }

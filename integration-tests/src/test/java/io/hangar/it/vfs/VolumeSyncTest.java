@@ -259,7 +259,7 @@ class VolumeSyncTest {
     void volumesOfDifferentBlockSizesAreRefused() throws Exception {
         VolumeFixture c = new VolumeFixture(tmp.resolve("c")).format("site-c", Map.of("block-size", "1048576"));
         FsException e = assertThrows(FsException.class,
-                () -> sync.sync(new SyncSpec(a.metaUrl, c.metaUrl, "/", "test", false, false, 4, 0), SyncListener.NONE));
+                () -> sync.sync(new SyncSpec(a.metaUrl, c.metaUrl, "/", "test", false, false, 4, 0, ""), SyncListener.NONE));
         assertEquals(Errno.EINVAL, e.errno());
         assertThrows(IllegalArgumentException.class, () -> spec("vision/../x", false, false, 4));
         assertThrows(IllegalArgumentException.class, () -> spec("/", false, false, 0));
@@ -295,14 +295,38 @@ class VolumeSyncTest {
         assertEquals(0, run("/vision/llama/v1", false, false).records(), "unchanged records are not written again");
     }
 
+    @Test
+    void filesAreWarmedIntoTheDestinationsCacheGroupAsTheyAreApplied() throws Exception {
+        int port;
+        try (java.net.ServerSocket sock = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = sock.getLocalPort();
+        }
+        try (VfsVolume owner = b.open(Map.of("cache-group", "g", "group-address", "127.0.0.1:" + port,
+                "cache-dir", tmp.resolve("cache-b").toString(), "free-space-ratio", "0"))) {
+            SyncReport r = sync.sync(new SyncSpec(a.metaUrl, b.metaUrl, "/", "test", false, false, 4, 0, "g"),
+                    SyncListener.NONE);
+            assertTrue(r.clean(), r.problems().toString());
+            assertEquals(big.length + small.length, r.warmedBytes(), "every block fetched once, by its owner");
+            long f = owner.resolve("/vision/llama/v1/weights.bin").attr().inode();
+            assertEquals(big.length, owner.cacheState(f).groupBytes(), "the owner holds the file");
+            SyncReport again = sync.sync(new SyncSpec(a.metaUrl, b.metaUrl, "/", "test", false, false, 4, 0, "g"),
+                    SyncListener.NONE);
+            assertEquals(0, again.warmedBytes(), "held already: nothing fetched");
+        }
+        FsException none = assertThrows(FsException.class,
+                () -> sync.sync(new SyncSpec(a.metaUrl, b.metaUrl, "/", "test", false, false, 4, 0, "g"),
+                        SyncListener.NONE));
+        assertEquals(Errno.EAGAIN, none.errno(), "no member owns blocks: said before anything is copied");
+    }
+
     // ---- helpers ----
 
     private SyncReport run(String path, boolean delete, boolean dryRun) throws FsException {
-        return sync.sync(new SyncSpec(a.metaUrl, b.metaUrl, path, "test", dryRun, delete, 4, 0), SyncListener.NONE);
+        return sync.sync(new SyncSpec(a.metaUrl, b.metaUrl, path, "test", dryRun, delete, 4, 0, ""), SyncListener.NONE);
     }
 
     private SyncSpec spec(String path, boolean delete, boolean dryRun, int threads) {
-        return new SyncSpec(a.metaUrl, b.metaUrl, path, "test", dryRun, delete, threads, 0);
+        return new SyncSpec(a.metaUrl, b.metaUrl, path, "test", dryRun, delete, threads, 0, "");
     }
 
     private static long write(Volume v, long dir, String name, byte[] data) throws FsException {

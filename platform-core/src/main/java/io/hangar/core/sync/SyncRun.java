@@ -80,7 +80,11 @@ final class SyncRun {
     private final List<String> problems = new ArrayList<>();
     private long staging;
 
-    SyncRun(SyncSpec spec, Side src, Side dst, SyncListener listener, SyncMetrics metrics) {
+    private final TreeWarmer.Pipelined warmer;
+
+    SyncRun(SyncSpec spec, Side src, Side dst, SyncListener listener, SyncMetrics metrics,
+            TreeWarmer.Pipelined warmer) {
+        this.warmer = warmer;
         this.spec = spec;
         this.src = src;
         this.dst = dst;
@@ -130,8 +134,16 @@ final class SyncRun {
         } finally {
             pool.shutdownNow();
         }
+        long warmed = 0;
+        if (warmer != null) {
+            try {
+                warmed = warmer.finish();
+            } catch (FsException e) {
+                problem(spec.path(), "not warmed into cache group " + spec.warmGroup() + ": " + e.getMessage());
+            }
+        }
         return new SyncReport(scanned, copiedFiles, fileBytes, copiedBlocks.get(), copiedBytes.get(), skipped, deleted,
-                conflicts, failed, records, (System.nanoTime() - t0) / 1_000_000, List.copyOf(problems));
+                conflicts, failed, records, warmed, (System.nanoTime() - t0) / 1_000_000, List.copyOf(problems));
     }
 
     static List<String> names(String path) {
@@ -168,6 +180,7 @@ final class SyncRun {
             if (why == null) {
                 skipped++;
                 metrics.skipped.increment();
+                warm(d);
                 listener.done(path, s.length(), false);
                 return;
             }
@@ -183,7 +196,7 @@ final class SyncRun {
             return;
         }
         try {
-            copyLeaf(s, name, dstParent, copier);
+            warm(copyLeaf(s, name, dstParent, copier));
             copiedFiles++;
             fileBytes += s.type() == FileType.FILE ? s.length() : 0;
             metrics.copiedFiles.increment();
@@ -278,8 +291,14 @@ final class SyncRun {
         }
     }
 
-    /** Builds the node under the staging directory and renames it over {@code name}. */
-    private void copyLeaf(Attr s, String name, long dstParent, Copier copier) throws FsException {
+    private void warm(Attr applied) {
+        if (warmer != null && applied.type() == FileType.FILE) {
+            warmer.file(applied.inode());
+        }
+    }
+
+    /** Builds the node under the staging directory and renames it over {@code name}; returns its attributes. */
+    private Attr copyLeaf(Attr s, String name, long dstParent, Copier copier) throws FsException {
         long stage = staging();
         String tmp = tmpPrefix + s.inode() + "-" + tmpCounter.incrementAndGet();
         Entry t;
@@ -314,11 +333,12 @@ final class SyncRun {
             unlinkQuietly(stage, tmp);
             throw e;
         }
-        new SyncMark(src.format().uuid(), s.inode(), s.ctimeNs(), dst.meta().getattr(ino).ctimeNs())
-                .write(dst.meta(), ino);
+        Attr applied = dst.meta().getattr(ino);
+        new SyncMark(src.format().uuid(), s.inode(), s.ctimeNs(), applied.ctimeNs()).write(dst.meta(), ino);
         if (frozen(src.meta(), s.inode())) {
             freeze(ino);
         }
+        return applied;
     }
 
     /**

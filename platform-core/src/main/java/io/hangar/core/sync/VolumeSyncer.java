@@ -56,8 +56,12 @@ public final class VolumeSyncer implements VolumeSync {
             if (!spec.dryRun()) {
                 log.record(new SyncStatus(spec.source(), spec.name(), "running", started, 0, 0, 0, 0, 0, 0, 0, ""));
             }
+            TreeWarmer.Pipelined warmer = null;
             try {
-                SyncReport r = new SyncRun(spec, src, dst, listener, metrics).run();
+                if (!spec.warmGroup().isEmpty() && !spec.dryRun()) {
+                    warmer = new TreeWarmer.Pipelined(groupMember(spec.destination(), spec.warmGroup()));
+                }
+                SyncReport r = new SyncRun(spec, src, dst, listener, metrics, warmer).run();
                 if (!spec.dryRun()) {
                     log.record(new SyncStatus(spec.source(), spec.name(),
                             r.failed() > 0 ? "failed" : r.conflicts() > 0 ? "conflicts" : "ok", started,
@@ -75,19 +79,30 @@ public final class VolumeSyncer implements VolumeSync {
                     }
                 }
                 throw e;
+            } finally {
+                if (warmer != null) {
+                    warmer.close();
+                }
             }
         }
     }
 
     @Override
     public long warm(String metaUrl, String path, String group) throws FsException {
-        try (VfsVolume v = opener.open(metaUrl, Map.of("cache-group", group, "no-sharing", "true"))) {
-            if (v.cacheGroupOwners() < 1) {
-                throw new FsException(Errno.EAGAIN, "cache group " + group + " of " + v.name()
-                        + " has no member that owns blocks (is a sharing mount or gateway of it running?)");
-            }
+        try (VfsVolume v = groupMember(metaUrl, group)) {
             return new TreeWarmer(v).warm(path);
         }
+    }
+
+    /** The volume opened as a member of its cache group that owns no blocks; EAGAIN if no member owns any. */
+    private VfsVolume groupMember(String metaUrl, String group) throws FsException {
+        VfsVolume v = opener.open(metaUrl, Map.of("cache-group", group, "no-sharing", "true"));
+        if (v.cacheGroupOwners() < 1) {
+            v.close();
+            throw new FsException(Errno.EAGAIN, "cache group " + group + " of " + v.name()
+                    + " has no member that owns blocks (is a sharing mount or gateway of it running?)");
+        }
+        return v;
     }
 
     @Override

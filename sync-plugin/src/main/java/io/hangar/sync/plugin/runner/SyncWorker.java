@@ -38,12 +38,12 @@ final class SyncWorker implements Runnable {
             Settings s = new Settings(src, dst, string(p, SyncStrategy.WARM_GROUP),
                     (int) number(p, SyncStrategy.THREADS, 8), number(p, SyncStrategy.BWLIMIT, 0),
                     Boolean.parseBoolean(String.valueOf(p.getOrDefault(SyncStrategy.DELETE, "false"))));
-            s.spec("/", "check");
+            s.spec("/", "check", false);
             return s;
         }
 
-        SyncSpec spec(String path, String name) {
-            return new SyncSpec(source, destination, path, name, false, delete, threads, bwlimit);
+        SyncSpec spec(String path, String name, boolean warm) {
+            return new SyncSpec(source, destination, path, name, false, delete, threads, bwlimit, warm ? warmGroup : "");
         }
 
         private static String string(Map<String, Object> p, String key) {
@@ -134,21 +134,15 @@ final class SyncWorker implements Runnable {
 
     private void runOne(SyncRequest r) throws Exception {
         long t0 = System.nanoTime();
-        SyncReport rep = sync.sync(settings.spec(r.path(), strategy.describe()), SyncListener.NONE);
+        boolean warm = r.warm() && !settings.warmGroup.isBlank();
+        SyncReport rep = sync.sync(settings.spec(r.path(), strategy.describe(), warm), SyncListener.NONE);
         double secs = (System.nanoTime() - t0) / 1e9;
-        LOG.info(String.format("sync %s: %s (%s): %d files applied, %d unchanged, %d bytes copied in %.2f s, "
+        LOG.info(String.format("sync %s: %s (%s): %d files applied, %d unchanged, %d bytes copied, %s in %.2f s, "
                 + "%d conflicts, %d failed", strategy.describe(), r.path(), r.reason(), rep.copiedFiles(),
-                rep.skipped(), rep.copiedBytes(), secs, rep.conflicts(), rep.failed()));
-        if (r.warm() && !settings.warmGroup.isBlank()) {
-            long w0 = System.nanoTime();
-            try {
-                long bytes = sync.warm(settings.destination, r.path(), settings.warmGroup);
-                LOG.info(String.format("sync %s: %s warmed into cache group %s: %d bytes fetched in %.2f s "
-                        + "(%.2f s after the sync started)", strategy.describe(), r.path(), settings.warmGroup, bytes,
-                        (System.nanoTime() - w0) / 1e9, (System.nanoTime() - t0) / 1e9));
-            } catch (Exception e) {
-                LOG.warning("sync " + strategy.describe() + ": " + r.path() + " not warmed: " + e.getMessage());
-            }
+                rep.skipped(), rep.copiedBytes(), warm ? rep.warmedBytes() + " bytes warmed into cache group "
+                        + settings.warmGroup : "no warm-up", secs, rep.conflicts(), rep.failed()));
+        for (String p : rep.problems()) {
+            LOG.warning("sync " + strategy.describe() + ": " + p);
         }
     }
 
