@@ -38,3 +38,23 @@ def start_redis(data_dir, appendonly=False):
         time.sleep(0.1)
     proc.kill()
     raise AssertionError("redis-server on port %d did not answer within 10 s" % port)
+
+
+def file_digest(path, algorithm="sha256"):
+    """The hex digest of a file, read 1 MiB at a time."""
+    import hashlib
+    h = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for b in iter(lambda: f.read(1 << 20), b""):
+            h.update(b)
+    return h.hexdigest()
+
+
+def tree_digests(root, algorithm="sha256"):
+    """{path relative to root: hex digest} of every file below root."""
+    out = {}
+    for d, _dirs, names in os.walk(root):
+        for n in names:
+            p = os.path.join(d, n)
+            out[os.path.relpath(p, root)] = file_digest(p, algorithm)
+    return out

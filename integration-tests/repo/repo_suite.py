@@ -118,20 +118,11 @@ def write_random(path, size, seed):
 
 
 def md5_file(path):
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for b in iter(lambda: f.read(1 << 20), b""):
-            h.update(b)
-    return h.hexdigest()
+    return services.file_digest(path, "md5")
 
 
 def tree_md5s(d):
-    out = {}
-    for root, _dirs, files in os.walk(d):
-        for f in files:
-            p = os.path.join(root, f)
-            out[os.path.relpath(p, d)] = md5_file(p)
-    return out
+    return services.tree_digests(d, "md5")
 
 
 def latest_version(token, team, model):

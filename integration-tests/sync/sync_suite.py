@@ -17,7 +17,6 @@ into its etc/ while it runs (Configuration Admin through FileInstall), and a `ha
 - a periodic strategy dropped into etc/ syncs a tree every 2 s; removing its file stops it;
 - a file changed at both ends is a conflict: exit 13, reported, B's bytes kept.
 """
-import hashlib
 import json
 import os
 import random
@@ -87,21 +86,8 @@ def write_tree(root, files, size, seed):
             f.write(rnd.randbytes(size))
 
 
-def sha256_of(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for b in iter(lambda: f.read(4 * MiB), b""):
-            h.update(b)
-    return h.hexdigest()
-
-
-def tree_sums(root):
-    out = {}
-    for d, _, names in os.walk(root):
-        for n in names:
-            p = os.path.join(d, n)
-            out[os.path.relpath(p, root)] = sha256_of(p)
-    return out
+sha256_of = services.file_digest
+tree_sums = services.tree_digests
 
 
 def wait_for(what, check, timeout=120):

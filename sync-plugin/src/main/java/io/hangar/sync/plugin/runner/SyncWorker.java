@@ -15,9 +15,9 @@ import java.util.logging.Logger;
 
 /**
  * Drives one strategy: about once a second it reads the source's new repository changes, asks the strategy
- * what is due and runs it, one sync at a time, then warms what the strategy asked to warm. A failure (a
- * backend unreachable) is logged and recorded in the destination's sync status, and the worker tries again
- * after {@link #BACKOFF_MS}. On start it reads the source's log from its beginning, so what a strategy selects
+ * what is due and runs it, one sync at a time, warming what the strategy asked to warm. A failure (a backend
+ * unreachable, files that could not be applied) is logged and recorded in the destination's sync status, and
+ * the request is tried again after {@link #BACKOFF_MS}, before any new change is read. On start it reads the source's log from its beginning, so what a strategy selects
  * is synced (or found in sync) once, also what changed while no runner ran.
  */
 final class SyncWorker implements Runnable {
@@ -70,6 +70,8 @@ final class SyncWorker implements Runnable {
     private final Thread thread;
     private volatile boolean running = true;
     private long cursor;
+    /** Requests answered but not done: a failed one stays first and is tried again after the back-off. */
+    private final java.util.ArrayDeque<SyncRequest> pending = new java.util.ArrayDeque<>();
 
     SyncWorker(VolumeSync sync, SyncStrategy strategy, Settings settings) {
         this.sync = sync;
@@ -100,17 +102,23 @@ final class SyncWorker implements Runnable {
         while (running) {
             try (VolumeSync.Source source = sync.source(settings.source)) {
                 while (running) {
-                    List<RepoChange> changes = source.changes(cursor, PAGE);
-                    for (RepoChange c : changes) {
-                        cursor = Math.max(cursor, c.seq());
+                    int read = 0;
+                    if (pending.isEmpty()) {
+                        List<RepoChange> changes = source.changes(cursor, PAGE);
+                        read = changes.size();
+                        for (RepoChange c : changes) {
+                            cursor = Math.max(cursor, c.seq());
+                        }
+                        pending.addAll(strategy.due(System.currentTimeMillis(), changes, source));
                     }
-                    for (SyncRequest r : strategy.due(System.currentTimeMillis(), changes, source)) {
+                    while (!pending.isEmpty()) {
                         if (!running) {
                             return;
                         }
-                        runOne(r);
+                        runOne(pending.peekFirst());
+                        pending.pollFirst();
                     }
-                    if (changes.size() < PAGE) {
+                    if (read < PAGE) {
                         Thread.sleep(TICK_MS);
                     }
                 }
@@ -143,6 +151,10 @@ final class SyncWorker implements Runnable {
                         + settings.warmGroup : "no warm-up", secs, rep.conflicts(), rep.failed()));
         for (String p : rep.problems()) {
             LOG.warning("sync " + strategy.describe() + ": " + p);
+        }
+        if (rep.failed() > 0) {
+            // A store or engine error: the request is tried again after the back-off (conflicts are not).
+            throw new IllegalStateException(rep.failed() + " files of " + r.path() + " failed");
         }
     }
 
