@@ -21,12 +21,6 @@ public interface VolumeSync {
      */
     SyncReport sync(SyncSpec spec, SyncListener listener) throws FsException;
 
-    /**
-     * Warms the tree at {@code path} of the volume at {@code metaUrl} into its cache group {@code group}, as a
-     * member that owns no blocks. Returns the bytes the group fetched.
-     */
-    long warm(String metaUrl, String path, String group) throws FsException;
-
     /** The syncs recorded at the destination volume {@code metaUrl}, one per source and name. */
     List<SyncStatus> status(String metaUrl) throws FsException;
 

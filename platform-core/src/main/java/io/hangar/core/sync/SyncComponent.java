@@ -96,11 +96,6 @@ public class SyncComponent extends MeteredComponent implements VolumeSync {
     }
 
     @Override
-    public long warm(String metaUrl, String path, String group) throws FsException {
-        return syncer.warm(metaUrl, path, group);
-    }
-
-    @Override
     public List<SyncStatus> status(String metaUrl) throws FsException {
         return syncer.status(metaUrl);
     }

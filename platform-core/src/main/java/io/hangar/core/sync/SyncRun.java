@@ -80,10 +80,10 @@ final class SyncRun {
     private final List<String> problems = new ArrayList<>();
     private long staging;
 
-    private final TreeWarmer.Pipelined warmer;
+    private final FileWarmer warmer;
 
     SyncRun(SyncSpec spec, Side src, Side dst, SyncListener listener, SyncMetrics metrics,
-            TreeWarmer.Pipelined warmer) {
+            FileWarmer warmer) {
         this.warmer = warmer;
         this.spec = spec;
         this.src = src;

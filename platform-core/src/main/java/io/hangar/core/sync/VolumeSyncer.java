@@ -56,10 +56,10 @@ public final class VolumeSyncer implements VolumeSync {
             if (!spec.dryRun()) {
                 log.record(new SyncStatus(spec.source(), spec.name(), "running", started, 0, 0, 0, 0, 0, 0, 0, ""));
             }
-            TreeWarmer.Pipelined warmer = null;
+            FileWarmer warmer = null;
             try {
                 if (!spec.warmGroup().isEmpty() && !spec.dryRun()) {
-                    warmer = new TreeWarmer.Pipelined(groupMember(spec.destination(), spec.warmGroup()));
+                    warmer = new FileWarmer(groupMember(spec.destination(), spec.warmGroup()));
                 }
                 SyncReport r = new SyncRun(spec, src, dst, listener, metrics, warmer).run();
                 if (!spec.dryRun()) {
@@ -84,13 +84,6 @@ public final class VolumeSyncer implements VolumeSync {
                     warmer.close();
                 }
             }
-        }
-    }
-
-    @Override
-    public long warm(String metaUrl, String path, String group) throws FsException {
-        try (VfsVolume v = groupMember(metaUrl, group)) {
-            return new TreeWarmer(v).warm(path);
         }
     }
 

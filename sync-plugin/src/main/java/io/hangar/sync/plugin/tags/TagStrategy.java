@@ -41,7 +41,13 @@ public class TagStrategy implements SyncStrategy {
 
     @Activate
     void activate(TagConfig c) {
-        configure(c.selector(), Set.of(c.teams()), !c.sync_warm_group().isBlank());
+        Set<String> teams = new java.util.HashSet<>();
+        for (String t : c.teams()) {
+            if (!t.isBlank()) {
+                teams.add(t.trim());
+            }
+        }
+        configure(c.selector(), teams, !c.sync_warm_group().isBlank());
     }
 
     private void configure(String selector, Set<String> teams, boolean warm) {
@@ -49,7 +55,7 @@ public class TagStrategy implements SyncStrategy {
             throw new IllegalArgumentException("selector must name a tag or a tag prefix ending in '*': " + selector);
         }
         this.selector = selector;
-        this.teams = teams;
+        this.teams = Set.copyOf(teams);
         this.warm = warm;
     }
 
