@@ -42,7 +42,7 @@ final class RecordSync {
     RecordSync(Side src, Side dst, String origin) {
         this.src = src;
         this.dst = dst;
-        this.origin = origin.replaceAll("//[^@/]*@", "//"); // no credentials in the audit log
+        this.origin = StatusLog.withoutCredentials(origin); // no credentials in the audit log
     }
 
     /** Syncs the records of the versions under the synced path {@code names}; returns the records written. */

@@ -29,9 +29,9 @@ final class StatusLog {
     }
 
     void record(SyncStatus s) throws FsException {
-        String shown = s.source().replaceAll("//[^@/]*@", "//");
-        SyncStatus clean = new SyncStatus(shown, s.name(), s.state(), s.startedMs(), s.endedMs(), s.scanned(),
-                s.copiedFiles(), s.copiedBytes(), s.skipped(), s.conflicts(), s.failed(), s.error());
+        SyncStatus clean = new SyncStatus(withoutCredentials(s.source()), s.name(), s.state(), s.startedMs(),
+                s.endedMs(), s.scanned(), s.copiedFiles(), s.copiedBytes(), s.skipped(), s.conflicts(), s.failed(),
+                withoutCredentials(s.error()));
         try {
             repo.commit(List.of(), List.of(RepoWrite.put(key(s.source(), s.name()), JSON.writeValueAsBytes(clean))),
                     List.of());
@@ -54,6 +54,11 @@ final class StatusLog {
             }
         }
         return out;
+    }
+
+    /** {@code text} with the user information of every URL in it left out ({@code redis://:secret@host}). */
+    static String withoutCredentials(String text) {
+        return text == null ? "" : text.replaceAll("//[^@/\\s]*@", "//");
     }
 
     static String key(String source, String name) {
