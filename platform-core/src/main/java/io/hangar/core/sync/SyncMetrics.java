@@ -4,34 +4,49 @@ import io.hangar.metrics.MeterSet;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** The sync meters (docs/metrics.md): one set per process, tagged with nothing (each sync is short-lived). */
+/**
+ * The sync meters (docs/metrics.md), labelled with the destination volume ({@code volume}, as every Hangar
+ * meter is) and the source volume ({@code source}): made when the first sync of that pair starts, so a
+ * process that syncs nothing serves none.
+ */
 public final class SyncMetrics {
-    private final MeterSet set;
-    final Counter scanned;
-    final Counter copiedFiles;
-    final Counter copiedBytes;
-    final Counter skipped;
-    final Counter conflicts;
-    final Counter failed;
+    private final MeterRegistry registry;
+    private final Map<String, Pair> pairs = new ConcurrentHashMap<>();
 
     public SyncMetrics(MeterRegistry registry) {
-        set = new MeterSet(registry, Tags.empty());
-        scanned = set.counter("hangar_sync_scanned", null, "files and directories a sync examined at its source");
-        copiedFiles = set.counter("hangar_sync_copied_files", null, "files a sync applied at its destination");
-        copiedBytes = set.counter("hangar_sync_copied", "bytes", "block bytes a sync copied store to store");
-        skipped = set.counter("hangar_sync_skipped", null, "files a sync found unchanged");
-        conflicts = set.counter("hangar_sync_conflicts", null, "paths changed at both ends, left as they are");
-        failed = set.counter("hangar_sync_failed", null, "files a sync could not apply");
+        this.registry = registry;
     }
 
-    /** Meters nobody reads (the command line without a registry). */
-    public static SyncMetrics unread() {
-        return new SyncMetrics(new SimpleMeterRegistry());
+    Pair of(String source, String destination) {
+        return pairs.computeIfAbsent(source + "\n" + destination, k -> new Pair(registry, source, destination));
     }
 
     public void close() {
-        set.close();
+        pairs.values().forEach(p -> p.set.close());
+        pairs.clear();
+    }
+
+    /** The meters of syncs from one volume into another. */
+    static final class Pair {
+        private final MeterSet set;
+        final Counter scanned;
+        final Counter copiedFiles;
+        final Counter copiedBytes;
+        final Counter skipped;
+        final Counter conflicts;
+        final Counter failed;
+
+        Pair(MeterRegistry registry, String source, String destination) {
+            set = new MeterSet(registry, Tags.of("volume", destination, "source", source));
+            scanned = set.counter("hangar_sync_scanned", null, "files and directories syncs examined at the source");
+            copiedFiles = set.counter("hangar_sync_copied_files", null, "files syncs applied at the destination");
+            copiedBytes = set.counter("hangar_sync_copied", "bytes", "block bytes syncs copied store to store");
+            skipped = set.counter("hangar_sync_skipped", null, "files syncs found unchanged");
+            conflicts = set.counter("hangar_sync_conflicts", null, "paths changed at both ends, left as they are");
+            failed = set.counter("hangar_sync_failed", null, "files syncs could not apply");
+        }
     }
 }

@@ -63,7 +63,7 @@ final class SyncRun {
     private final Side src;
     private final Side dst;
     private final SyncListener listener;
-    private final SyncMetrics metrics;
+    private final SyncMetrics.Pair metrics;
     private final RateLimit limit;
     private final String tmpPrefix;
     private final AtomicInteger tmpCounter = new AtomicInteger();
@@ -89,7 +89,7 @@ final class SyncRun {
         this.src = src;
         this.dst = dst;
         this.listener = listener;
-        this.metrics = metrics;
+        this.metrics = metrics.of(src.format().name(), dst.format().name());
         this.limit = new RateLimit(spec.bytesPerSecond());
         this.tmpPrefix = src.format().uuid() + "-";
     }
