@@ -58,3 +58,15 @@ def tree_digests(root, algorithm="sha256"):
             p = os.path.join(d, n)
             out[os.path.relpath(p, root)] = file_digest(p, algorithm)
     return out
+
+
+def stop_process(pid, seconds=60):
+    """SIGTERM to pid, then waits up to seconds for it to exit (a runtime's orderly stop)."""
+    import signal
+    try:
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(int(seconds * 10)):
+            os.kill(pid, 0)
+            time.sleep(0.1)
+    except ProcessLookupError:
+        pass

@@ -222,13 +222,7 @@ def stop_runtime():
             subprocess.run([HANGAR, "umount", S["mnt"]], capture_output=True, timeout=120)
         pid = S.pop("gateway_pid", None)
         if pid:
-            try:
-                os.kill(pid, signal.SIGTERM)
-                for _ in range(600):
-                    os.kill(pid, 0)
-                    time.sleep(0.1)
-            except ProcessLookupError:
-                pass
+            services.stop_process(pid)
         return
     p = S.get("up")
     if p is None or p.poll() is not None:

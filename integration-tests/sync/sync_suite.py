@@ -300,15 +300,8 @@ def main():
         if S.get("b", {}).get("mnt") and os.path.ismount(S["b"]["mnt"]):
             hangar("umount", S["b"]["mnt"], timeout=180)
         for site in ("a", "b"):
-            pid = S.get(site, {}).get("pid")
-            if pid:
-                try:
-                    os.kill(pid, signal.SIGTERM)
-                    for _ in range(600):
-                        os.kill(pid, 0)
-                        time.sleep(0.1)
-                except ProcessLookupError:
-                    pass
+            if S.get(site, {}).get("pid"):
+                services.stop_process(S[site]["pid"])
         for p in S["procs"]:
             p.kill()
         if "ceph" in S:
