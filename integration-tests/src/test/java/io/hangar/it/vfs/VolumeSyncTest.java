@@ -244,6 +244,20 @@ class VolumeSyncTest {
     }
 
     @Test
+    void theSourcesTrashIsNotSynced() throws Exception {
+        try (VfsVolume v = a.open()) {
+            long trash = v.mkdir(Caller.ROOT, Volume.ROOT, ".trash", 0700).attr().inode();
+            write(v, trash, "deleted.bin", small);
+        }
+        SyncReport r = run("/", true, false);
+        assertTrue(r.clean(), r.problems().toString());
+        assertEquals(4, r.copiedFiles(), "the model's files alone");
+        try (VfsVolume v = b.open()) {
+            assertEquals(Errno.ENOENT, assertThrows(FsException.class, () -> v.resolve("/.trash")).errno());
+        }
+    }
+
+    @Test
     void aDryRunChangesNothing() throws Exception {
         SyncReport r = run("/", false, true);
         assertEquals(4, r.copiedFiles());

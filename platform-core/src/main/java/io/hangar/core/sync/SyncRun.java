@@ -57,6 +57,8 @@ final class SyncRun {
     static final String FROZEN_XATTR = VfsVolume.FROZEN_XATTR;
     /** The staging directory at the destination's root where files are built before they are renamed in. */
     static final String STAGING = ".sync";
+    /** The repository's trash (docs/repository.md): a site's own, purged on its own schedule, never synced. */
+    static final String TRASH = ".trash";
     private static final int PAGE = 1000;
 
     private final SyncSpec spec;
@@ -164,7 +166,7 @@ final class SyncRun {
                 dir = spec.dryRun() ? 0 : dst.meta().mknod(dstParent, name, FileType.DIRECTORY, s.mode() & 07777,
                         s.uid(), s.gid(), 0, null).attr().inode();
             } else if (d.type() != FileType.DIRECTORY) {
-                conflict(path, "a " + d.type().name().toLowerCase() + " at the destination, a directory at the source");
+                conflict(path, "a " + kind(d) + " at the destination, a directory at the source");
                 return;
             } else {
                 dir = d.inode();
@@ -211,6 +213,14 @@ final class SyncRun {
         }
     }
 
+    private static boolean siteOwn(String rootName) {
+        return rootName.equals(STAGING) || rootName.equals(TRASH);
+    }
+
+    private static String kind(Attr a) {
+        return a.type().name().toLowerCase(java.util.Locale.ROOT);
+    }
+
     private boolean goneAtSource(long inode) {
         try {
             src.meta().getattr(inode);
@@ -225,8 +235,8 @@ final class SyncRun {
         for (List<DirEntry> page; !(page = src.meta().readdir(s.inode(), after, PAGE, true)).isEmpty();
                 after = page.get(page.size() - 1).name()) {
             for (DirEntry e : page) {
-                if (path.isEmpty() && e.name().equals(STAGING)) {
-                    continue; // the source's own staging directory, if it is a sync destination too
+                if (path.isEmpty() && siteOwn(e.name())) {
+                    continue; // the source's staging directory (it may be a destination too) and its trash
                 }
                 Attr a = e.attr() != null ? e.attr() : src.meta().getattr(e.inode());
                 syncNode(a, e.name(), dstDir, path + "/" + e.name(), copier);
@@ -243,7 +253,7 @@ final class SyncRun {
      */
     private String unchangedOrConflict(Attr s, Attr d) throws FsException {
         if (d.type() != s.type()) {
-            return "a " + d.type().name().toLowerCase() + " at the destination, a " + s.type().name().toLowerCase()
+            return "a " + kind(d) + " at the destination, a " + kind(s)
                     + " at the source";
         }
         SyncMark m = SyncMark.read(dst.meta(), d.inode());
@@ -413,7 +423,7 @@ final class SyncRun {
         for (List<DirEntry> page; !(page = dst.meta().readdir(dstDir, after, PAGE, true)).isEmpty();
                 after = page.get(page.size() - 1).name()) {
             for (DirEntry e : page) {
-                if (path.isEmpty() && e.name().equals(STAGING) || lookup(src.meta(), srcDir, e.name()) != null) {
+                if (path.isEmpty() && siteOwn(e.name()) || lookup(src.meta(), srcDir, e.name()) != null) {
                     continue;
                 }
                 deleteSynced(dstDir, e.name(), path + "/" + e.name());
