@@ -49,7 +49,7 @@ public class MetricsLifecycleTest {
             config.delete();
         }
         bundle("io.hangar.metrics.prometheus").start();
-        bundle("meta-sqlite").start();
+        bundle("io.hangar.meta.sqlite").start();
     }
 
     private Bundle bundle(String bsn) {
@@ -117,13 +117,13 @@ public class MetricsLifecycleTest {
                 "counted from the new registry's start, nothing while there was none");
 
         // The engine bundle stops: its provider's series leave with it (the volume closes, its series too).
-        bundle("meta-sqlite").stop();
+        bundle("io.hangar.meta.sqlite").stop();
         assertEquals(-1.0, counter(second, "hangar_meta_retries", "engine", "sqlite"));
         for (int i = 0; i < 100 && seriesOf(second, "volume", NAME) > 0; i++) {
             Thread.sleep(100);
         }
         assertEquals(0, seriesOf(second, "volume", NAME), "a closed volume leaves no series behind");
-        bundle("meta-sqlite").start();
+        bundle("io.hangar.meta.sqlite").start();
         Volume again = volumes.waitForService(60_000);
         assertNotNull(again, "the volume serves again once its engine is back");
         for (int i = 0; i < 100 && counter(second, "hangar_vfs_slices_committed", "volume", NAME) < 0; i++) {

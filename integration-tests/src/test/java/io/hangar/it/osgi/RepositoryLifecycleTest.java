@@ -49,7 +49,7 @@ public class RepositoryLifecycleTest {
         if (config != null) {
             config.delete();
         }
-        bundle("meta-sqlite").start();
+        bundle("io.hangar.meta.sqlite").start();
     }
 
     private Bundle bundle(String bsn) {
@@ -75,13 +75,13 @@ public class RepositoryLifecycleTest {
         assertTrue(s.commit(List.of(RepoCondition.absent("team/a")), List.of(RepoWrite.put("team/a", "x".getBytes(UTF_8))),
                 List.of(new AuditEvent("a", "admin", null, "{}".getBytes(UTF_8)))));
 
-        bundle("meta-sqlite").stop();
+        bundle("io.hangar.meta.sqlite").stop();
         for (int i = 0; i < 100 && stores.getService() != null; i++) {
             Thread.sleep(100);
         }
         assertNull(stores.getService(), "no store while the engine bundle is stopped");
 
-        bundle("meta-sqlite").start();
+        bundle("io.hangar.meta.sqlite").start();
         RepositoryStore back = stores.waitForService(60_000);
         assertNotNull(back, "the store returns with the engine");
         assertTrue(back != s, "a new store on the reopened backend");

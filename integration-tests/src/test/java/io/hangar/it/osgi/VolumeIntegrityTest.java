@@ -151,7 +151,7 @@ public class VolumeIntegrityTest {
                 }
             });
             assertTrue(halfway.await(5, TimeUnit.MINUTES), "writer did not get going");
-            Bundle store = bundle("store-file");
+            Bundle store = bundle("io.hangar.store.file");
             store.stop();
             assertFalse(v.available(), "volume must report its store gone");
             assertTrue(v.state().contains("unavailable"), v.state());
