@@ -94,7 +94,7 @@ final class SyncCommand implements Callable<Integer> {
                 dryRun ? "would sync" : "synced", r.copiedFiles(), Sizes.format(r.fileBytes()), r.scanned(),
                 r.skipped(), Sizes.format(r.copiedBytes()), r.copiedBlocks(), secs, r.copiedBytes() / secs / (1 << 20),
                 r.deleted(), r.records(), r.conflicts(), r.failed());
-        if (warmGroup != null && !dryRun) {
+        if (warmGroup != null && !dryRun && r.problems().stream().noneMatch(p -> p.contains(": not warmed"))) {
             out.printf(Locale.ROOT, "warmed into cache group %s as files were applied: %s fetched by its owners "
                     + "(done %.2f s after the start)%n", warmGroup, Sizes.format(r.warmedBytes()), secs);
         }

@@ -8,7 +8,9 @@ package io.hangar.sync;
  * @param delete remove at the destination what an earlier sync put there and the source no longer has
  * @param threads block copies in flight, 1 to 256
  * @param bytesPerSecond limit of block bytes copied per second, 0 for none
- * @param warmGroup the destination's cache group to warm every synced file into as soon as it is applied
+ * @param warmGroup the destination's cache group to warm every synced file into as soon as it is applied; a
+ *     warm-up that cannot be done (no member of the group owns blocks) is a problem in the report, and the
+ *     files are synced all the same
  *            (while the next ones copy); empty for none
  */
 public record SyncSpec(String source, String destination, String path, String name, boolean dryRun, boolean delete,

@@ -327,10 +327,38 @@ class VolumeSyncTest {
                     SyncListener.NONE);
             assertEquals(0, again.warmedBytes(), "held already: nothing fetched");
         }
-        FsException none = assertThrows(FsException.class,
-                () -> sync.sync(new SyncSpec(a.metaUrl, b.metaUrl, "/", "test", false, false, 4, 0, "g"),
-                        SyncListener.NONE));
-        assertEquals(Errno.EAGAIN, none.errno(), "no member owns blocks: said before anything is copied");
+    }
+
+    @Test
+    void withNoGroupMemberToWarmThemFilesAreSyncedAndTheReportSaysTheyAreNotWarm() throws Exception {
+        run("/", false, false);
+        byte[] changed = random(2 * MIB, 4);
+        try (VfsVolume v = a.open()) {
+            write(v, v.resolve("/vision/llama/v1").attr().inode(), "config.json", changed);
+        }
+        List<String> told = new java.util.ArrayList<>();
+        SyncReport r = sync.sync(new SyncSpec(a.metaUrl, b.metaUrl, "/", "test", false, false, 4, 0, "g"),
+                new SyncListener() {
+                    @Override
+                    public void problem(String path, String why) {
+                        told.add(path + ": " + why);
+                    }
+                });
+        assertEquals(1, r.copiedFiles(), "the changed file is applied without a group to warm it into");
+        assertEquals(changed.length, r.copiedBytes());
+        assertEquals(0, r.warmedBytes());
+        assertTrue(r.clean(), "nothing failed or conflicted: " + r.problems());
+        assertEquals(1, r.problems().size(), r.problems().toString());
+        assertTrue(r.problems().get(0).startsWith("/: not warmed: ")
+                && r.problems().get(0).contains("cache group g of site-b has no member that owns blocks"),
+                r.problems().get(0));
+        assertEquals(r.problems(), told, "the listener is told as the report says");
+        try (VfsVolume v = b.open()) {
+            assertArrayEquals(changed, readAll(v, v.resolve("/vision/llama/v1/config.json").attr().inode()));
+        }
+        SyncStatus st = sync.status(b.metaUrl).stream().filter(x -> x.name().equals("test")).findFirst().orElseThrow();
+        assertEquals("ok", st.state());
+        assertTrue(st.error().contains("not warmed"), st.error());
     }
 
     // ---- helpers ----

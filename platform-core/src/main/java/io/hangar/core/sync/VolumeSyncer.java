@@ -57,11 +57,25 @@ public final class VolumeSyncer implements VolumeSync {
                 log.record(new SyncStatus(spec.source(), spec.name(), "running", started, 0, 0, 0, 0, 0, 0, 0, ""));
             }
             FileWarmer warmer = null;
+            String notWarmed = null;
             try {
                 if (!spec.warmGroup().isEmpty() && !spec.dryRun()) {
-                    warmer = new FileWarmer(groupMember(spec.destination(), spec.warmGroup()));
+                    try {
+                        warmer = new FileWarmer(groupMember(spec.destination(), spec.warmGroup()));
+                    } catch (FsException e) {
+                        if (e.errno() != Errno.EAGAIN) {
+                            throw e;
+                        }
+                        // The files matter more than their warmth: they are synced, and the report says why
+                        // they are not warm (a strategy retrying until a group member runs would sync nothing).
+                        notWarmed = spec.path() + ": not warmed: " + e.getMessage();
+                        listener.problem(spec.path(), "not warmed: " + e.getMessage());
+                    }
                 }
                 SyncReport r = new SyncRun(spec, src, dst, listener, metrics, warmer).run();
+                if (notWarmed != null) {
+                    r = withProblem(r, notWarmed);
+                }
                 if (!spec.dryRun()) {
                     log.record(new SyncStatus(spec.source(), spec.name(),
                             r.failed() > 0 ? "failed" : r.conflicts() > 0 ? "conflicts" : "ok", started,
@@ -85,6 +99,15 @@ public final class VolumeSyncer implements VolumeSync {
                 }
             }
         }
+    }
+
+    private static SyncReport withProblem(SyncReport r, String problem) {
+        List<String> problems = new ArrayList<>();
+        problems.add(problem);
+        problems.addAll(r.problems().subList(0, Math.min(r.problems().size(), SyncReport.MAX_PROBLEMS - 1)));
+        return new SyncReport(r.scanned(), r.copiedFiles(), r.fileBytes(), r.copiedBlocks(), r.copiedBytes(),
+                r.skipped(), r.deleted(), r.conflicts(), r.failed(), r.records(), r.warmedBytes(), r.elapsedMs(),
+                List.copyOf(problems));
     }
 
     /** The volume opened as a member of its cache group that owns no blocks; EAGAIN if no member owns any. */

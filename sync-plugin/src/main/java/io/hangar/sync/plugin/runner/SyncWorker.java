@@ -129,8 +129,11 @@ final class SyncWorker implements Runnable {
                     return;
                 }
                 LOG.log(Level.WARNING, "sync " + strategy.describe() + " failed, again in " + BACKOFF_MS / 1000
-                        + " s: " + e.getMessage(), e);
-                record("failed", String.valueOf(e.getMessage()));
+                        + " s: " + e.getMessage(), e instanceof FilesFailed ? null : e);
+                if (!(e instanceof FilesFailed)) {
+                    // The sync recorded its own failure with its figures when it ran; this one did not run.
+                    record("failed", String.valueOf(e.getMessage()));
+                }
                 try {
                     Thread.sleep(BACKOFF_MS);
                 } catch (InterruptedException ie) {
@@ -154,7 +157,16 @@ final class SyncWorker implements Runnable {
         }
         if (rep.failed() > 0) {
             // A store or engine error: the request is tried again after the back-off (conflicts are not).
-            throw new IllegalStateException(rep.failed() + " files of " + r.path() + " failed");
+            throw new FilesFailed(rep.failed() + " files of " + r.path() + " failed");
+        }
+    }
+
+    /** A sync that ran and left files it could not apply (its status, with its figures, is recorded already). */
+    static final class FilesFailed extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        FilesFailed(String message) {
+            super(message, null, false, false);
         }
     }
 
