@@ -584,31 +584,37 @@ public final class CacheGroup implements AutoCloseable {
         }
     }
 
-    /** {@code HOST[:PORT]}; empty: this host's first non-loopback IPv4 address and any port. */
+    /**
+     * {@code HOST[:PORT]}, an IPv6 literal bracketed when a port follows ({@code [::1]:7070}); empty: this host's
+     * first non-loopback IPv4 address and any port.
+     */
     static InetSocketAddress listenAddress(String listen) throws IOException {
         String host;
         int port = 0;
         String s = listen == null ? "" : listen.trim();
-        if (s.isEmpty()) {
-            host = hostText(defaultAddress());
+        if (s.startsWith("[")) {
+            int end = s.indexOf(']');
+            if (end < 0) {
+                throw new IllegalArgumentException("group-address: no ']' after the IPv6 address: " + s);
+            }
+            host = s.substring(1, end);
+            String rest = s.substring(end + 1);
+            if (rest.startsWith(":")) {
+                port = port(rest.substring(1), s);
+            } else if (!rest.isEmpty()) {
+                throw new IllegalArgumentException("group-address: not [IPv6]:PORT: " + s);
+            }
         } else {
             int colon = s.lastIndexOf(':');
             if (colon >= 0 && s.indexOf(':') == colon) {
                 host = s.substring(0, colon);
-                try {
-                    port = Integer.parseInt(s.substring(colon + 1));
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("group-address: not a port: " + s);
-                }
-                if (port < 0 || port > 65535) {
-                    throw new IllegalArgumentException("group-address: not a port: " + s);
-                }
+                port = port(s.substring(colon + 1), s);
             } else {
-                host = s;
+                host = s; // a name, an IPv4 address, or an IPv6 literal without a port
             }
-            if (host.isEmpty()) {
-                host = hostText(defaultAddress());
-            }
+        }
+        if (host.isEmpty()) {
+            host = hostText(defaultAddress());
         }
         InetAddress a = InetAddress.getByName(host);
         if (a.isAnyLocalAddress()) {
@@ -616,6 +622,18 @@ public final class CacheGroup implements AutoCloseable {
                     + host);
         }
         return new InetSocketAddress(a, port);
+    }
+
+    private static int port(String text, String whole) {
+        try {
+            int port = Integer.parseInt(text);
+            if (port >= 0 && port <= 65535) {
+                return port;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException("group-address: not a port: " + whole);
     }
 
     private static InetAddress defaultAddress() throws SocketException {

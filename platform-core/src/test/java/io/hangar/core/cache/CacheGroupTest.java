@@ -13,6 +13,8 @@ import io.hangar.fs.FsException;
 import io.hangar.spi.meta.MetadataEngine;
 import io.hangar.spi.meta.SessionRecord;
 import java.lang.reflect.Proxy;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -247,5 +249,22 @@ class CacheGroupTest {
                 () -> new CacheGroup("g", true, "0.0.0.0:0", LAYOUT, "u"));
         assertThrows(IllegalArgumentException.class,
                 () -> new CacheGroup("g", true, "127.0.0.1:99999", LAYOUT, "u"));
+        assertThrows(IllegalArgumentException.class, () -> CacheGroup.listenAddress("[::1:7070"));
+        assertThrows(IllegalArgumentException.class, () -> CacheGroup.listenAddress("[::1]7070"));
+        assertThrows(IllegalArgumentException.class, () -> CacheGroup.listenAddress("[::1]:x"));
+        assertThrows(IllegalArgumentException.class, () -> CacheGroup.listenAddress("[::]:7070"));
+    }
+
+    @Test
+    void groupAddressesAreHostPortOrABracketedIpv6LiteralAndPort() throws Exception {
+        InetSocketAddress v6 = CacheGroup.listenAddress("[::1]:7070");
+        assertEquals(InetAddress.getByName("::1"), v6.getAddress());
+        assertEquals(7070, v6.getPort());
+        assertEquals(0, CacheGroup.listenAddress("[::1]").getPort(), "no port: any");
+        assertEquals(InetAddress.getByName("::1"), CacheGroup.listenAddress("::1").getAddress(), "bare literal");
+        InetSocketAddress v4 = CacheGroup.listenAddress("127.0.0.1:7071");
+        assertEquals(InetAddress.getByName("127.0.0.1"), v4.getAddress());
+        assertEquals(7071, v4.getPort());
+        assertFalse(CacheGroup.listenAddress("").getAddress().isAnyLocalAddress(), "empty: a reachable address");
     }
 }
