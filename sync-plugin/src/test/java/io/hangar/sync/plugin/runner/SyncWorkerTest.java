@@ -1,0 +1,150 @@
+package io.hangar.sync.plugin.runner;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.hangar.fs.Errno;
+import io.hangar.fs.FsException;
+import io.hangar.spi.sync.RepoChange;
+import io.hangar.spi.sync.SourceView;
+import io.hangar.spi.sync.SyncRequest;
+import io.hangar.spi.sync.SyncStrategy;
+import io.hangar.sync.SyncListener;
+import io.hangar.sync.SyncReport;
+import io.hangar.sync.SyncSpec;
+import io.hangar.sync.SyncStatus;
+import io.hangar.sync.VolumeSync;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The runner's retry and status rules, against a VolumeSync that answers as told (the copying itself is
+ * tested on real volumes in VolumeSyncTest and the sync suite).
+ */
+class SyncWorkerTest {
+    private static final SyncWorker.Settings SETTINGS = SyncWorker.Settings.of(Map.of(
+            SyncStrategy.SOURCE, "redis://a/1", SyncStrategy.DESTINATION, "redis://b/1"));
+
+    @Test
+    void aRunWithFailedFilesIsTriedAgainAndKeepsTheFiguresItRecorded() throws Exception {
+        Answers sync = new Answers();
+        sync.reports.add(report(1));
+        sync.reports.add(report(0));
+        SyncWorker w = new SyncWorker(sync, new OneRequest(), SETTINGS);
+        w.start();
+        try {
+            sync.awaitSyncs(2, SyncWorker.BACKOFF_MS + 10_000);
+        } finally {
+            w.stop();
+        }
+        assertEquals(List.of("/m", "/m"), sync.paths, "the failed request, then the same again");
+        assertTrue(sync.recorded.isEmpty(), "a sync that ran records its own status: " + sync.recorded);
+    }
+
+    @Test
+    void aSyncThatCouldNotRunIsRecordedAsFailedAndTriedAgain() throws Exception {
+        Answers sync = new Answers();
+        sync.failures.add(new FsException(Errno.EIO, "destination unreachable"));
+        sync.reports.add(report(0));
+        SyncWorker w = new SyncWorker(sync, new OneRequest(), SETTINGS);
+        w.start();
+        try {
+            sync.awaitSyncs(2, SyncWorker.BACKOFF_MS + 10_000);
+        } finally {
+            w.stop();
+        }
+        assertEquals(1, sync.recorded.size(), sync.recorded.toString());
+        SyncStatus s = sync.recorded.get(0);
+        assertEquals("failed", s.state());
+        assertTrue(s.error().contains("destination unreachable"), s.error());
+        assertEquals("redis://a/1", s.source());
+    }
+
+    private static SyncReport report(long failed) {
+        return new SyncReport(1, 1 - failed, 10, 1, 10, 0, 0, 0, failed, 0, 0, 1,
+                failed > 0 ? List.of("/m/f: EIO") : List.of());
+    }
+
+    /** Asks for /m once, at the first change. */
+    private static final class OneRequest implements SyncStrategy {
+        private boolean asked;
+
+        @Override
+        public String describe() {
+            return "test";
+        }
+
+        @Override
+        public List<SyncRequest> due(long nowMs, List<RepoChange> changes, SourceView source) {
+            if (asked || changes.isEmpty()) {
+                return List.of();
+            }
+            asked = true;
+            return List.of(new SyncRequest("/m", false, "test"));
+        }
+    }
+
+    private static final class Answers implements VolumeSync {
+        final Queue<SyncReport> reports = new ArrayDeque<>();
+        final Queue<FsException> failures = new ArrayDeque<>();
+        final List<String> paths = new CopyOnWriteArrayList<>();
+        final List<SyncStatus> recorded = new CopyOnWriteArrayList<>();
+
+        @Override
+        public synchronized SyncReport sync(SyncSpec spec, SyncListener listener) throws FsException {
+            paths.add(spec.path());
+            notifyAll();
+            FsException f = failures.poll();
+            if (f != null) {
+                throw f;
+            }
+            SyncReport r = reports.poll();
+            return r != null ? r : report(0);
+        }
+
+        synchronized void awaitSyncs(int n, long timeoutMs) throws InterruptedException {
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+            while (paths.size() < n) {
+                long left = TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime());
+                if (left <= 0) {
+                    throw new AssertionError("only " + paths.size() + " syncs of " + n + " in " + timeoutMs + " ms");
+                }
+                wait(left);
+            }
+        }
+
+        @Override
+        public List<SyncStatus> status(String metaUrl) {
+            return List.copyOf(recorded);
+        }
+
+        @Override
+        public void recordStatus(String metaUrl, SyncStatus status) {
+            recorded.add(status);
+        }
+
+        @Override
+        public Source source(String metaUrl) {
+            return new Source() {
+                @Override
+                public List<RepoChange> changes(long afterSeq, int limit) {
+                    return afterSeq < 1 ? List.of(new RepoChange(1, 0, "tag.set", "t", "m")) : List.of();
+                }
+
+                @Override
+                public Map<String, Integer> tags(String team, String model) {
+                    return Map.of();
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+        }
+    }
+}
