@@ -4,6 +4,7 @@ import io.hangar.fs.FsException;
 import io.hangar.spi.sync.RepoChange;
 import io.hangar.spi.sync.SourceView;
 import java.util.List;
+import java.util.Optional;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -26,6 +27,22 @@ public interface VolumeSync {
 
     /** Records the state of a sync runner (a strategy) at the destination, for {@link #status}. */
     void recordStatus(String metaUrl, SyncStatus status) throws FsException;
+
+    /**
+     * The last change of {@code source}'s log that the runner {@code name} handled, as {@link #recordPosition}
+     * kept it at the destination {@code metaUrl}; empty when none is recorded.
+     *
+     * @since 1.1
+     */
+    Optional<RepoChange> position(String metaUrl, String source, String name) throws FsException;
+
+    /**
+     * Keeps {@code last}, the last change of {@code source}'s log that the runner {@code name} has handled, at
+     * the destination {@code metaUrl}, so that a runner started again goes on after it.
+     *
+     * @since 1.1
+     */
+    void recordPosition(String metaUrl, String source, String name, RepoChange last) throws FsException;
 
     /** The repository of the volume at {@code metaUrl}, read as a sync source. Close it when done. */
     Source source(String metaUrl) throws FsException;

@@ -4,7 +4,7 @@
  * as a service by platform-core; outside a framework {@code io.hangar.vfs.standalone.Volumes#sync()}.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package io.hangar.sync;
 
 import org.osgi.annotation.bundle.Export;

@@ -18,6 +18,7 @@ import io.hangar.spi.repo.RepoRecord;
 import io.hangar.spi.repo.RepoWrite;
 import io.hangar.spi.repo.RepositoryStore;
 import io.hangar.spi.repo.RepositoryStoreProvider;
+import io.hangar.spi.sync.RepoChange;
 import io.hangar.sync.SyncListener;
 import io.hangar.sync.SyncReport;
 import io.hangar.sync.SyncSpec;
@@ -359,6 +360,17 @@ class VolumeSyncTest {
         SyncStatus st = sync.status(b.metaUrl).stream().filter(x -> x.name().equals("test")).findFirst().orElseThrow();
         assertEquals("ok", st.state());
         assertTrue(st.error().contains("not warmed"), st.error());
+    }
+
+    @Test
+    void aRunnersPositionIsKeptAtTheDestinationPerSourceAndName() throws Exception {
+        assertTrue(sync.position(b.metaUrl, a.metaUrl, "tags x").isEmpty());
+        RepoChange last = new RepoChange(42, 1_700_000_000_000L, "tag.set", "vision", "llama");
+        sync.recordPosition(b.metaUrl, a.metaUrl, "tags x", last);
+        assertEquals(last, sync.position(b.metaUrl, a.metaUrl, "tags x").orElseThrow(), "read back as written");
+        assertTrue(sync.position(b.metaUrl, a.metaUrl, "tags y").isEmpty(), "another runner's is its own");
+        assertTrue(sync.position(b.metaUrl, "redis://elsewhere/1", "tags x").isEmpty(), "per source");
+        assertTrue(sync.status(b.metaUrl).isEmpty(), "a position is no sync status");
     }
 
     // ---- helpers ----

@@ -6,6 +6,7 @@ import io.hangar.fs.FsException;
 import io.hangar.spi.repo.RepoRecord;
 import io.hangar.spi.repo.RepoWrite;
 import io.hangar.spi.repo.RepositoryStore;
+import io.hangar.spi.sync.RepoChange;
 import io.hangar.sync.SyncStatus;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,14 +15,17 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The syncs recorded at a destination: {@code sync/status/<hash of the source URL>/<name>}, one JSON record
- * each, the source shown without credentials.
+ * each, the source shown without credentials; and where each runner is in its source's log,
+ * {@code sync/position/<hash of the source URL>/<name>}.
  */
 final class StatusLog {
     private static final ObjectMapper JSON = new ObjectMapper();
     static final String PREFIX = "sync/status/";
+    static final String POSITION_PREFIX = "sync/position/";
     private final RepositoryStore repo;
 
     StatusLog(RepositoryStore repo) {
@@ -37,6 +41,27 @@ final class StatusLog {
                     List.of());
         } catch (IOException e) {
             throw new FsException(Errno.EIO, "sync status not written: " + e.getMessage(), e);
+        }
+    }
+
+    void recordPosition(String source, String name, RepoChange last) throws FsException {
+        try {
+            repo.commit(List.of(), List.of(RepoWrite.put(POSITION_PREFIX + hashed(source, name),
+                    JSON.writeValueAsBytes(last))), List.of());
+        } catch (IOException e) {
+            throw new FsException(Errno.EIO, "sync position not written: " + e.getMessage(), e);
+        }
+    }
+
+    Optional<RepoChange> position(String source, String name) throws FsException {
+        Optional<RepoRecord> v = repo.get(POSITION_PREFIX + hashed(source, name));
+        if (v.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(JSON.readValue(v.get().value(), RepoChange.class));
+        } catch (IOException e) {
+            return Optional.empty(); // a record of another format: start again from the log's beginning
         }
     }
 
@@ -62,9 +87,13 @@ final class StatusLog {
     }
 
     static String key(String source, String name) {
+        return PREFIX + hashed(source, name);
+    }
+
+    private static String hashed(String source, String name) {
         try {
             byte[] h = MessageDigest.getInstance("SHA-256").digest(source.getBytes(StandardCharsets.UTF_8));
-            return PREFIX + HexFormat.of().formatHex(h, 0, 8) + "/" + name;
+            return HexFormat.of().formatHex(h, 0, 8) + "/" + name;
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -6,6 +6,7 @@ import io.hangar.metrics.MeteredComponent;
 import io.hangar.spi.meta.MetadataEngineProvider;
 import io.hangar.spi.repo.RepositoryStoreProvider;
 import io.hangar.spi.store.ChunkStoreProvider;
+import io.hangar.spi.sync.RepoChange;
 import io.hangar.sync.SyncListener;
 import io.hangar.sync.SyncReport;
 import io.hangar.sync.SyncSpec;
@@ -103,6 +104,16 @@ public class SyncComponent extends MeteredComponent implements VolumeSync {
     @Override
     public void recordStatus(String metaUrl, SyncStatus status) throws FsException {
         syncer.recordStatus(metaUrl, status);
+    }
+
+    @Override
+    public Optional<RepoChange> position(String metaUrl, String source, String name) throws FsException {
+        return syncer.position(metaUrl, source, name);
+    }
+
+    @Override
+    public void recordPosition(String metaUrl, String source, String name, RepoChange last) throws FsException {
+        syncer.recordPosition(metaUrl, source, name, last);
     }
 
     @Override

@@ -10,6 +10,7 @@ import io.hangar.spi.meta.VolumeFormat;
 import io.hangar.spi.repo.RepositoryStore;
 import io.hangar.spi.repo.RepositoryStoreProvider;
 import io.hangar.spi.store.ChunkStore;
+import io.hangar.spi.sync.RepoChange;
 import io.hangar.sync.SyncListener;
 import io.hangar.sync.SyncReport;
 import io.hangar.sync.SyncSpec;
@@ -132,6 +133,20 @@ public final class VolumeSyncer implements VolumeSync {
     public void recordStatus(String metaUrl, SyncStatus status) throws FsException {
         try (RepositoryStore r = repo(metaUrl)) {
             new StatusLog(r).record(status);
+        }
+    }
+
+    @Override
+    public Optional<RepoChange> position(String metaUrl, String source, String name) throws FsException {
+        try (RepositoryStore r = repo(metaUrl)) {
+            return new StatusLog(r).position(source, name);
+        }
+    }
+
+    @Override
+    public void recordPosition(String metaUrl, String source, String name, RepoChange last) throws FsException {
+        try (RepositoryStore r = repo(metaUrl)) {
+            new StatusLog(r).recordPosition(source, name, last);
         }
     }
 

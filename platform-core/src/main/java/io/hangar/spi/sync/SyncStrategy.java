@@ -36,7 +36,11 @@ public interface SyncStrategy {
 
     int MAX_REQUESTS = 1000;
 
-    /** A name for status and logs, such as {@code periodic /vision every 3600 s}. */
+    /**
+     * A name for status and logs, such as {@code periodic /vision every 3600 s}: the same for the same
+     * configuration in every run, since the runner keeps the strategy's status and its position in the source's
+     * log under it.
+     */
     String describe();
 
     /**

@@ -10,6 +10,7 @@ import io.hangar.sync.SyncStatus;
 import io.hangar.sync.VolumeSync;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -17,8 +18,10 @@ import java.util.logging.Logger;
  * Drives one strategy: about once a second it reads the source's new repository changes, asks the strategy
  * what is due and runs it, one sync at a time, warming what the strategy asked to warm. A failure (a backend
  * unreachable, files that could not be applied) is logged and recorded in the destination's sync status, and
- * the request is tried again after {@link #BACKOFF_MS}, before any new change is read. On start it reads the source's log from its beginning, so what a strategy selects
- * is synced (or found in sync) once, also what changed while no runner ran.
+ * the request is tried again after {@link #BACKOFF_MS}, before any new change is read. Once every request a
+ * page of changes led to is done, the last change is recorded at the destination as this runner's position; on
+ * start it goes on after it, so what changed while no runner ran is synced and nothing older is read again
+ * (the first time, or when the source's log no longer holds that change, it reads the log from its start).
  */
 final class SyncWorker implements Runnable {
     private static final Logger LOG = Logger.getLogger(SyncWorker.class.getName());
@@ -70,6 +73,10 @@ final class SyncWorker implements Runnable {
     private final Thread thread;
     private volatile boolean running = true;
     private long cursor;
+    /** The last change read, and the last one recorded at the destination as this runner's position. */
+    private RepoChange last;
+    private RepoChange saved;
+    private boolean positioned;
     /** Requests answered but not done: a failed one stays first and is tried again after the back-off. */
     private final java.util.ArrayDeque<SyncRequest> pending = new java.util.ArrayDeque<>();
 
@@ -101,13 +108,20 @@ final class SyncWorker implements Runnable {
         LOG.info("sync " + strategy.describe() + ": " + shown(settings.source) + " -> " + shown(settings.destination));
         while (running) {
             try (VolumeSync.Source source = sync.source(settings.source)) {
+                if (!positioned) {
+                    cursor = resume(source);
+                    positioned = true;
+                }
                 while (running) {
                     int read = 0;
                     if (pending.isEmpty()) {
                         List<RepoChange> changes = source.changes(cursor, PAGE);
                         read = changes.size();
                         for (RepoChange c : changes) {
-                            cursor = Math.max(cursor, c.seq());
+                            if (c.seq() > cursor) {
+                                cursor = c.seq();
+                                last = c;
+                            }
                         }
                         pending.addAll(strategy.due(System.currentTimeMillis(), changes, source));
                     }
@@ -118,6 +132,7 @@ final class SyncWorker implements Runnable {
                         runOne(pending.peekFirst());
                         pending.pollFirst();
                     }
+                    savePosition();
                     if (read < PAGE) {
                         Thread.sleep(TICK_MS);
                     }
@@ -140,6 +155,41 @@ final class SyncWorker implements Runnable {
                     return;
                 }
             }
+        }
+    }
+
+    /**
+     * Where to go on reading the source's log: after the change recorded at the destination when the log still
+     * holds that very change; from the start the first time, or when the source's log was made anew.
+     */
+    private long resume(VolumeSync.Source source) throws Exception {
+        Optional<RepoChange> p = sync.position(settings.destination, settings.source, strategy.describe());
+        if (p.isEmpty()) {
+            return 0;
+        }
+        RepoChange r = p.get();
+        List<RepoChange> at = source.changes(r.seq() - 1, 1);
+        if (!at.isEmpty() && at.get(0).equals(r)) {
+            last = r;
+            saved = r;
+            LOG.info("sync " + strategy.describe() + ": going on after change " + r.seq() + " of the source's log");
+            return r.seq();
+        }
+        LOG.info("sync " + strategy.describe() + ": the source's log no longer holds change " + r.seq()
+                + " recorded as handled: reading it from its start");
+        return 0;
+    }
+
+    /** Records the last change read once every request it led to is done (a crash before: read again). */
+    private void savePosition() {
+        if (last == null || last.equals(saved)) {
+            return;
+        }
+        try {
+            sync.recordPosition(settings.destination, settings.source, strategy.describe(), last);
+            saved = last;
+        } catch (Exception e) {
+            LOG.log(Level.FINE, "sync position not recorded (again after the next change)", e);
         }
     }
 

@@ -64,9 +64,10 @@ public class TagStrategy implements SyncStrategy {
                 : tag.equals(selector);
     }
 
+    /** The same each run (the teams sorted): the runner's status and position are kept under it. */
     @Override
     public String describe() {
-        return "tags " + selector + (teams.isEmpty() ? "" : " of " + String.join(",", teams));
+        return "tags " + selector + (teams.isEmpty() ? "" : " of " + String.join(",", new java.util.TreeSet<>(teams)));
     }
 
     @Override

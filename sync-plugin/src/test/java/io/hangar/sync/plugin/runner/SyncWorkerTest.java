@@ -17,7 +17,9 @@ import io.hangar.sync.VolumeSync;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -65,6 +67,55 @@ class SyncWorkerTest {
         assertEquals("redis://a/1", s.source());
     }
 
+    @Test
+    void aRunnerStartedAgainGoesOnAfterTheLastChangeItHandled() throws Exception {
+        Answers sync = new Answers();
+        for (int i = 1; i <= 3; i++) {
+            sync.log.add(change(i));
+        }
+        SyncWorker first = new SyncWorker(sync, new EachChange(), SETTINGS);
+        first.start();
+        try {
+            sync.awaitPosition(3, 10_000);
+        } finally {
+            first.stop();
+        }
+        assertEquals(List.of("/m1", "/m2", "/m3"), sync.paths);
+
+        sync.log.add(change(4));
+        SyncWorker again = new SyncWorker(sync, new EachChange(), SETTINGS);
+        again.start();
+        try {
+            sync.awaitPosition(4, 10_000);
+        } finally {
+            again.stop();
+        }
+        assertEquals(List.of("/m1", "/m2", "/m3", "/m4"), sync.paths, "only the change made since");
+    }
+
+    @Test
+    void aPositionTheSourcesLogDoesNotHoldIsReadFromTheStart() throws Exception {
+        Answers sync = new Answers();
+        sync.log.add(change(1));
+        sync.log.add(change(2));
+        // Recorded against a log made anew since: its change 2 is another one.
+        sync.positions.put("test", new RepoChange(2, 99, "tag.set", "t", "other"));
+        SyncWorker w = new SyncWorker(sync, new EachChange(), SETTINGS);
+        w.start();
+        try {
+            sync.awaitPosition(2, 10_000);
+            sync.awaitSyncs(2, 10_000);
+        } finally {
+            w.stop();
+        }
+        assertEquals(List.of("/m1", "/m2"), sync.paths);
+        assertEquals(change(2), sync.positions.get("test"));
+    }
+
+    private static RepoChange change(long seq) {
+        return new RepoChange(seq, 1000 + seq, "tag.set", "t", "m" + seq);
+    }
+
     private static SyncReport report(long failed) {
         return new SyncReport(1, 1 - failed, 10, 1, 10, 0, 0, 0, failed, 0, 0, 1,
                 failed > 0 ? List.of("/m/f: EIO") : List.of());
@@ -89,7 +140,24 @@ class SyncWorkerTest {
         }
     }
 
+    /** Asks for /m plus the change's number, for each change. */
+    private static final class EachChange implements SyncStrategy {
+        @Override
+        public String describe() {
+            return "test";
+        }
+
+        @Override
+        public List<SyncRequest> due(long nowMs, List<RepoChange> changes, SourceView source) {
+            return changes.stream().map(c -> new SyncRequest("/m" + c.seq(), false, "test")).toList();
+        }
+    }
+
     private static final class Answers implements VolumeSync {
+        /** The source's log; the default one change, for strategies that only need something to happen. */
+        final List<RepoChange> log = new CopyOnWriteArrayList<>();
+        final Map<String, RepoChange> positions = new ConcurrentHashMap<>();
+
         final Queue<SyncReport> reports = new ArrayDeque<>();
         final Queue<FsException> failures = new ArrayDeque<>();
         final List<String> paths = new CopyOnWriteArrayList<>();
@@ -118,6 +186,28 @@ class SyncWorkerTest {
             }
         }
 
+        synchronized void awaitPosition(long seq, long timeoutMs) throws InterruptedException {
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+            while (positions.get("test") == null || positions.get("test").seq() < seq) {
+                long left = TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime());
+                if (left <= 0) {
+                    throw new AssertionError("position " + positions.get("test") + ", not " + seq);
+                }
+                wait(left);
+            }
+        }
+
+        @Override
+        public Optional<RepoChange> position(String metaUrl, String source, String name) {
+            return Optional.ofNullable(positions.get(name));
+        }
+
+        @Override
+        public synchronized void recordPosition(String metaUrl, String source, String name, RepoChange last) {
+            positions.put(name, last);
+            notifyAll();
+        }
+
         @Override
         public List<SyncStatus> status(String metaUrl) {
             return List.copyOf(recorded);
@@ -133,7 +223,8 @@ class SyncWorkerTest {
             return new Source() {
                 @Override
                 public List<RepoChange> changes(long afterSeq, int limit) {
-                    return afterSeq < 1 ? List.of(new RepoChange(1, 0, "tag.set", "t", "m")) : List.of();
+                    List<RepoChange> all = log.isEmpty() ? List.of(new RepoChange(1, 0, "tag.set", "t", "m")) : log;
+                    return all.stream().filter(c -> c.seq() > afterSeq).limit(limit).toList();
                 }
 
                 @Override
