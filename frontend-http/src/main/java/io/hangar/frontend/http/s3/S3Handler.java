@@ -865,6 +865,11 @@ final class S3Handler {
             ChunkedDecoder dec = c.auth.streaming() ? new ChunkedDecoder(c.auth) : null;
             c.req.exceptionHandler(e -> sink.abort("the client went away: " + e.getMessage()));
             c.resp.closeHandler(v -> sink.abort("the connection closed"));
+            if (c.resp.closed()) {
+                // Closed while the worker made the file: the close event went by before the handler was set.
+                sink.abort("the connection closed before the body was read");
+                return;
+            }
             c.req.handler(buf -> {
                 if (sink.done) {
                     return;

@@ -585,36 +585,58 @@ class S3GatewayTest {
     @Test
     void aPutCutOffMidwayLeavesNothing() throws Exception {
         s3.createBucket(b -> b.bucket("cut"));
+        cutPut("/cut/half", 2 << 20);
+        assertTmpEmptiesAndNoObject("cut", "half");
+    }
+
+    @Test
+    void aPutWhoseClientGoesAwayBeforeItsBodyLeavesNothing() throws Exception {
+        // The connection closes while the gateway is still making the temporary file, before it reads a byte.
+        s3.createBucket(b -> b.bucket("gone"));
+        for (int i = 0; i < 20; i++) {
+            cutPut("/gone/k" + i, 0);
+        }
+        for (int i = 0; i < 20; i++) {
+            assertTmpEmptiesAndNoObject("gone", "k" + i);
+        }
+    }
+
+    /** Sends a signed PUT of 4 MiB whose body stops after {@code sent} bytes, then closes the connection. */
+    private void cutPut(String path, int sent) throws Exception {
         URI u = URI.create(url);
         String amzDate = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").format(LocalDateTime.ofInstant(
                 Instant.now(), ZoneOffset.UTC));
-        // Signed like raw(), but the body stops at half its declared length and the client goes away.
         TreeMap<String, String> h = new TreeMap<>();
         h.put("host", u.getHost() + ":" + u.getPort());
         h.put("x-amz-date", amzDate);
         h.put("x-amz-content-sha256", "UNSIGNED-PAYLOAD");
         String signed = String.join(";", h.keySet());
-        SigV4.Request r = new SigV4.Request("PUT", "/cut/half", List.of(), n -> h.containsKey(n) ? List.of(h.get(n)) : null);
+        SigV4.Request r = new SigV4.Request("PUT", path, List.of(), n -> h.containsKey(n) ? List.of(h.get(n)) : null);
         String scope = amzDate.substring(0, 8) + "/us-east-1/s3/aws4_request";
         byte[] k = SigV4.hmac(("AWS4" + SK).getBytes(StandardCharsets.UTF_8), amzDate.substring(0, 8));
         k = SigV4.hmac(SigV4.hmac(SigV4.hmac(k, "us-east-1"), "s3"), "aws4_request");
         String sig = SigV4.sign(k, amzDate, scope, SigV4.canonicalRequest(r, signed, "UNSIGNED-PAYLOAD", false));
-        StringBuilder req = new StringBuilder("PUT /cut/half HTTP/1.1\r\n");
+        StringBuilder req = new StringBuilder("PUT " + path + " HTTP/1.1\r\n");
         h.forEach((n, v) -> req.append(n).append(": ").append(v).append("\r\n"));
         req.append("authorization: AWS4-HMAC-SHA256 Credential=" + AK + "/" + scope + ", SignedHeaders=" + signed
                 + ", Signature=" + sig + "\r\ncontent-length: 4194304\r\n\r\n");
         try (Socket s = new Socket(u.getHost(), u.getPort())) {
             s.getOutputStream().write(req.toString().getBytes(StandardCharsets.UTF_8));
-            s.getOutputStream().write(random(2 << 20, 6));
+            if (sent > 0) {
+                s.getOutputStream().write(random(sent, 6));
+            }
             s.getOutputStream().flush();
         }
-        // The temporary file goes once the gateway has seen the connection close.
+    }
+
+    private void assertTmpEmptiesAndNoObject(String bucket, String key) throws Exception {
+        // The temporary file goes once the gateway has seen the connection close (or at once, if it was closed).
         Entry tmp = volume.resolve("/" + Keys.STATE_DIR + "/tmp");
         for (int i = 0; i < 100 && !volume.readdir(tmp.inode(), null, 10, false).isEmpty(); i++) {
             Thread.sleep(100);
         }
         assertEquals(List.of(), volume.readdir(tmp.inode(), null, 10, false));
-        assertEquals(404, status(() -> s3.headObject(b -> b.bucket("cut").key("half"))));
+        assertEquals(404, status(() -> s3.headObject(b -> b.bucket(bucket).key(key))));
     }
 
     @Test
