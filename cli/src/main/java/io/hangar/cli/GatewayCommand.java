@@ -69,6 +69,13 @@ final class GatewayCommand implements Callable<Integer> {
     String domain;
     @Mixin
     VolumeMemoryOptions memory;
+    @Option(names = "--body-buffer", paramLabel = "SIZE", defaultValue = "64M",
+            description = "Memory for the bodies of all requests together: uploads waiting for the volume and "
+                    + "downloads waiting for their connections (default 64M); past it requests wait.")
+    String bodyBuffer;
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "512",
+            description = "Connections served at once (default 512); one more is answered 503 SlowDown.")
+    int maxConnections;
     @Option(names = {"-d", "--background"}, description = "Run in the background; return once listening.")
     boolean background;
 
@@ -102,7 +109,8 @@ final class GatewayCommand implements Callable<Integer> {
         String generated = writeConfig(etc, meta, f.name());
         String metricsUrl = metrics.writeTo(etc, "gateway");
 
-        RuntimeLauncher launcher = new RuntimeLauncher(home, etc.dir()).property("hangar.gateway", listen);
+        RuntimeLauncher launcher = size(new RuntimeLauncher(home, etc.dir()).property("hangar.gateway", listen),
+                f.blockSize());
         launcher.writeLoggingDefaults();
         launcher.clearReadyMarkers();
         Path log = home.resolve("runtime.log");
@@ -129,6 +137,48 @@ final class GatewayCommand implements Callable<Integer> {
             return ExitCodes.OK;
         }
         return launcher.awaitExit(runtime);
+    }
+
+    /** What the gateway may hold per connection beyond its body buffer (frontend-http's Connections). */
+    static final long HEAP_PER_CONNECTION = 256 << 10;
+    static final long DIRECT_PER_CONNECTION = 64 << 10;
+    /** The XML bodies (Complete, DeleteObjects) being read at once: frontend-http's S3Handler.XML_BUDGET. */
+    static final long XML_BODIES = 16 << 20;
+
+    /**
+     * Sizes the runtime's JVM for the volume (as a mount's) and for the gateway's bodies and connections, so
+     * that the whole is bounded by the options (docs/gateway.md, "Memory").
+     */
+    RuntimeLauncher size(RuntimeLauncher l, int blockSize) {
+        return l.memoryFor(memory.dataMemory() + cache.writerBacklogBytes() + gatewayDirectBytes(),
+                cache.indexHeapBytes(blockSize) + gatewayHeapBytes());
+    }
+
+    long bodyBufferBytes() {
+        long n;
+        try {
+            n = Sizes.parse(bodyBuffer);
+        } catch (RuntimeException e) {
+            throw CliException.usage("--body-buffer must be a size like 64M, not " + bodyBuffer);
+        }
+        if (n < (1 << 20) || n > (64L << 30)) {
+            throw CliException.usage("--body-buffer must be from 1M to 64G, not " + bodyBuffer);
+        }
+        return n;
+    }
+
+    /**
+     * Heap for request and response bodies: the body buffer (bodies are heap arrays while they wait), the XML
+     * bodies being read, and what each connection may hold past the buffer (the piece that arrived as it
+     * paused, a header section).
+     */
+    long gatewayHeapBytes() {
+        return bodyBufferBytes() + XML_BODIES + maxConnections * HEAP_PER_CONNECTION;
+    }
+
+    /** Native memory for Netty: downloads copied into its direct buffers as they go out, socket buffers. */
+    long gatewayDirectBytes() {
+        return bodyBufferBytes() + maxConnections * DIRECT_PER_CONNECTION;
     }
 
     /** Waits for the volume and the listening socket; false when the runtime exits or time runs out. */
@@ -169,6 +219,10 @@ final class GatewayCommand implements Callable<Integer> {
         volume.put("name", name);
         volume.put("meta", meta);
         memory.dataMemory(); // a bad size fails here, in one line
+        bodyBufferBytes();
+        if (maxConnections < 1 || maxConnections > 1_000_000) {
+            throw CliException.usage("--max-connections must be from 1 to 1000000, not " + maxConnections);
+        }
         cache.check();
         memory.addTo(volume);
         cache.addTo(volume);
@@ -192,6 +246,8 @@ final class GatewayCommand implements Callable<Integer> {
         s3.put("listen", listen);
         s3.put("credentials", credFile);
         s3.put("readOnly", Boolean.toString(readOnly));
+        s3.put("bufferMb", Long.toString(bodyBufferBytes() >> 20));
+        s3.put("maxConnections", Integer.toString(maxConnections));
         if (domain != null) {
             s3.put("domain", domain);
         }

@@ -57,6 +57,25 @@ class RuntimeMemoryTest {
     }
 
     @Test
+    void aGatewaysRuntimeAddsItsBodyBufferAndConnectionsToTheVolumes() {
+        GatewayCommand g = new GatewayCommand();
+        new CommandLine(g).parseArgs();
+        RuntimeLauncher l = g.size(new RuntimeLauncher(dir, dir.resolve("etc")), 4 << 20);
+        // Heap: 256 + the 64M body buffer + 16M of XML bodies + 512 connections x 256K; direct: the volume's
+        // 768M + 256M of slack + the body buffer (Netty's copies of downloads) + 512 x 64K of socket buffers.
+        assertEquals(List.of("-Xms32m", "-Xmx" + (256 + 64 + 16 + 128) + "m",
+                "-XX:MaxDirectMemorySize=" + (768 + 256 + 64 + 32) + "m"), l.memoryOptions());
+        g = new GatewayCommand();
+        new CommandLine(g).parseArgs("--body-buffer", "256M", "--max-connections", "64", "--cache-size", "128M");
+        l = g.size(new RuntimeLauncher(dir, dir.resolve("etc")), 4 << 20);
+        assertEquals(List.of("-Xms32m", "-Xmx" + (256 + 256 + 16 + 16) + "m",
+                "-XX:MaxDirectMemorySize=" + (256 + 128 + 256 + 256 + 4) + "m"), l.memoryOptions());
+        GatewayCommand bad = new GatewayCommand();
+        new CommandLine(bad).parseArgs("--body-buffer", "100K");
+        assertEquals(ExitCodes.USAGE, assertThrows(CliException.class, bad::bodyBufferBytes).exitCode());
+    }
+
+    @Test
     void aBadSizeIsAUsageErrorInOneLine() {
         CliException e = assertThrows(CliException.class, () -> parse("--buffer-size", "lots").dataMemory());
         assertEquals(ExitCodes.USAGE, e.exitCode());

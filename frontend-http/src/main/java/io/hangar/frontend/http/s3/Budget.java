@@ -1,53 +1,108 @@
 package io.hangar.frontend.http.s3;
 
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * The bytes of request bodies that every request of a gateway together may hold while they wait for the
- * volume. A request whose batch takes the total past the limit pauses (its client sees TCP back-pressure)
- * and is woken, in arrival order, once enough has been written. Each request also has its own smaller
- * bound ({@link S3Handler#HIGH_WATER}), so one fast client cannot take it all.
+ * The bytes of request and response bodies that every request of a gateway together may hold in memory.
+ * Request bodies are counted as they arrive (the bytes are already here): a request that takes the total
+ * past the limit pauses (its client sees TCP back-pressure) and is woken once the total is back under it.
+ * A response body is read only once its bytes fit ({@link #acquire}): a GET whose client reads slowly holds
+ * what it has read, and no more, until the connection drains. Waiters are woken in arrival order, so a
+ * large read is not overtaken forever by small ones. Each request also has its own smaller bound
+ * ({@link S3Handler#HIGH_WATER}), so one fast client cannot take it all.
  */
 final class Budget {
     private final long limit;
-    private final AtomicLong used = new AtomicLong();
-    private final ConcurrentLinkedQueue<Runnable> waiters = new ConcurrentLinkedQueue<>();
+    private long used;
+    private long peak;
+    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+
+    private record Waiter(long bytes, Runnable then) {
+    }
 
     Budget(long limit) {
         this.limit = limit;
     }
 
-    void take(long n) {
-        used.addAndGet(n);
+    long limit() {
+        return limit;
     }
 
-    boolean over() {
-        return used.get() > limit;
+    /** Counts bytes that are already held (a request body's piece as it arrives), whether or not they fit. */
+    synchronized void take(long n) {
+        used += n;
+        peak = Math.max(peak, used);
     }
 
-    long used() {
-        return used.get();
+    synchronized boolean over() {
+        return used > limit;
+    }
+
+    synchronized long used() {
+        return used;
+    }
+
+    /** The most ever held at once. */
+    synchronized long peak() {
+        return peak;
     }
 
     void release(long n) {
-        used.addAndGet(-n);
-        wake();
-    }
-
-    /** Runs {@code r} (on any thread) once the total is below the limit; at once if it is now. */
-    void await(Runnable r) {
-        waiters.add(r);
-        wake();
-    }
-
-    private void wake() {
-        while (!over()) {
-            Runnable r = waiters.poll();
-            if (r == null) {
-                return;
-            }
-            r.run();
+        List<Runnable> run;
+        synchronized (this) {
+            used -= n;
+            run = wake();
         }
+        run.forEach(Runnable::run);
+    }
+
+    /** Runs {@code r} (on any thread) once the total is no longer over the limit; at once if it is not now. */
+    void await(Runnable r) {
+        enqueue(0, r);
+    }
+
+    /**
+     * Takes {@code n} bytes that are about to be allocated: now, returning true, if they fit and nobody waits
+     * before; otherwise false, and {@code then} runs (on any thread) once they have been taken for it. A
+     * request larger than the whole limit gets it when nothing else is held.
+     */
+    boolean acquire(long n, Runnable then) {
+        synchronized (this) {
+            if (waiters.isEmpty() && fits(n)) {
+                take(n);
+                return true;
+            }
+        }
+        enqueue(n, then);
+        return false;
+    }
+
+    private void enqueue(long n, Runnable r) {
+        List<Runnable> run;
+        synchronized (this) {
+            waiters.add(new Waiter(n, r));
+            run = wake();
+        }
+        run.forEach(Runnable::run);
+    }
+
+    private boolean fits(long n) {
+        return n == 0 ? used <= limit : used + n <= limit || used == 0;
+    }
+
+    /** Under the lock: takes for the waiters at the head that fit now; returns what to run outside it. */
+    private List<Runnable> wake() {
+        List<Runnable> run = List.of();
+        while (!waiters.isEmpty() && fits(waiters.peek().bytes())) {
+            Waiter w = waiters.poll();
+            take(w.bytes());
+            if (run.isEmpty()) {
+                run = new ArrayList<>();
+            }
+            run.add(w.then());
+        }
+        return run;
     }
 }

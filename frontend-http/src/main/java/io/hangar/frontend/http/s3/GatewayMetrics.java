@@ -19,8 +19,13 @@ final class GatewayMetrics {
     private final Counter received;
     private final Counter sent;
 
-    GatewayMetrics(MeterRegistry registry, String volume, String listen) {
+    GatewayMetrics(MeterRegistry registry, String volume, String listen, Budget budget, Connections connections) {
         set = new MeterSet(registry, Tags.of("volume", volume, "listen", listen));
+        set.gauge("hangar_s3_buffered", "bytes", "bytes of request and response bodies the gateway holds (at most "
+                + "its bufferMb, plus a piece per connection)", budget, Budget::used);
+        set.gauge("hangar_s3_connections", null, "connections open", connections, Connections::open);
+        set.functionCounter("hangar_s3_refused_connections", null, "connections refused with 503 SlowDown because "
+                + "maxConnections were open", connections, Connections::refusedTotal);
         received = set.counter("hangar_s3_received", "bytes", "bytes of request bodies received");
         sent = set.counter("hangar_s3_sent", "bytes", "bytes of response bodies sent");
     }

@@ -21,14 +21,16 @@ import java.util.Map;
  * <li>{@value #KEEP_ALIVE_MS}: how long a CompleteMultipartUpload may take before the 200 goes out and
  * whitespace keeps the connection alive, and the interval of that whitespace (default 5000);
  * <li>{@value #BUFFER_MB}: MiB of request bodies all requests together may hold while the volume writes
- * (default 64); past it requests pause;
+ * and the bytes GETs read ahead of their connections (default 64); past it requests pause;
+ * <li>{@value #MAX_CONNECTIONS}: connections served at once (default 512); one more is answered 503
+ * SlowDown and closed;
  * <li>{@value #DOMAIN}: the gateway's DNS name for virtual-hosted-style requests: a request whose Host is
  * {@code <bucket>.<domain>} addresses that bucket, its path the key (default none: path style only).
  * </ul>
  */
 record GatewaySpec(String host, int port, Path credentials, String region, Duration maxSkew,
         Duration uploadMaxAge, int workers, boolean readOnly, long keepAliveMs, long bufferBytes, String domain,
-        String apiTokenFile, int trashDays) {
+        String apiTokenFile, int trashDays, int maxConnections) {
     static final String LISTEN = "listen";
     static final String CREDENTIALS = "credentials";
     static final String REGION = "region";
@@ -38,6 +40,8 @@ record GatewaySpec(String host, int port, Path credentials, String region, Durat
     static final String KEEP_ALIVE_MS = "keepAliveMs";
     static final String BUFFER_MB = "bufferMb";
     static final String DOMAIN = "domain";
+    static final String MAX_CONNECTIONS = "maxConnections";
+    static final int DEFAULT_MAX_CONNECTIONS = 512;
     /** Where the repository API writes the first administrator token on first start (default: only logged). */
     static final String API_TOKEN_FILE = "apiTokenFile";
     /** Days the repository keeps trashed versions and files before purging them (0: purge at the next round). */
@@ -68,7 +72,9 @@ record GatewaySpec(String host, int port, Path credentials, String region, Durat
                 (long) integer(o.getOrDefault(BUFFER_MB, "64"), BUFFER_MB, 1, 65_536) << 20,
                 domain(o.getOrDefault(DOMAIN, "")), o.getOrDefault(API_TOKEN_FILE, "").isBlank() ? null
                         : o.get(API_TOKEN_FILE).trim(),
-                integer(o.getOrDefault(TRASH_DAYS, "1"), TRASH_DAYS, 0, 36_500));
+                integer(o.getOrDefault(TRASH_DAYS, "1"), TRASH_DAYS, 0, 36_500),
+                integer(o.getOrDefault(MAX_CONNECTIONS, Integer.toString(DEFAULT_MAX_CONNECTIONS)), MAX_CONNECTIONS,
+                        1, 1_000_000));
     }
 
     /** A DNS name (lower case, no port, no leading or trailing dot), or "" for none. */

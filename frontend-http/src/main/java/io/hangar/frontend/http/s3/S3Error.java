@@ -52,6 +52,11 @@ class S3Error extends Exception {
         return new S3Error(403, "AccessDenied", message);
     }
 
+    /** 503 SlowDown: the gateway holds as much as it may; clients retry with backoff. */
+    static S3Error slowDown(String message) {
+        return new S3Error(503, "SlowDown", "Please reduce your request rate: " + message);
+    }
+
     static S3Error internal(String message) {
         return new S3Error(500, "InternalError", message);
     }

@@ -44,6 +44,8 @@ final class S3Gateway implements Endpoint {
     private final RepositoryApi api;
     /** Set once at start: repository users' S3 keys are checked by its handler. */
     private S3Handler handler;
+    private Budget budget;
+    private Connections connections;
 
     private S3Gateway(Volume volume, GatewaySpec spec, Vertx vertx, WorkerExecutor workers, HttpServer server,
             long sweeper, GatewayMetrics metrics, RepositoryApi api) {
@@ -85,9 +87,12 @@ final class S3Gateway implements Endpoint {
                     .setBlockedThreadCheckInterval(10).setBlockedThreadCheckIntervalUnit(TimeUnit.SECONDS));
             WorkerExecutor workers = vertx.createSharedWorkerExecutor("hangar-s3-" + volume.name(), spec.workers(),
                     1, TimeUnit.DAYS);
-            GatewayMetrics metrics = new GatewayMetrics(meters, volume.name(), spec.host() + ":" + spec.port());
+            Budget budget = new Budget(spec.bufferBytes());
+            Connections connections = new Connections(spec.maxConnections());
+            GatewayMetrics metrics = new GatewayMetrics(meters, volume.name(), spec.host() + ":" + spec.port(),
+                    budget, connections);
             S3Handler handler = new S3Handler(vertx, workers, store, new SigV4(creds, spec.maxSkew()), spec.region(),
-                    spec.keepAliveMs(), new Budget(spec.bufferBytes()), spec.domain(), metrics);
+                    spec.keepAliveMs(), budget, spec.domain(), metrics);
             Router router = Router.router(vertx);
             // The repository API has its prefix; "api" is no valid team (bucket) name, so no S3 path collides.
             RepositoryApi api = new RepositoryApi(vertx, workers, volume, spec.apiTokenFile(),
@@ -101,7 +106,12 @@ final class S3Gateway implements Endpoint {
                     .setTcpNoDelay(true);
             HttpServer server;
             try {
-                server = vertx.createHttpServer(opts).requestHandler(router)
+                server = vertx.createHttpServer(opts).connectionHandler(connections::opened)
+                        .requestHandler(req -> {
+                            if (!connections.refuse(req)) {
+                                router.handle(req);
+                            }
+                        })
                         .invalidRequestHandler(S3Gateway::invalid).listen().await();
             } catch (Exception e) {
                 metrics.close();
@@ -122,6 +132,8 @@ final class S3Gateway implements Endpoint {
                     id -> workers.executeBlocking(() -> mp.sweep(nanosMaxAge, tmpAge), false));
             S3Gateway g = new S3Gateway(volume, spec, vertx, workers, server, sweeper, metrics, api);
             g.handler = handler;
+            g.budget = budget;
+            g.connections = connections;
             LOG.info("S3 gateway for volume " + volume.name() + " listening on " + g.address());
             return g;
         } catch (FsException | RuntimeException e) {
@@ -165,6 +177,15 @@ final class S3Gateway implements Endpoint {
     void repository(io.hangar.spi.repo.RepositoryStore store) {
         api.attach(store);
         handler.repository(store, spec.apiTokenFile());
+    }
+
+    /** The bytes of bodies its requests hold (for tests and the buffered gauge). */
+    Budget budget() {
+        return budget;
+    }
+
+    Connections connections() {
+        return connections;
     }
 
     int port() {

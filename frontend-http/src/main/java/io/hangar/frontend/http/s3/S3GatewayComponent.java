@@ -112,6 +112,7 @@ public final class S3GatewayComponent {
         o.put(GatewaySpec.WORKERS, Integer.toString(config.workers()));
         o.put(Frontend.OPTION_READ_ONLY, Boolean.toString(config.readOnly()));
         o.put(GatewaySpec.BUFFER_MB, Integer.toString(config.bufferMb()));
+        o.put(GatewaySpec.MAX_CONNECTIONS, Integer.toString(config.maxConnections()));
         o.put(GatewaySpec.DOMAIN, config.domain());
         o.put(GatewaySpec.API_TOKEN_FILE, apiTokenFile());
         o.put(GatewaySpec.TRASH_DAYS, Integer.toString(config.trashDays()));

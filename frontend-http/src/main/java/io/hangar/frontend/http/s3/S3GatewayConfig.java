@@ -36,8 +36,13 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     int workers() default 32;
 
     @AttributeDefinition(required = false, description = "MiB of request bodies all requests together may "
-            + "hold while the volume writes; past it requests pause.")
+            + "hold while the volume writes, and of response bodies read ahead of their connections; past it "
+            + "requests pause.")
     int bufferMb() default 64;
+
+    @AttributeDefinition(required = false, description = "Connections served at once; one more is answered "
+            + "503 SlowDown and closed.")
+    int maxConnections() default GatewaySpec.DEFAULT_MAX_CONNECTIONS;
 
     @AttributeDefinition(required = false, description = "Refuse every change with AccessDenied.")
     boolean readOnly() default false;

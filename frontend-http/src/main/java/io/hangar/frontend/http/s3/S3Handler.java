@@ -47,6 +47,8 @@ final class S3Handler {
     static final int WRITE_CHUNK = 1 << 20;
     static final int READ_CHUNK = 1 << 20;
     static final int MAX_XML_BODY = 4 << 20;
+    /** What all XML bodies being read at once may hold; past it a body is refused with SlowDown. */
+    static final int XML_BUDGET = 4 * MAX_XML_BODY;
     static final int MAX_USER_METADATA = 2048;
     private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
     private static final Set<String> UNSUPPORTED_SUBRESOURCES = Set.of("versioning", "versions", "acl", "policy",
@@ -66,6 +68,7 @@ final class S3Handler {
     private final String region;
     private final long keepAliveMs;
     private final Budget budget;
+    private final Budget xmlBudget = new Budget(XML_BUDGET);
     /** ".<domain>" for virtual-hosted-style requests, or null. */
     private final String hostSuffix;
     private final GatewayMetrics metrics;
@@ -605,8 +608,27 @@ final class S3Handler {
             }, false);
             return;
         }
+        int want = (int) Math.min(READ_CHUNK, end - pos);
+        // The read's bytes are held from the read until the connection has taken them; they are read only
+        // once they fit in the gateway's budget.
+        io.vertx.core.Context context = vertx.getOrCreateContext();
+        if (!budget.acquire(want, () -> context.runOnContext(v -> readAndSend(c, h, pos, end, want)))) {
+            return;
+        }
+        readAndSend(c, h, pos, end, want);
+    }
+
+    /** Reads {@code want} bytes at {@code pos} (taken from the budget already) and writes them out. */
+    private void readAndSend(Call c, FileHandle h, long pos, long end, int want) {
+        if (c.failed || c.resp.closed()) {
+            budget.release(want);
+            workers.executeBlocking(() -> {
+                closeQuietly(h);
+                return null;
+            }, false);
+            return;
+        }
         workers.executeBlocking(() -> {
-            int want = (int) Math.min(READ_CHUNK, end - pos);
             byte[] buf = new byte[want];
             int got = 0;
             while (got < want) {
@@ -623,6 +645,7 @@ final class S3Handler {
             return Buffer.buffer(buf);
         }, false).onComplete(ar -> {
             if (ar.failed()) {
+                budget.release(want);
                 LOG.warning("S3 GET " + c.resource() + ": " + ar.cause().getMessage());
                 closeQuietly(h);
                 c.resp.reset();
@@ -631,14 +654,14 @@ final class S3Handler {
             Buffer b = ar.result();
             long next = pos + b.length();
             if (next >= end) {
-                c.resp.end(b);
+                c.resp.end(b).onComplete(x -> budget.release(want));
                 workers.executeBlocking(() -> {
                     closeQuietly(h);
                     return null;
                 }, false);
                 return;
             }
-            c.resp.write(b);
+            c.resp.write(b).onComplete(x -> budget.release(want));
             if (c.resp.writeQueueFull()) {
                 c.resp.drainHandler(v -> pump(c, h, next, end));
             } else {
@@ -657,6 +680,12 @@ final class S3Handler {
     private void readBody(Call c, BodyUser then) throws S3Error {
         Buffer acc = Buffer.buffer();
         ChunkedDecoder dec = c.auth.streaming() ? new ChunkedDecoder(c.auth) : null;
+        // What this body holds of the gateway's XML budget, given back once when the body is read or lost.
+        long[] held = {0};
+        Runnable giveBack = () -> {
+            xmlBudget.release(held[0]);
+            held[0] = 0;
+        };
         continueIfExpected(c);
         c.req.handler(b -> {
             if (c.failed) {
@@ -666,6 +695,12 @@ final class S3Handler {
                 if (acc.length() + b.length() > MAX_XML_BODY) {
                     throw new S3Error(400, "MaxMessageLengthExceeded", "Your request was too big.");
                 }
+                held[0] += b.length();
+                xmlBudget.take(b.length());
+                if (xmlBudget.over()) {
+                    // Waiting for room could wait forever (every body waiting holds some): refused instead.
+                    throw S3Error.slowDown("too many large request bodies at once");
+                }
                 if (dec != null) {
                     byte[] bytes = b.getBytes();
                     dec.feed(bytes, 0, bytes.length, (x, off, len) -> acc.appendBytes(x, off, len));
@@ -673,11 +708,17 @@ final class S3Handler {
                     acc.appendBuffer(b);
                 }
             } catch (S3Error e) {
+                giveBack.run();
                 fail(c, e);
             }
         });
-        c.req.exceptionHandler(t -> c.failed = true);
+        c.req.exceptionHandler(t -> {
+            giveBack.run();
+            c.failed = true;
+        });
+        c.resp.closeHandler(v -> giveBack.run());
         c.req.endHandler(v -> {
+            giveBack.run();
             if (c.failed) {
                 return;
             }
@@ -1050,7 +1091,11 @@ final class S3Handler {
             }
             pending.add(off == 0 && len == b.length ? b : java.util.Arrays.copyOfRange(b, off, off + len));
             pendingLength += len;
-            if (pendingLength >= WRITE_CHUNK) {
+            // Counted as it arrives: these bytes are held from now on.
+            budget.take(len);
+            if (pendingLength >= WRITE_CHUNK || budget.over()) {
+                // Over the budget, the partial batch goes too: a paused request then holds only writes in
+                // flight, which end by themselves, never bytes that wait for more of its body.
                 ship();
             }
         }
@@ -1081,7 +1126,6 @@ final class S3Handler {
             long at = position;
             position += bytes.length;
             queued += bytes.length;
-            budget.take(bytes.length);
             tail = tail.compose(v -> workers.<Void>executeBlocking(() -> {
                 t.handle().write(at, bytes, 0, bytes.length);
                 md5.update(bytes);
@@ -1159,6 +1203,7 @@ final class S3Handler {
             boolean first = !done;
             done = true;
             if (first) {
+                dropPending();
                 discardAfterWrites();
             }
             S3Handler.this.fail(c, e);
@@ -1171,7 +1216,17 @@ final class S3Handler {
             done = true;
             c.failed = true;
             LOG.fine("S3 PUT " + c.resource() + " aborted: " + why);
+            dropPending();
             discardAfterWrites();
+        }
+
+        /** Gives back what arrived but was never shipped (the request ends without writing it). */
+        private void dropPending() {
+            if (pendingLength > 0) {
+                budget.release(pendingLength);
+                pending.clear();
+                pendingLength = 0;
+            }
         }
 
         private void discardAfterWrites() {

@@ -603,7 +603,12 @@ class S3GatewayTest {
 
     /** Sends a signed PUT of 4 MiB whose body stops after {@code sent} bytes, then closes the connection. */
     private void cutPut(String path, int sent) throws Exception {
-        URI u = URI.create(url);
+        openPut(url, path, sent).close();
+    }
+
+    /** Sends a signed PUT of 4 MiB whose body stops after {@code sent} bytes; the connection stays open. */
+    private Socket openPut(String base, String path, int sent) throws Exception {
+        URI u = URI.create(base);
         String amzDate = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").format(LocalDateTime.ofInstant(
                 Instant.now(), ZoneOffset.UTC));
         TreeMap<String, String> h = new TreeMap<>();
@@ -620,13 +625,13 @@ class S3GatewayTest {
         h.forEach((n, v) -> req.append(n).append(": ").append(v).append("\r\n"));
         req.append("authorization: AWS4-HMAC-SHA256 Credential=" + AK + "/" + scope + ", SignedHeaders=" + signed
                 + ", Signature=" + sig + "\r\ncontent-length: 4194304\r\n\r\n");
-        try (Socket s = new Socket(u.getHost(), u.getPort())) {
-            s.getOutputStream().write(req.toString().getBytes(StandardCharsets.UTF_8));
-            if (sent > 0) {
-                s.getOutputStream().write(random(sent, 6));
-            }
-            s.getOutputStream().flush();
+        Socket s = new Socket(u.getHost(), u.getPort());
+        s.getOutputStream().write(req.toString().getBytes(StandardCharsets.UTF_8));
+        if (sent > 0) {
+            s.getOutputStream().write(random(sent, 6));
         }
+        s.getOutputStream().flush();
+        return s;
     }
 
     private void assertTmpEmptiesAndNoObject(String bucket, String key) throws Exception {
@@ -637,6 +642,109 @@ class S3GatewayTest {
         }
         assertEquals(List.of(), volume.readdir(tmp.inode(), null, 10, false));
         assertEquals(404, status(() -> s3.headObject(b -> b.bucket(bucket).key(key))));
+        // What the PUT held of the gateway's buffer is given back (what arrived and was never written too).
+        Budget budget = ((S3Gateway) gateway).budget();
+        for (int i = 0; i < 100 && budget.used() != 0; i++) {
+            Thread.sleep(50);
+        }
+        assertEquals(0, budget.used());
+    }
+
+    @Test
+    void getsOfClientsThatDoNotReadHoldNoMoreThanTheGatewaysBuffer() throws Exception {
+        s3.createBucket(b -> b.bucket("slow"));
+        byte[] data = random(24 << 20, 21);
+        s3.putObject(b -> b.bucket("slow").key("big"), RequestBody.fromBytes(data));
+        try (Endpoint small = new S3Frontend(Map.of(Credentials.ENV_ACCESS, AK, Credentials.ENV_SECRET, SK))
+                .start(volume, Map.of("listen", "127.0.0.1:0", "bufferMb", "4"));
+                S3Presigner p = S3Presigner.builder().endpointOverride(URI.create(small.address()))
+                        .region(Region.US_EAST_1)
+                        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(AK, SK)))
+                        .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).build())
+                        .build()) {
+            Budget budget = ((S3Gateway) small).budget();
+            URI u = URI.create(small.address());
+            URL get = p.presignGetObject(b -> b.signatureDuration(Duration.ofMinutes(5))
+                    .getObjectRequest(g -> g.bucket("slow").key("big"))).url();
+            // Six GETs whose clients read nothing: the kernel's socket buffers fill, then what the gateway
+            // reads ahead for them waits in memory, within its 4 MiB, the other GETs waiting to read.
+            List<Socket> readers = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 6; i++) {
+                    Socket s = new Socket();
+                    s.setReceiveBufferSize(16 << 10);
+                    s.connect(new java.net.InetSocketAddress(u.getHost(), u.getPort()));
+                    s.getOutputStream().write(("GET " + get.getFile() + " HTTP/1.1\r\nHost: " + u.getHost() + ":"
+                            + u.getPort() + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    s.getOutputStream().flush();
+                    readers.add(s);
+                }
+                for (int i = 0; i < 200 && budget.used() < budget.limit() / 2; i++) {
+                    Thread.sleep(50);
+                }
+                assertTrue(budget.used() >= budget.limit() / 2, "the stalled GETs' bytes are counted: "
+                        + budget.used());
+                assertTrue(budget.peak() <= budget.limit(), "peak " + budget.peak() + " > " + budget.limit());
+                // All read at once: each gets the whole object, and the buffer is given back.
+                List<java.util.concurrent.Future<byte[]>> bodies = new java.util.ArrayList<>();
+                java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(6);
+                try {
+                    for (Socket s : readers) {
+                        bodies.add(pool.submit(() -> s.getInputStream().readAllBytes()));
+                    }
+                    for (java.util.concurrent.Future<byte[]> f : bodies) {
+                        String response = new String(f.get(), StandardCharsets.ISO_8859_1);
+                        int end = response.indexOf("\r\n\r\n");
+                        assertTrue(response.startsWith("HTTP/1.1 200"), response.substring(0, 40));
+                        assertArrayEquals(data, response.substring(end + 4).getBytes(StandardCharsets.ISO_8859_1));
+                    }
+                } finally {
+                    pool.shutdownNow();
+                }
+            } finally {
+                for (Socket s : readers) {
+                    s.close();
+                }
+            }
+            assertTrue(budget.peak() <= budget.limit(), "peak " + budget.peak() + " > " + budget.limit());
+            for (int i = 0; i < 100 && budget.used() != 0; i++) {
+                Thread.sleep(50);
+            }
+            assertEquals(0, budget.used());
+        }
+    }
+
+    @Test
+    void connectionsPastTheLimitAreAnsweredSlowDownAndClosed() throws Exception {
+        try (Endpoint two = new S3Frontend(Map.of(Credentials.ENV_ACCESS, AK, Credentials.ENV_SECRET, SK))
+                .start(volume, Map.of("listen", "127.0.0.1:0", "maxConnections", "2"))) {
+            int port = URI.create(two.address()).getPort();
+            Connections connections = ((S3Gateway) two).connections();
+            s3.createBucket(b -> b.bucket("conns"));
+            // Two PUTs waiting for their bodies take both places (a connection counts from its first request).
+            Socket first = openPut(two.address(), "/conns/a", 0);
+            try (Socket second = openPut(two.address(), "/conns/b", 0)) {
+                for (int i = 0; i < 100 && connections.open() < 2; i++) {
+                    Thread.sleep(50);
+                }
+                assertEquals(2, connections.open());
+                String[] r = rawRequest(port, "GET", "/", "127.0.0.1:" + port, null);
+                assertTrue(r[0].startsWith("HTTP/1.1 503"), r[0]);
+                assertTrue(r[1].contains("<Code>SlowDown</Code>"), r[1]);
+                first.close();
+                // Once one closes, a new connection is served again.
+                for (int i = 0; i < 100 && r[0].startsWith("HTTP/1.1 503"); i++) {
+                    Thread.sleep(50);
+                    r = rawRequest(port, "GET", "/", "127.0.0.1:" + port, null);
+                }
+                assertTrue(r[0].startsWith("HTTP/1.1 403"), r[0] + "\n" + r[1]);
+            } finally {
+                first.close();
+            }
+            assertTmpEmptiesAndNoObject("conns", "a");
+            assertTmpEmptiesAndNoObject("conns", "b");
+            assertEquals(0, ((S3Gateway) two).budget().used());
+        }
     }
 
     @Test
