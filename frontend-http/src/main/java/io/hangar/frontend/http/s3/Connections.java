@@ -41,12 +41,8 @@ final class Connections {
         if (!refused.contains(req.connection())) {
             return false;
         }
-        byte[] body = Xml.error("SlowDown", "Please reduce your request rate: the gateway serves " + limit
-                + " connections at most.", req.path() == null ? "/" : req.path(), "0")
-                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        req.response().setStatusCode(503).putHeader("Content-Type", "application/xml")
-                .putHeader("Connection", "close").putHeader("Retry-After", "1")
-                .end(io.vertx.core.buffer.Buffer.buffer(body)).onComplete(v -> req.connection().close());
+        S3Gateway.answerAndClose(req, 503, "SlowDown", "Please reduce your request rate: the gateway serves "
+                + limit + " connections at most.");
         return true;
     }
 

@@ -166,8 +166,16 @@ final class S3Gateway implements Endpoint {
                 message = "The request line is longer than 16 KiB.";
             }
         }
+        answerAndClose(req, status, code, message);
+    }
+
+    /** An S3 error body for a request the handler never sees, then the connection closes. */
+    static void answerAndClose(io.vertx.core.http.HttpServerRequest req, int status, String code, String message) {
         byte[] body = Xml.error(code, message, req.path() == null ? "/" : req.path(), "0")
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (status == 503) {
+            req.response().putHeader("Retry-After", "1");
+        }
         req.response().setStatusCode(status).putHeader("Content-Type", "application/xml")
                 .putHeader("Connection", "close").end(io.vertx.core.buffer.Buffer.buffer(body))
                 .onComplete(v -> req.connection().close());
