@@ -5,7 +5,7 @@
 #   * radosgw of a single-node Ceph started here (scripts/ceph-test-cluster.sh), unless S3_BENCH_RADOSGW=0,
 #   * the gateway on a volume with SQLite metadata and that cluster's RADOS pool (namespace s3bench);
 # then the gateway's memory: 16 concurrent uploads of 256 MiB each (boto3 upload_file, 8 MiB parts) on a
-# gateway runtime started with HANGAR_RUNTIME_OPTS (default -Xmx1g) and the volume's buffers and cache at
+# gateway runtime sized by `hangar gateway` (or HANGAR_RUNTIME_OPTS) and the volume's buffers and cache at
 # 128 MiB each (S3_BENCH_VOLUME_OPTS), its peak RSS (VmHWM) after, and whether it ran out of heap.
 # S3_BENCH_CLIENT=0 runs the memory part only, S3_BENCH_MEMORY=0 the client part only; S3_BENCH_RADOSGW=0
 # leaves Ceph out.
@@ -79,10 +79,11 @@ fi
 fi
 
 [ "${S3_BENCH_MEMORY:-1}" = 1 ] || exit 0
-# The volume's own write buffers and block cache live in the same heap: sized to leave the gateway room.
+# hangar gateway sizes the runtime's JVM from these options and its --body-buffer/--max-connections (docs/gateway.md,
+# "Streaming and memory"); HANGAR_RUNTIME_OPTS with an -Xmx of its own replaces that.
 mem_volume=${S3_BENCH_VOLUME_OPTS:---buffer-size 128M --cache-size 128M}
-echo "== memory: 16 concurrent 256 MiB uploads, runtime options ${HANGAR_RUNTIME_OPTS:=-Xmx1g}, volume $mem_volume"
-export HANGAR_RUNTIME_OPTS
+echo "== memory: 16 concurrent 256 MiB uploads, runtime options ${HANGAR_RUNTIME_OPTS:-(sized by hangar gateway)}, volume $mem_volume"
+export HANGAR_RUNTIME_OPTS=${HANGAR_RUNTIME_OPTS:-}
 # shellcheck disable=SC2086
 start_gateway mem $mem_volume
 "$py" - "$gw_url" "$work" <<'PY'
@@ -100,5 +101,6 @@ with concurrent.futures.ThreadPoolExecutor(16) as ex:
 d = time.time() - t
 print("16 x 256 MiB uploaded in %.1f s = %.0f MiB/s" % (d, 16 * 256 / d))
 PY
+echo "gateway JVM: $(tr '\0' '\n' < /proc/"$gw_pid"/cmdline | grep -E '^-X(mx|ms|X:MaxDirect)' | tr '\n' ' ')"
 echo "gateway RSS: $(awk '/VmHWM/{print $2/1024 " MiB peak"}' /proc/"$gw_pid"/status), $(awk '/VmRSS/{print $2/1024 " MiB now"}' /proc/"$gw_pid"/status); OutOfMemoryError in its log: $(grep -c OutOfMemoryError "$work/mem/gw/runtime.log" || true)"
 stop_gateway
