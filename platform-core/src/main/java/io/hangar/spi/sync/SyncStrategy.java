@@ -12,6 +12,10 @@ import org.osgi.annotation.versioning.ConsumerType;
  * <ul>
  * <li>{@code due} answers at most {@link #MAX_REQUESTS} requests, each path at most once, every path absolute
  * and normalized ("/" or "/a/b": no empty, "." or ".." name, no trailing '/').</li>
+ * <li>Nothing the changes lead to is dropped: when they lead to more than {@link #MAX_REQUESTS} requests, it
+ * answers {@link #MAX_REQUESTS} of them, and the rest in the calls that follow. After an answer of
+ * {@link #MAX_REQUESTS} requests the runner calls again with no changes, until an answer holds fewer; only
+ * then does it read (and record as handled) further changes.</li>
  * <li>It is cheap and does not block: no I/O except through the {@link SourceView} it is given, whose calls
  * are bounded by the model they name.</li>
  * <li>Changes it does not understand (other actions, other teams) are ignored, never an error.</li>

@@ -87,6 +87,29 @@ public abstract class SyncStrategyTck {
     }
 
     @Test
+    void whatIsPastTheBoundIsAnsweredInTheCallsThatFollowAndNothingTwice() throws Exception {
+        // As the runner asks: after a full answer, again with no changes, until an answer is not full.
+        SyncStrategy s = newStrategy();
+        Source src = new Source();
+        List<SyncRequest> r = s.due(T0, changes(MODELS, "tag.set"), src);
+        Set<String> all = new HashSet<>();
+        int calls = 1;
+        while (true) {
+            assertTrue(r.size() <= SyncStrategy.MAX_REQUESTS, "at most MAX_REQUESTS: " + r.size());
+            for (SyncRequest q : r) {
+                assertTrue(all.add(q.path()), "named twice: " + q.path());
+            }
+            if (r.size() < SyncStrategy.MAX_REQUESTS) {
+                break;
+            }
+            assertTrue(calls++ <= MODELS * 3 / SyncStrategy.MAX_REQUESTS + 1, "the answers come to an end");
+            r = s.due(T0, List.of(), src);
+        }
+        assertEquals(List.of(), s.due(T0 + 1, List.of(), src), "nothing after the answers came to an end");
+        assertTrue(src.calls <= MODELS, "at most one look-up per model changed: " + src.calls);
+    }
+
+    @Test
     void changesItDoesNotUnderstandAreIgnored() throws Exception {
         List<RepoChange> odd = List.of(new RepoChange(1, T0, "something.new", TEAM, "m1"),
                 new RepoChange(2, T0, "user.create", null, null), new RepoChange(3, T0, "", "other-team", "x"),

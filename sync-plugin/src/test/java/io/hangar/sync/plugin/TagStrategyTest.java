@@ -30,6 +30,29 @@ class TagStrategyTest extends SyncStrategyTck {
     }
 
     @Test
+    void versionsPastOneAnswerAreAnsweredByTheNextCalls() throws Exception {
+        // 3000 models with two selected versions each: 6000 requests, 1000 an answer, none dropped.
+        TagStrategy s = new TagStrategy("sync-*", Set.of(), false);
+        Set<String> paths = new java.util.HashSet<>();
+        List<SyncRequest> r = s.due(0, changes(MODELS, "tag.set"), new Source());
+        List<Integer> sizes = new java.util.ArrayList<>();
+        while (true) {
+            sizes.add(r.size());
+            r.forEach(q -> paths.add(q.path()));
+            if (r.size() < SyncStrategy.MAX_REQUESTS) {
+                break;
+            }
+            r = s.due(0, List.of(), new Source());
+        }
+        assertEquals(List.of(1000, 1000, 1000, 1000, 1000, 1000, 0), sizes);
+        assertEquals(2 * MODELS, paths.size());
+        assertEquals(true, paths.contains("/vision/m2999/v3"));
+        assertEquals(List.of("/vision/m0/v2", "/vision/m0/v3"), new TagStrategy("sync-*", Set.of(), false)
+                .due(0, List.of(new RepoChange(1, 0, "tag.set", TEAM, "m0")), new Source()).stream()
+                .map(SyncRequest::path).toList(), "in the order found: model by model, tags sorted");
+    }
+
+    @Test
     void otherTeamsAndReadsAreIgnored() throws Exception {
         TagStrategy s = new TagStrategy("sync-b", Set.of("nlp"), true);
         assertEquals(List.of(), s.due(0, List.of(new RepoChange(1, 0, "tag.set", TEAM, "m1")), new Source()));

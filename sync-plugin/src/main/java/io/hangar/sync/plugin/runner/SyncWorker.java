@@ -77,6 +77,8 @@ final class SyncWorker implements Runnable {
     private RepoChange last;
     private RepoChange saved;
     private boolean positioned;
+    /** The strategy's last answer was full: it may hold more for the changes already read. */
+    private boolean draining;
     /** Requests answered but not done: a failed one stays first and is tried again after the back-off. */
     private final java.util.ArrayDeque<SyncRequest> pending = new java.util.ArrayDeque<>();
 
@@ -115,7 +117,8 @@ final class SyncWorker implements Runnable {
                 while (running) {
                     int read = 0;
                     if (pending.isEmpty()) {
-                        List<RepoChange> changes = source.changes(cursor, PAGE);
+                        // After a full answer the strategy holds more: asked again before the log is read on.
+                        List<RepoChange> changes = draining ? List.of() : source.changes(cursor, PAGE);
                         read = changes.size();
                         for (RepoChange c : changes) {
                             if (c.seq() > cursor) {
@@ -123,7 +126,9 @@ final class SyncWorker implements Runnable {
                                 last = c;
                             }
                         }
-                        pending.addAll(strategy.due(System.currentTimeMillis(), changes, source));
+                        List<SyncRequest> due = strategy.due(System.currentTimeMillis(), changes, source);
+                        draining = due.size() >= SyncStrategy.MAX_REQUESTS;
+                        pending.addAll(due);
                     }
                     while (!pending.isEmpty()) {
                         if (!running) {
@@ -131,6 +136,10 @@ final class SyncWorker implements Runnable {
                         }
                         runOne(pending.peekFirst());
                         pending.pollFirst();
+                    }
+                    if (draining) {
+                        // The changes read are handled once the strategy has answered all they led to.
+                        continue;
                     }
                     savePosition();
                     if (read < PAGE) {

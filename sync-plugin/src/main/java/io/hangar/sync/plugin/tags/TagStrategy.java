@@ -17,7 +17,8 @@ import org.osgi.service.metatype.annotations.Designate;
  * Syncs a model's versions whose tags match the selector whenever the source's repository records a change
  * to that model that can move what a tag selects or what a selected version holds: an upload, a version
  * made, submitted, released or deprecated, a tag set. Each such change looks the model's tags up once per
- * call; a model changed many times in one call is synced once.
+ * call; a model changed many times in one call is synced once. When the changes select more versions than
+ * one answer may hold ({@link #MAX_REQUESTS}), the rest wait here and are answered by the calls that follow.
  */
 @Component(service = SyncStrategy.class, configurationPid = TagConfig.PID,
         configurationPolicy = ConfigurationPolicy.REQUIRE)
@@ -30,6 +31,8 @@ public class TagStrategy implements SyncStrategy {
     private String selector;
     private Set<String> teams;
     private boolean warm;
+    /** Requests the changes led to that no answer has held yet, in the order they were found. */
+    private final Map<String, SyncRequest> backlog = new LinkedHashMap<>();
 
     public TagStrategy() {
     }
@@ -79,19 +82,22 @@ public class TagStrategy implements SyncStrategy {
                 models.putIfAbsent(c.team() + "/" + c.model(), c.action());
             }
         }
-        Map<String, SyncRequest> out = new LinkedHashMap<>();
         for (Map.Entry<String, String> m : models.entrySet()) {
             String[] tm = m.getKey().split("/", 2);
-            for (Map.Entry<String, Integer> t : source.tags(tm[0], tm[1]).entrySet()) {
+            // Sorted, so that a model's versions are found in one order whatever map the source answers.
+            for (Map.Entry<String, Integer> t : new java.util.TreeMap<>(source.tags(tm[0], tm[1])).entrySet()) {
                 if (selects(t.getKey()) && t.getValue() > 0) {
                     String path = "/" + m.getKey() + "/v" + t.getValue();
-                    if (out.size() < MAX_REQUESTS) {
-                        out.putIfAbsent(path, new SyncRequest(path, warm, "tag " + t.getKey() + " after "
-                                + m.getValue()));
-                    }
+                    backlog.putIfAbsent(path, new SyncRequest(path, warm, "tag " + t.getKey() + " after "
+                            + m.getValue()));
                 }
             }
         }
-        return List.copyOf(out.values());
+        List<SyncRequest> out = new java.util.ArrayList<>(Math.min(backlog.size(), MAX_REQUESTS));
+        for (java.util.Iterator<SyncRequest> i = backlog.values().iterator(); i.hasNext() && out.size() < MAX_REQUESTS;) {
+            out.add(i.next());
+            i.remove();
+        }
+        return List.copyOf(out);
     }
 }

@@ -112,6 +112,22 @@ class SyncWorkerTest {
         assertEquals(change(2), sync.positions.get("test"));
     }
 
+    @Test
+    void aChangeThatLeadsToMoreThanOneAnswerIsHandledWholeBeforeItsPositionIsRecorded() throws Exception {
+        Answers sync = new Answers();
+        sync.log.add(change(1));
+        SyncWorker w = new SyncWorker(sync, new Fanout(2500), SETTINGS);
+        w.start();
+        try {
+            sync.awaitPosition(1, 30_000);
+        } finally {
+            w.stop();
+        }
+        assertEquals(2500, sync.paths.size(), "every request of the change ran");
+        assertEquals(2500, java.util.Set.copyOf(sync.paths).size());
+        assertEquals(List.of(2500), sync.pathsWhenRecorded, "the position only once all of them had");
+    }
+
     private static RepoChange change(long seq) {
         return new RepoChange(seq, 1000 + seq, "tag.set", "t", "m" + seq);
     }
@@ -153,6 +169,35 @@ class SyncWorkerTest {
         }
     }
 
+    /** For each change, {@code n} requests, at most MAX_REQUESTS an answer, the rest in the calls after. */
+    private static final class Fanout implements SyncStrategy {
+        private final int n;
+        private final ArrayDeque<SyncRequest> backlog = new ArrayDeque<>();
+
+        Fanout(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public String describe() {
+            return "test";
+        }
+
+        @Override
+        public List<SyncRequest> due(long nowMs, List<RepoChange> changes, SourceView source) {
+            for (RepoChange c : changes) {
+                for (int i = 0; i < n; i++) {
+                    backlog.add(new SyncRequest("/m" + c.seq() + "/p" + i, false, "test"));
+                }
+            }
+            List<SyncRequest> out = new java.util.ArrayList<>();
+            while (!backlog.isEmpty() && out.size() < MAX_REQUESTS) {
+                out.add(backlog.poll());
+            }
+            return out;
+        }
+    }
+
     private static final class Answers implements VolumeSync {
         /** The source's log; the default one change, for strategies that only need something to happen. */
         final List<RepoChange> log = new CopyOnWriteArrayList<>();
@@ -162,6 +207,8 @@ class SyncWorkerTest {
         final Queue<FsException> failures = new ArrayDeque<>();
         final List<String> paths = new CopyOnWriteArrayList<>();
         final List<SyncStatus> recorded = new CopyOnWriteArrayList<>();
+        /** How many syncs had run each time a position was recorded. */
+        final List<Integer> pathsWhenRecorded = new CopyOnWriteArrayList<>();
 
         @Override
         public synchronized SyncReport sync(SyncSpec spec, SyncListener listener) throws FsException {
@@ -204,6 +251,7 @@ class SyncWorkerTest {
 
         @Override
         public synchronized void recordPosition(String metaUrl, String source, String name, RepoChange last) {
+            pathsWhenRecorded.add(paths.size());
             positions.put(name, last);
             notifyAll();
         }
