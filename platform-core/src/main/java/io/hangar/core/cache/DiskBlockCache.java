@@ -66,10 +66,21 @@ public final class DiskBlockCache implements AutoCloseable {
     /** Writes blocks into the cache behind the reads that fetched them; one thread, the disk's pace. */
     private final java.util.concurrent.ExecutorService writer;
     private volatile boolean closed;
+    /** One lock per directory, held while open: two processes would evict each other's blocks unseen. */
+    private final List<FileChannel> locks = new ArrayList<>();
+    private final List<Path> lockedRoots = new ArrayList<>();
+    static final String LOCK = ".lock";
+    /**
+     * The directories this process has locked. Static because file locks belong to the process: a second
+     * channel opened on a lock file and closed again would release the first one's lock (POSIX record locks),
+     * so a directory locked here is refused before any file is opened.
+     */
+    private static final java.util.Set<Path> LOCKED_HERE = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
      * Opens (creating them) the cache directories of volume {@code volumeUuid} under {@code dirs}, and starts
-     * rebuilding the index from what they hold.
+     * rebuilding the index from what they hold. Each directory is locked while the cache is open: a directory
+     * another process (or another open volume of this one) uses is refused with an IOException that says so.
      */
     public DiskBlockCache(List<Path> dirs, long capacity, double freeSpaceRatio, String volumeUuid)
             throws IOException {
@@ -79,10 +90,16 @@ public final class DiskBlockCache implements AutoCloseable {
         if (capacity < 0 || freeSpaceRatio < 0 || freeSpaceRatio >= 1) {
             throw new IllegalArgumentException("cache size must be >= 0 and free-space-ratio in [0, 1)");
         }
-        for (Path d : dirs) {
-            Path root = d.resolve("hangar-cache").resolve(volumeUuid);
-            Files.createDirectories(root.resolve(TMP));
-            shards.add(new Shard(root, capacity / dirs.size(), freeSpaceRatio, Files.getFileStore(root)));
+        try {
+            for (Path d : dirs) {
+                Path root = d.resolve("hangar-cache").resolve(volumeUuid);
+                Files.createDirectories(root.resolve(TMP));
+                lock(root);
+                shards.add(new Shard(root, capacity / dirs.size(), freeSpaceRatio, Files.getFileStore(root)));
+            }
+        } catch (IOException | RuntimeException e) {
+            unlock();
+            throw e;
         }
         scanner = new Thread(this::scanAll, "hangar-cache-scan");
         scanner.setDaemon(true);
@@ -361,6 +378,61 @@ public final class DiskBlockCache implements AutoCloseable {
         }
     }
 
+    /** Takes {@code root}'s lock, writing this process's id into the file for the message of the next one. */
+    private void lock(Path root) throws IOException {
+        Path f = root.resolve(LOCK);
+        Path real = root.toRealPath();
+        if (!LOCKED_HERE.add(real)) {
+            throw new IOException("the cache directory " + root + " is in use by another volume of this process");
+        }
+        FileChannel ch;
+        java.nio.channels.FileLock l;
+        try {
+            ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            LOCKED_HERE.remove(real);
+            throw e;
+        }
+        try {
+            l = ch.tryLock();
+        } catch (IOException e) {
+            ch.close();
+            LOCKED_HERE.remove(real);
+            throw e;
+        }
+        if (l == null) {
+            LOCKED_HERE.remove(real);
+            String holder;
+            try {
+                holder = new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.US_ASCII).trim();
+            } catch (IOException e) {
+                holder = "";
+            }
+            ch.close();
+            throw new IOException("the cache directory " + root + " is in use by another process"
+                    + (holder.matches("[0-9]+") ? " (pid " + holder + ")" : "") + ": give each one its own --cache-dir");
+        }
+        locks.add(ch);
+        lockedRoots.add(real);
+        // Closed with the others (unlock) if this fails.
+        ch.truncate(0);
+        ch.write(java.nio.ByteBuffer.wrap((ProcessHandle.current().pid() + "\n")
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII)), 0);
+    }
+
+    private void unlock() {
+        for (FileChannel ch : locks) {
+            try {
+                ch.close(); // releases the lock
+            } catch (IOException e) {
+                LOG.fine("closing a cache lock: " + e.getMessage());
+            }
+        }
+        locks.clear();
+        lockedRoots.forEach(LOCKED_HERE::remove);
+        lockedRoots.clear();
+    }
+
     /**
      * Takes no more blocks, writes those waiting (at most {@link #MAX_PENDING} bytes; their callers' buffers
      * are given back), then stops the threads.
@@ -380,6 +452,7 @@ public final class DiskBlockCache implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        unlock();
     }
 
     private Shard shard(String key) {
@@ -546,7 +619,7 @@ public final class DiskBlockCache implements AutoCloseable {
                 Iterator<Path> it = files.iterator();
                 while (it.hasNext() && !closed) {
                     Path p = it.next();
-                    if (p.startsWith(root.resolve(TMP))) {
+                    if (p.startsWith(root.resolve(TMP)) || p.equals(root.resolve(LOCK))) {
                         continue;
                     }
                     BasicFileAttributes a;

@@ -253,8 +253,62 @@ class DiskBlockCacheTest {
 
     private static long count(Path dir) throws IOException {
         try (Stream<Path> s = Files.walk(dir.resolve("hangar-cache").resolve(UUID))) {
+            // Blocks only: not what is being written (.tmp/) nor the directory's lock.
             return s.filter(Files::isRegularFile).filter(p -> !p.getParent().getFileName().toString().equals(".tmp"))
-                    .count();
+                    .filter(p -> !p.getFileName().toString().equals(DiskBlockCache.LOCK)).count();
         }
+    }
+
+    @Test
+    void aDirectoryInUseIsRefusedUntilItsCacheCloses() throws Exception {
+        Path d = tmp.resolve("c");
+        try (DiskBlockCache c = open(1 << 20, d)) {
+            c.write(key(1), ByteBuffer.wrap(block(1)));
+            java.io.IOException e = assertThrows(java.io.IOException.class, () -> open(1 << 20, tmp.resolve("other"), d));
+            assertTrue(e.getMessage().contains("in use"), e.getMessage());
+            // The other directory, locked before the refusal, was let go again.
+            open(1 << 20, tmp.resolve("other")).close();
+        }
+        // Closed: the directory opens again, its block (not the lock file) indexed.
+        try (DiskBlockCache c = open(1 << 20, d)) {
+            assertEquals(1, c.blocks());
+            assertArrayEquals(block(1), read(c, key(1)));
+        }
+    }
+
+    @Test
+    void anotherProcessIsRefusedWithItsPid() throws Exception {
+        Path d = tmp.resolve("c");
+        Path root = d.resolve("hangar-cache").resolve(UUID);
+        Files.createDirectories(root);
+        // A second JVM holds the directory's lock, as a second mount on the same --cache-dir would.
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path src = tmp.resolve("Hold.java");
+        Files.writeString(src, """
+                import java.nio.channels.FileChannel;
+                import java.nio.file.*;
+                public class Hold {
+                    public static void main(String[] a) throws Exception {
+                        FileChannel ch = FileChannel.open(Path.of(a[0]), StandardOpenOption.CREATE,
+                                StandardOpenOption.WRITE);
+                        ch.lock();
+                        ch.write(java.nio.ByteBuffer.wrap((ProcessHandle.current().pid() + "\\n").getBytes()));
+                        System.out.println("locked");
+                        System.in.read();
+                    }
+                }
+                """);
+        Process holder = new ProcessBuilder(java, src.toString(), root.resolve(DiskBlockCache.LOCK).toString())
+                .redirectErrorStream(true).start();
+        try {
+            String line = new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream())).readLine();
+            assertEquals("locked", line);
+            java.io.IOException e = assertThrows(java.io.IOException.class, () -> open(1 << 20, d));
+            assertTrue(e.getMessage().contains("in use by another process (pid " + holder.pid() + ")"), e.getMessage());
+        } finally {
+            holder.destroy();
+            holder.waitFor();
+        }
+        open(1 << 20, d).close();
     }
 }
