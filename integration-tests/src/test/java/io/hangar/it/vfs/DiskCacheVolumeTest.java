@@ -79,7 +79,8 @@ class DiskCacheVolumeTest {
 
     private List<Path> cachedFiles() throws IOException {
         try (Stream<Path> s = Files.walk(cache.resolve("hangar-cache"))) {
-            return s.filter(Files::isRegularFile).filter(p -> !p.toString().contains("/.tmp/")).toList();
+            return s.filter(Files::isRegularFile).filter(p -> !p.toString().contains("/.tmp/"))
+                    .filter(p -> !p.getFileName().toString().equals(DiskBlockCache.LOCK)).toList();
         }
     }
 

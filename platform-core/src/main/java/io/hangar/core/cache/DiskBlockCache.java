@@ -69,7 +69,8 @@ public final class DiskBlockCache implements AutoCloseable {
     /** One lock per directory, held while open: two processes would evict each other's blocks unseen. */
     private final List<FileChannel> locks = new ArrayList<>();
     private final List<Path> lockedRoots = new ArrayList<>();
-    static final String LOCK = ".lock";
+    /** The lock file in each directory (never a block). */
+    public static final String LOCK = ".lock";
     /**
      * The directories this process has locked. Static because file locks belong to the process: a second
      * channel opened on a lock file and closed again would release the first one's lock (POSIX record locks),
