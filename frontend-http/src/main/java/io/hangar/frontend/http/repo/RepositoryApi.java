@@ -9,6 +9,7 @@ import io.hangar.spi.repo.RepositoryStore;
 import io.hangar.vfs.FileHandle;
 import io.hangar.vfs.Volume;
 import io.vertx.core.Future;
+import io.hangar.frontend.http.s3.Budget;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
@@ -55,11 +56,19 @@ public final class RepositoryApi {
     /** How often expired trash entries are purged. */
     private static final long EXPIRY_EVERY_MS = 3_600_000;
 
+    /** The gateway's memory for bodies: downloads read ahead of their connections, and JSON bodies. */
+    private final Budget bodies;
+    private final Budget smallBodies;
+
     /**
-     * {@code tokenFile}: where the first administrator token is written on first start (null: only logged);
+     * {@code bodies}, {@code smallBodies}: the gateway's budgets (a download reads only what fits in the first,
+     * a JSON body is refused with 503 past the second); {@code tokenFile}: where the first administrator token is written on first start (null: only logged);
      * {@code trashKeepMs}: how long trashed versions and files are kept before they are purged.
      */
-    public RepositoryApi(Vertx vertx, WorkerExecutor workers, Volume volume, String tokenFile, long trashKeepMs) {
+    public RepositoryApi(Vertx vertx, WorkerExecutor workers, Volume volume, Budget bodies, Budget smallBodies,
+            String tokenFile, long trashKeepMs) {
+        this.bodies = bodies;
+        this.smallBodies = smallBodies;
         this.vertx = vertx;
         this.workers = workers;
         this.volume = volume;
@@ -132,34 +141,36 @@ public final class RepositoryApi {
     public Router router() {
         Router r = Router.router(vertx);
         BodyHandler json = BodyHandler.create(false).setBodyLimit(JSON_LIMIT);
+        // Before the body is read (a platform handler runs ahead of the body handler): counted, or refused.
+        io.vertx.ext.web.handler.PlatformHandler gate = this::admitBody;
         r.get("/openapi.yaml").handler(this::openapi);
         r.get("/whoami").handler(rc -> call(rc, (repo, who) -> repo.whoami(who)));
-        r.post("/users").handler(json).handler(rc -> call(rc, (repo, who) -> {
+        r.post("/users").handler(gate).handler(json).handler(rc -> call(rc, (repo, who) -> {
             JsonObject b = body(rc);
             return repo.createUser(who, b.getString("name"), b.getBoolean("siteAdmin", false));
         }));
-        r.post("/users/:user/tokens").handler(json).handler(rc -> call(rc, (repo, who) -> {
+        r.post("/users/:user/tokens").handler(gate).handler(json).handler(rc -> call(rc, (repo, who) -> {
             JsonObject b = body(rc);
             return repo.issueToken(who, rc.pathParam("user"), b.getString("team"), b.getString("model"));
         }));
         r.get("/teams").handler(rc -> call(rc, (repo, who) -> repo.teams(who)));
-        r.post("/teams").handler(json).handler(rc -> call(rc, (repo, who) -> repo.createTeam(who, body(rc).getString("name"))));
+        r.post("/teams").handler(gate).handler(json).handler(rc -> call(rc, (repo, who) -> repo.createTeam(who, body(rc).getString("name"))));
         r.get("/teams/:team/members").handler(rc -> call(rc, (repo, who) -> repo.members(who, rc.pathParam("team"))));
-        r.put("/teams/:team/members/:user").handler(json).handler(rc -> call(rc, (repo, who) -> repo.setRole(who,
+        r.put("/teams/:team/members/:user").handler(gate).handler(json).handler(rc -> call(rc, (repo, who) -> repo.setRole(who,
                 rc.pathParam("team"), rc.pathParam("user"), Role.parse(body(rc).getString("role")))));
         r.delete("/teams/:team/members/:user").handler(rc -> call(rc, (repo, who) -> repo.setRole(who,
                 rc.pathParam("team"), rc.pathParam("user"), null)));
-        r.post("/teams/:team/dedup").handler(json).handler(rc -> call(rc, (repo, who) -> new JsonObject()
+        r.post("/teams/:team/dedup").handler(gate).handler(json).handler(rc -> call(rc, (repo, who) -> new JsonObject()
                 .put("known", repo.knownMd5s(who, rc.pathParam("team"), body(rc).getJsonArray("md5")))));
-        r.post("/teams/:team/sizes").handler(json).handler(rc -> call(rc, (repo, who) -> new JsonObject()
+        r.post("/teams/:team/sizes").handler(gate).handler(json).handler(rc -> call(rc, (repo, who) -> new JsonObject()
                 .put("known", repo.knownSizes(who, rc.pathParam("team"), body(rc).getJsonArray("sizes")))));
         String m = "/teams/:team/models";
         r.get(m).handler(rc -> call(rc, (repo, who) -> repo.models(who, rc.pathParam("team"))));
-        r.post(m).handler(json).handler(rc -> call(rc, (repo, who) -> repo.createModel(who, rc.pathParam("team"),
+        r.post(m).handler(gate).handler(json).handler(rc -> call(rc, (repo, who) -> repo.createModel(who, rc.pathParam("team"),
                 body(rc).getString("name"))));
         String v = m + "/:model/versions";
         r.get(v).handler(rc -> call(rc, (repo, who) -> repo.versions(who, rc.pathParam("team"), rc.pathParam("model"))));
-        r.post(v).handler(json).handler(rc -> call(rc, (repo, who) -> {
+        r.post(v).handler(gate).handler(json).handler(rc -> call(rc, (repo, who) -> {
             JsonObject b = body(rc);
             return repo.createVersion(who, rc.pathParam("team"), rc.pathParam("model"),
                     b.getValue("from") == null ? null : String.valueOf(b.getValue("from")), b.getJsonObject("labels"));
@@ -170,7 +181,7 @@ public final class RepositoryApi {
                 rc.pathParam("model"), rc.pathParam("ref"), rc.queryParams().get("after"),
                 intParam(rc, "limit", 1000))));
         for (String action : new String[] {"submit", "approve", "release", "deprecate"}) {
-            r.post(v + "/:ref/" + action).handler(json).handler(rc -> call(rc, (repo, who) -> {
+            r.post(v + "/:ref/" + action).handler(gate).handler(json).handler(rc -> call(rc, (repo, who) -> {
                 String team = rc.pathParam("team");
                 String model = rc.pathParam("model");
                 int n = number(rc.pathParam("ref"));
@@ -182,7 +193,7 @@ public final class RepositoryApi {
                 };
             }));
         }
-        r.post(v + "/:ref/links").handler(json).handler(rc -> call(rc, (repo, who) -> {
+        r.post(v + "/:ref/links").handler(gate).handler(json).handler(rc -> call(rc, (repo, who) -> {
             JsonObject b = body(rc);
             Long size = b.getLong("size");
             if (size == null) {
@@ -204,7 +215,7 @@ public final class RepositoryApi {
         r.get(v + "/:ref/files/*").handler(this::download);
         String t = m + "/:model/tags";
         r.get(t).handler(rc -> call(rc, (repo, who) -> repo.tags(who, rc.pathParam("team"), rc.pathParam("model"))));
-        r.put(t + "/:tag").handler(json).handler(rc -> call(rc, (repo, who) -> {
+        r.put(t + "/:tag").handler(gate).handler(json).handler(rc -> call(rc, (repo, who) -> {
             Object ref = body(rc).getValue("version");
             return repo.tag(who, rc.pathParam("team"), rc.pathParam("model"), rc.pathParam("tag"),
                     ref == null ? null : String.valueOf(ref));
@@ -458,25 +469,49 @@ public final class RepositoryApi {
         boolean[] failed = {false};
         @SuppressWarnings("unchecked")
         Future<Void>[] tail = new Future[] {Future.succeededFuture()};
-        // Bodies arrive in Netty's small buffers: copied once into a batch of about a MiB per volume write (one
-        // worker task each, in order), and the request is paused while more than HIGH_WATER waits for the volume.
-        // After a failed write the rest of the body is drained, so the end comes and the answer says what failed.
-        byte[][] batch = {new byte[BATCH]};
+        // Bodies arrive in Netty's small buffers: each piece is counted in the gateway's body budget as it
+        // arrives and kept until about a MiB is there, which goes to the volume in one write (one worker task
+        // each, in order). The request is paused while more than HIGH_WATER waits for the volume, or while the
+        // gateway's budget is spent; pausing for the budget sends the partial batch first, so a paused request
+        // holds only writes in flight, which end by themselves. After a failed write the rest of the body is
+        // drained, so the end comes and the answer says what failed.
+        java.util.List<byte[]> pieces = new java.util.ArrayList<>();
         int[] filled = {0};
         io.vertx.core.Context context = vertx.getOrCreateContext();
+        Runnable[] maybeResume = new Runnable[1];
+        maybeResume[0] = () -> {
+            if (!failed[0] && queued[0] > HIGH_WATER / 2) {
+                return;
+            }
+            if (!failed[0] && bodies.over()) {
+                bodies.await(() -> context.runOnContext(v -> maybeResume[0].run()));
+                return;
+            }
+            req.resume();
+        };
         Runnable ship = () -> {
             if (filled[0] == 0) {
                 return;
             }
-            byte[] bytes = batch[0];
             int length = filled[0];
-            batch[0] = new byte[BATCH];
+            byte[] bytes = pieces.size() == 1 ? pieces.get(0) : new byte[length];
+            if (pieces.size() > 1) {
+                int at = 0;
+                for (byte[] piece : pieces) {
+                    System.arraycopy(piece, 0, bytes, at, piece.length);
+                    at += piece.length;
+                }
+            }
+            pieces.clear();
             filled[0] = 0;
             long at = position[0];
             position[0] += length;
             queued[0] += length;
-            if (queued[0] > HIGH_WATER) {
+            if (queued[0] > HIGH_WATER || bodies.over()) {
                 req.pause();
+                if (queued[0] <= HIGH_WATER) {
+                    bodies.await(() -> context.runOnContext(v -> maybeResume[0].run()));
+                }
             }
             tail[0] = tail[0].compose(x -> workers.<Void>executeBlocking(() -> {
                 if (!failed[0]) {
@@ -487,26 +522,33 @@ public final class RepositoryApi {
             }, false)).onComplete(x -> context.runOnContext(v -> {
                 // On the request's own context, like every pause: a resume from a worker thread can be lost.
                 queued[0] -= length;
+                bodies.release(length);
                 if (x.failed()) {
                     failed[0] = true;
                 }
-                if (failed[0] || queued[0] <= HIGH_WATER / 2) {
-                    req.resume();
-                }
+                maybeResume[0].run();
             }));
         };
+        Runnable dropPieces = () -> {
+            bodies.release(filled[0]);
+            pieces.clear();
+            filled[0] = 0;
+        };
         req.handler(buf -> {
-            for (int from = 0; from < buf.length(); ) {
-                int n = Math.min(buf.length() - from, BATCH - filled[0]);
-                buf.getBytes(from, from + n, batch[0], filled[0]);
-                filled[0] += n;
-                from += n;
-                if (filled[0] == BATCH) {
-                    ship.run();
-                }
+            if (buf.length() == 0) {
+                return;
+            }
+            pieces.add(buf.getBytes());
+            filled[0] += buf.length();
+            bodies.take(buf.length());
+            if (filled[0] >= BATCH || bodies.over()) {
+                ship.run();
             }
         });
-        req.exceptionHandler(t -> failed[0] = true);
+        req.exceptionHandler(t -> {
+            failed[0] = true;
+            dropPieces.run();
+        });
         req.endHandler(x -> {
             ship.run();
             tail[0].onComplete(done -> workers.executeBlocking(() -> {
@@ -581,21 +623,62 @@ public final class RepositoryApi {
         });
     }
 
+    /** Counts a body read whole (at most {@link #JSON_LIMIT}) in the small bodies' budget, or refuses it. */
+    private void admitBody(io.vertx.ext.web.RoutingContext rc) {
+        long n = JSON_LIMIT;
+        String length = rc.request().getHeader("Content-Length");
+        if (length != null) {
+            try {
+                n = Math.min(Math.max(0, Long.parseLong(length.trim())), JSON_LIMIT);
+            } catch (NumberFormatException e) {
+                n = JSON_LIMIT;
+            }
+        }
+        long held = n;
+        smallBodies.take(held);
+        if (smallBodies.over()) {
+            smallBodies.release(held);
+            error(rc.response(), new RepoError(503, "SlowDown", "too many request bodies at once: try again"));
+            return;
+        }
+        rc.addEndHandler(x -> smallBodies.release(held));
+        rc.next();
+    }
+
     private void pump(HttpServerResponse resp, FileHandle h, long at) {
+        if (resp.closed()) {
+            return; // its close handler closes h
+        }
+        // Read only once the piece fits in the gateway's body budget; given back once the connection took it.
+        io.vertx.core.Context context = vertx.getOrCreateContext();
+        if (bodies.acquire(PIECE, () -> context.runOnContext(x -> readAndSend(resp, h, at)))) {
+            readAndSend(resp, h, at);
+        }
+    }
+
+    private void readAndSend(HttpServerResponse resp, FileHandle h, long at) {
+        if (resp.closed()) {
+            bodies.release(PIECE);
+            return;
+        }
         workers.executeBlocking(() -> {
             byte[] buf = new byte[PIECE];
             int n = h.read(at, buf, 0, buf.length);
             return n <= 0 ? null : Buffer.buffer(n).appendBytes(buf, 0, n);
         }, false).onComplete(ar -> {
             if (ar.failed()) {
+                bodies.release(PIECE);
                 close(h);
                 error(resp, ar.cause());
             } else if (ar.result() == null) {
+                bodies.release(PIECE);
                 close(h);
                 resp.end();
-            } else if (!resp.closed()) {
+            } else if (resp.closed()) {
+                bodies.release(PIECE);
+            } else {
                 Buffer b = ar.result();
-                resp.write(b);
+                resp.write(b).onComplete(x -> bodies.release(PIECE));
                 if (resp.writeQueueFull()) {
                     resp.drainHandler(x -> pump(resp, h, at + b.length()));
                 } else {

@@ -13,7 +13,7 @@ import java.util.List;
  * large read is not overtaken forever by small ones. Each request also has its own smaller bound
  * ({@link S3Handler#HIGH_WATER}), so one fast client cannot take it all.
  */
-final class Budget {
+public final class Budget {
     private final long limit;
     private long used;
     private long peak;
@@ -22,34 +22,34 @@ final class Budget {
     private record Waiter(long bytes, Runnable then) {
     }
 
-    Budget(long limit) {
+    public Budget(long limit) {
         this.limit = limit;
     }
 
-    long limit() {
+    public long limit() {
         return limit;
     }
 
     /** Counts bytes that are already held (a request body's piece as it arrives), whether or not they fit. */
-    synchronized void take(long n) {
+    public synchronized void take(long n) {
         used += n;
         peak = Math.max(peak, used);
     }
 
-    synchronized boolean over() {
+    public synchronized boolean over() {
         return used > limit;
     }
 
-    synchronized long used() {
+    public synchronized long used() {
         return used;
     }
 
     /** The most ever held at once. */
-    synchronized long peak() {
+    public synchronized long peak() {
         return peak;
     }
 
-    void release(long n) {
+    public void release(long n) {
         List<Runnable> run;
         synchronized (this) {
             used -= n;
@@ -59,7 +59,7 @@ final class Budget {
     }
 
     /** Runs {@code r} (on any thread) once the total is no longer over the limit; at once if it is not now. */
-    void await(Runnable r) {
+    public void await(Runnable r) {
         enqueue(0, r);
     }
 
@@ -68,7 +68,7 @@ final class Budget {
      * before; otherwise false, and {@code then} runs (on any thread) once they have been taken for it. A
      * request larger than the whole limit gets it when nothing else is held.
      */
-    boolean acquire(long n, Runnable then) {
+    public boolean acquire(long n, Runnable then) {
         synchronized (this) {
             if (waiters.isEmpty() && fits(n)) {
                 take(n);

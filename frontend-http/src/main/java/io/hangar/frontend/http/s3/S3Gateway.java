@@ -45,6 +45,7 @@ final class S3Gateway implements Endpoint {
     /** Set once at start: repository users' S3 keys are checked by its handler. */
     private S3Handler handler;
     private Budget budget;
+    private Budget smallBodies;
     private Connections connections;
 
     private S3Gateway(Volume volume, GatewaySpec spec, Vertx vertx, WorkerExecutor workers, HttpServer server,
@@ -88,14 +89,15 @@ final class S3Gateway implements Endpoint {
             WorkerExecutor workers = vertx.createSharedWorkerExecutor("hangar-s3-" + volume.name(), spec.workers(),
                     1, TimeUnit.DAYS);
             Budget budget = new Budget(spec.bufferBytes());
+            Budget smallBodies = new Budget(S3Handler.SMALL_BODIES);
             Connections connections = new Connections(spec.maxConnections());
             GatewayMetrics metrics = new GatewayMetrics(meters, volume.name(), spec.host() + ":" + spec.port(),
                     budget, connections);
             S3Handler handler = new S3Handler(vertx, workers, store, new SigV4(creds, spec.maxSkew()), spec.region(),
-                    spec.keepAliveMs(), budget, spec.domain(), metrics);
+                    spec.keepAliveMs(), budget, smallBodies, spec.domain(), metrics);
             Router router = Router.router(vertx);
             // The repository API has its prefix; "api" is no valid team (bucket) name, so no S3 path collides.
-            RepositoryApi api = new RepositoryApi(vertx, workers, volume, spec.apiTokenFile(),
+            RepositoryApi api = new RepositoryApi(vertx, workers, volume, budget, smallBodies, spec.apiTokenFile(),
                     TimeUnit.DAYS.toMillis(spec.trashDays()));
             router.route(RepositoryApi.PREFIX + "/*").subRouter(api.router());
             router.route().handler(rc -> handler.handle(rc.request()));
@@ -133,6 +135,7 @@ final class S3Gateway implements Endpoint {
             S3Gateway g = new S3Gateway(volume, spec, vertx, workers, server, sweeper, metrics, api);
             g.handler = handler;
             g.budget = budget;
+            g.smallBodies = smallBodies;
             g.connections = connections;
             LOG.info("S3 gateway for volume " + volume.name() + " listening on " + g.address());
             return g;
@@ -190,6 +193,11 @@ final class S3Gateway implements Endpoint {
     /** The bytes of bodies its requests hold (for tests and the buffered gauge). */
     Budget budget() {
         return budget;
+    }
+
+    /** What the XML and JSON bodies being read whole hold (for tests). */
+    Budget smallBodies() {
+        return smallBodies;
     }
 
     Connections connections() {

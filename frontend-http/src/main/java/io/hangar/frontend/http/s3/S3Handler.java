@@ -47,8 +47,11 @@ final class S3Handler {
     static final int WRITE_CHUNK = 1 << 20;
     static final int READ_CHUNK = 1 << 20;
     static final int MAX_XML_BODY = 4 << 20;
-    /** What all XML bodies being read at once may hold; past it a body is refused with SlowDown. */
-    static final int XML_BUDGET = 4 * MAX_XML_BODY;
+    /**
+     * What all small bodies read whole at once (S3 XML, the repository API's JSON) may hold; past it a body is
+     * refused with SlowDown.
+     */
+    static final int SMALL_BODIES = 4 * MAX_XML_BODY;
     static final int MAX_USER_METADATA = 2048;
     private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
     private static final Set<String> UNSUPPORTED_SUBRESOURCES = Set.of("versioning", "versions", "acl", "policy",
@@ -68,7 +71,7 @@ final class S3Handler {
     private final String region;
     private final long keepAliveMs;
     private final Budget budget;
-    private final Budget xmlBudget = new Budget(XML_BUDGET);
+    private final Budget xmlBudget;
     /** ".<domain>" for virtual-hosted-style requests, or null. */
     private final String hostSuffix;
     private final GatewayMetrics metrics;
@@ -76,7 +79,8 @@ final class S3Handler {
     private final RepositoryUsers users;
 
     S3Handler(Vertx vertx, WorkerExecutor workers, ObjectStore store, SigV4 sigv4, String region, long keepAliveMs,
-            Budget budget, String domain, GatewayMetrics metrics) {
+            Budget budget, Budget smallBodies, String domain, GatewayMetrics metrics) {
+        this.xmlBudget = smallBodies;
         this.metrics = metrics;
         this.hostSuffix = domain == null || domain.isEmpty() ? null : "." + domain;
         this.vertx = vertx;

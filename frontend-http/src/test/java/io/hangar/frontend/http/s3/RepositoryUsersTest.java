@@ -356,4 +356,64 @@ class RepositoryUsersTest {
         }
         keys(carolToken, "DELETE", "/users/alice/s3-keys/" + aliceKey.getString("accessKey"), 403);
     }
+
+    @Test
+    void restUploadsAndDownloadsGoThroughTheGatewaysBodyBudget() throws Exception {
+        String aliceToken = new JsonObject(call(admin, "POST", "/users/alice/tokens", new JsonObject(), 201))
+                .getString("token");
+        call(aliceToken, "POST", "/teams/vision/models", new JsonObject().put("name", "budgeted"), 201);
+        call(aliceToken, "POST", "/teams/vision/models/budgeted/versions", new JsonObject(), 201);
+        Budget budget = ((S3Gateway) gateway).budget();
+        byte[] data = random(24 << 20, 31);
+        String file = api + "/teams/vision/models/budgeted/versions/1/files/w.bin";
+        HttpResponse<String> up = HTTP.send(HttpRequest.newBuilder(URI.create(file))
+                .header("Authorization", "Bearer " + aliceToken).PUT(HttpRequest.BodyPublishers.ofByteArray(data))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, up.statusCode(), up.body());
+        assertTrue(budget.peak() > 0, "the upload's pieces were counted");
+        // Three downloads whose clients read nothing hold part of the budget, within it; then each is whole.
+        URI u = URI.create(file);
+        List<java.net.Socket> readers = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                java.net.Socket sock = new java.net.Socket();
+                sock.setReceiveBufferSize(16 << 10);
+                sock.connect(new java.net.InetSocketAddress(u.getHost(), u.getPort()));
+                sock.getOutputStream().write(("GET " + u.getRawPath() + " HTTP/1.1\r\nHost: " + u.getHost() + ":"
+                        + u.getPort() + "\r\nAuthorization: Bearer " + aliceToken + "\r\nConnection: close\r\n\r\n")
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                sock.getOutputStream().flush();
+                readers.add(sock);
+            }
+            for (int i = 0; i < 200 && budget.used() < (1 << 20); i++) {
+                Thread.sleep(50);
+            }
+            assertTrue(budget.used() >= (1 << 20), "the stalled downloads' pieces are counted: " + budget.used());
+            assertTrue(budget.peak() <= budget.limit() + (1 << 20), "peak " + budget.peak());
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+            try {
+                List<java.util.concurrent.Future<byte[]>> bodies = new java.util.ArrayList<>();
+                for (java.net.Socket sock : readers) {
+                    bodies.add(pool.submit(() -> sock.getInputStream().readAllBytes()));
+                }
+                for (java.util.concurrent.Future<byte[]> f : bodies) {
+                    String r = new String(f.get(), java.nio.charset.StandardCharsets.ISO_8859_1);
+                    assertTrue(r.startsWith("HTTP/1.1 200"), r.substring(0, Math.min(200, r.length())));
+                    assertTrue(java.util.Arrays.equals(data, r.substring(r.indexOf("\r\n\r\n") + 4)
+                            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)), "the whole file");
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        } finally {
+            for (java.net.Socket sock : readers) {
+                sock.close();
+            }
+        }
+        for (int i = 0; i < 100 && (budget.used() != 0 || ((S3Gateway) gateway).smallBodies().used() != 0); i++) {
+            Thread.sleep(50);
+        }
+        assertEquals(0, budget.used(), "every piece given back");
+        assertEquals(0, ((S3Gateway) gateway).smallBodies().used(), "every JSON body given back");
+    }
 }
