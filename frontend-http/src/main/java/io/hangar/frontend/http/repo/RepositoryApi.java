@@ -10,6 +10,7 @@ import io.hangar.vfs.FileHandle;
 import io.hangar.vfs.Volume;
 import io.vertx.core.Future;
 import io.hangar.frontend.http.s3.Budget;
+import io.hangar.frontend.http.s3.Pieces;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
@@ -475,8 +476,7 @@ public final class RepositoryApi {
         // gateway's budget is spent; pausing for the budget sends the partial batch first, so a paused request
         // holds only writes in flight, which end by themselves. After a failed write the rest of the body is
         // drained, so the end comes and the answer says what failed.
-        java.util.List<byte[]> pieces = new java.util.ArrayList<>();
-        int[] filled = {0};
+        Pieces pieces = new Pieces(bodies);
         io.vertx.core.Context context = vertx.getOrCreateContext();
         Runnable[] maybeResume = new Runnable[1];
         maybeResume[0] = () -> {
@@ -484,33 +484,24 @@ public final class RepositoryApi {
                 return;
             }
             if (!failed[0] && bodies.over()) {
-                bodies.await(() -> context.runOnContext(v -> maybeResume[0].run()));
+                bodies.awaitOn(context, maybeResume[0]);
                 return;
             }
             req.resume();
         };
         Runnable ship = () -> {
-            if (filled[0] == 0) {
+            if (pieces.length() == 0) {
                 return;
             }
-            int length = filled[0];
-            byte[] bytes = pieces.size() == 1 ? pieces.get(0) : new byte[length];
-            if (pieces.size() > 1) {
-                int at = 0;
-                for (byte[] piece : pieces) {
-                    System.arraycopy(piece, 0, bytes, at, piece.length);
-                    at += piece.length;
-                }
-            }
-            pieces.clear();
-            filled[0] = 0;
+            byte[] bytes = pieces.take();
+            int length = bytes.length;
             long at = position[0];
             position[0] += length;
             queued[0] += length;
             if (queued[0] > HIGH_WATER || bodies.over()) {
                 req.pause();
                 if (queued[0] <= HIGH_WATER) {
-                    bodies.await(() -> context.runOnContext(v -> maybeResume[0].run()));
+                    bodies.awaitOn(context, maybeResume[0]);
                 }
             }
             tail[0] = tail[0].compose(x -> workers.<Void>executeBlocking(() -> {
@@ -529,25 +520,15 @@ public final class RepositoryApi {
                 maybeResume[0].run();
             }));
         };
-        Runnable dropPieces = () -> {
-            bodies.release(filled[0]);
-            pieces.clear();
-            filled[0] = 0;
-        };
         req.handler(buf -> {
-            if (buf.length() == 0) {
-                return;
-            }
             pieces.add(buf.getBytes());
-            filled[0] += buf.length();
-            bodies.take(buf.length());
-            if (filled[0] >= BATCH || bodies.over()) {
+            if (pieces.length() >= BATCH || bodies.over()) {
                 ship.run();
             }
         });
         req.exceptionHandler(t -> {
             failed[0] = true;
-            dropPieces.run();
+            pieces.drop();
         });
         req.endHandler(x -> {
             ship.run();
@@ -650,10 +631,7 @@ public final class RepositoryApi {
             return; // its close handler closes h
         }
         // Read only once the piece fits in the gateway's body budget; given back once the connection took it.
-        io.vertx.core.Context context = vertx.getOrCreateContext();
-        if (bodies.acquire(PIECE, () -> context.runOnContext(x -> readAndSend(resp, h, at)))) {
-            readAndSend(resp, h, at);
-        }
+        bodies.acquireOn(PIECE, vertx.getOrCreateContext(), () -> readAndSend(resp, h, at));
     }
 
     private void readAndSend(HttpServerResponse resp, FileHandle h, long at) {

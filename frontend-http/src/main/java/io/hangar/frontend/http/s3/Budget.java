@@ -63,6 +63,21 @@ public final class Budget {
         enqueue(0, r);
     }
 
+    /** {@link #await}, with {@code then} run on {@code context} (a request's event loop). */
+    public void awaitOn(io.vertx.core.Context context, Runnable then) {
+        await(() -> context.runOnContext(v -> then.run()));
+    }
+
+    /**
+     * {@link #acquire}, with {@code then} run at once when the bytes fit now, else on {@code context} once they
+     * have been taken for it.
+     */
+    public void acquireOn(long n, io.vertx.core.Context context, Runnable then) {
+        if (acquire(n, () -> context.runOnContext(v -> then.run()))) {
+            then.run();
+        }
+    }
+
     /**
      * Takes {@code n} bytes that are about to be allocated: now, returning true, if they fit and nobody waits
      * before; otherwise false, and {@code then} runs (on any thread) once they have been taken for it. A

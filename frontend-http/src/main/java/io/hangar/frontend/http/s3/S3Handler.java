@@ -615,11 +615,7 @@ final class S3Handler {
         int want = (int) Math.min(READ_CHUNK, end - pos);
         // The read's bytes are held from the read until the connection has taken them; they are read only
         // once they fit in the gateway's budget.
-        io.vertx.core.Context context = vertx.getOrCreateContext();
-        if (!budget.acquire(want, () -> context.runOnContext(v -> readAndSend(c, h, pos, end, want)))) {
-            return;
-        }
-        readAndSend(c, h, pos, end, want);
+        budget.acquireOn(want, vertx.getOrCreateContext(), () -> readAndSend(c, h, pos, end, want));
     }
 
     /** Reads {@code want} bytes at {@code pos} (taken from the budget already) and writes them out. */
@@ -1072,8 +1068,7 @@ final class S3Handler {
         final MessageDigest md5 = ObjectStore.md5();
         final MessageDigest sha256;
         /** What arrived since the last batch went to the volume (no buffer is allocated ahead of the data). */
-        final List<byte[]> pending = new ArrayList<>();
-        int pendingLength;
+        final Pieces pending = new Pieces(budget);
         final io.vertx.core.Context context = vertx.getOrCreateContext();
         long queued;
         long length;
@@ -1094,10 +1089,7 @@ final class S3Handler {
                 return;
             }
             pending.add(off == 0 && len == b.length ? b : java.util.Arrays.copyOfRange(b, off, off + len));
-            pendingLength += len;
-            // Counted as it arrives: these bytes are held from now on.
-            budget.take(len);
-            if (pendingLength >= WRITE_CHUNK || budget.over()) {
+            if (pending.length() >= WRITE_CHUNK || budget.over()) {
                 // Over the budget, the partial batch goes too: a paused request then holds only writes in
                 // flight, which end by themselves, never bytes that wait for more of its body.
                 ship();
@@ -1111,22 +1103,10 @@ final class S3Handler {
 
         /** Queues the pending batch for the volume; pauses the request while too much waits. */
         private void ship() {
-            if (pendingLength == 0) {
+            if (pending.length() == 0) {
                 return;
             }
-            byte[] bytes;
-            if (pending.size() == 1) {
-                bytes = pending.get(0);
-            } else {
-                bytes = new byte[pendingLength];
-                int at0 = 0;
-                for (byte[] piece : pending) {
-                    System.arraycopy(piece, 0, bytes, at0, piece.length);
-                    at0 += piece.length;
-                }
-            }
-            pending.clear();
-            pendingLength = 0;
+            byte[] bytes = pending.take();
             long at = position;
             position += bytes.length;
             queued += bytes.length;
@@ -1155,7 +1135,7 @@ final class S3Handler {
                 c.req.pause();
                 if (queued <= HIGH_WATER) {
                     // Paused for the gateway's budget, not its own writes: woken when the budget frees.
-                    budget.await(() -> context.runOnContext(v -> maybeResume()));
+                    budget.awaitOn(context, this::maybeResume);
                 }
             }
         }
@@ -1166,7 +1146,7 @@ final class S3Handler {
                 return;
             }
             if (budget.over()) {
-                budget.await(() -> context.runOnContext(v -> maybeResume()));
+                budget.awaitOn(context, this::maybeResume);
                 return;
             }
             paused = false;
@@ -1207,7 +1187,7 @@ final class S3Handler {
             boolean first = !done;
             done = true;
             if (first) {
-                dropPending();
+                pending.drop();
                 discardAfterWrites();
             }
             S3Handler.this.fail(c, e);
@@ -1220,17 +1200,8 @@ final class S3Handler {
             done = true;
             c.failed = true;
             LOG.fine("S3 PUT " + c.resource() + " aborted: " + why);
-            dropPending();
+            pending.drop();
             discardAfterWrites();
-        }
-
-        /** Gives back what arrived but was never shipped (the request ends without writing it). */
-        private void dropPending() {
-            if (pendingLength > 0) {
-                budget.release(pendingLength);
-                pending.clear();
-                pendingLength = 0;
-            }
         }
 
         private void discardAfterWrites() {
