@@ -1524,12 +1524,15 @@ public abstract class MetadataEngineTck extends MetadataEngineKit {
         assertFalse(meta.otherSessions(mine), "the other session ended");
         long silent = o.openSession("goes silent");
         assertTrue(meta.otherSessions(mine), "a silent session counts until it is cleaned up");
+        // Silent for over a second, while this one was heard just now: only a call taking a whole second
+        // between the heartbeat and the clean-up would make this one stale too (a 3 ms margin did, once, on
+        // a loaded machine).
         long t = System.currentTimeMillis();
-        while (System.currentTimeMillis() < t + 5) {
-            Thread.sleep(1);
+        while (System.currentTimeMillis() < t + 1500) {
+            Thread.sleep(10);
         }
         meta.heartbeat(mine);
-        assertEquals(1, meta.cleanStaleSessions(3));
+        assertEquals(1, meta.cleanStaleSessions(1000));
         assertFalse(meta.otherSessions(mine));
         assertErrno(Errno.ENOENT, () -> o.heartbeat(silent));
         meta.closeSession(mine);
