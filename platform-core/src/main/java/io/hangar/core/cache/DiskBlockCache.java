@@ -66,6 +66,10 @@ public final class DiskBlockCache implements AutoCloseable {
     /** Writes blocks into the cache behind the reads that fetched them; one thread, the disk's pace. */
     private final java.util.concurrent.ExecutorService writer;
     private volatile boolean closed;
+    /** Whether block files are written with O_DIRECT ({@link #writeDirect}); off once a directory refuses it. */
+    private volatile boolean direct = true;
+    /** The alignment direct I/O needs of memory, file offsets and lengths on the file systems in use. */
+    private static final int ALIGN = 4096;
     /** One lock per directory, held while open: two processes would evict each other's blocks unseen. */
     private final List<FileChannel> locks = new ArrayList<>();
     private final List<Path> lockedRoots = new ArrayList<>();
@@ -250,13 +254,15 @@ public final class DiskBlockCache implements AutoCloseable {
             crc.update(data.duplicate());
             ByteBuffer t = ByteBuffer.allocate(TRAILER).order(ByteOrder.BIG_ENDIAN)
                     .putInt((int) crc.getValue()).putInt(MAGIC).flip();
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer d = data.duplicate();
+            ByteBuffer d = data.duplicate();
+            long pos = writeDirect(tmp, d);
+            try (FileChannel ch = pos > 0 ? FileChannel.open(tmp, StandardOpenOption.WRITE)
+                    : FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 while (d.hasRemaining()) {
-                    ch.write(d);
+                    pos += ch.write(d, pos);
                 }
                 while (t.hasRemaining()) {
-                    ch.write(t);
+                    pos += ch.write(t, pos);
                 }
             }
             // .tmp is in the same directory tree, so the rename is atomic; the block's folder is made only the
@@ -279,6 +285,38 @@ public final class DiskBlockCache implements AutoCloseable {
                 // left for the next start's scan, which removes temporary files
             }
         }
+    }
+
+    /**
+     * Writes the page-aligned head of {@code d} into a new file {@code tmp} with O_DIRECT, past the page cache,
+     * and moves {@code d}'s position past it; returns the bytes written (0 if {@code d}'s memory is not aligned,
+     * or the file system refuses direct I/O, after which this cache writes through the page cache). Why: cached
+     * blocks are read back through this process's memory cache, so copies in the page cache are a second cache
+     * of the same bytes, and filling it costs a page allocation per 4 KiB (on a VM whose free memory goes back
+     * to the host, most of the time a cache write took: see docs/cache.md). The unaligned tail and the trailer
+     * go through the page cache: at most a page and 8 bytes per block.
+     */
+    private long writeDirect(Path tmp, ByteBuffer d) throws IOException {
+        if (!direct || !d.isDirect() || d.remaining() < ALIGN || d.alignmentOffset(d.position(), ALIGN) != 0) {
+            return 0;
+        }
+        int n = d.remaining() / ALIGN * ALIGN;
+        ByteBuffer head = d.duplicate().limit(d.position() + n);
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                com.sun.nio.file.ExtendedOpenOption.DIRECT)) {
+            long pos = 0;
+            while (head.hasRemaining()) {
+                pos += ch.write(head, pos);
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            direct = false;
+            LOG.log(Level.INFO, "cache directory " + tmp.getParent() + " refuses direct I/O (" + e
+                    + "); cache writes go through the page cache", e);
+            Files.deleteIfExists(tmp);
+            return 0;
+        }
+        d.position(d.position() + n);
+        return n;
     }
 
     /**

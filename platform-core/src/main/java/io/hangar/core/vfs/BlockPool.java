@@ -25,6 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class BlockPool {
     static final int MIN_CAPACITY = 64 << 10;
+    /** The alignment of every buffer's memory: a page, what direct I/O asks of the file systems in use. */
+    static final int ALIGN = 4096;
 
     private final int blockSize;
     private final long keepFreeBytes;
@@ -71,15 +73,23 @@ final class BlockPool {
         int capacity = capacityOf(c);
         letKeptGo(keepFreeBytes - capacity);
         try {
-            m = ByteBuffer.allocateDirect(capacity);
+            m = aligned(capacity);
         } catch (OutOfMemoryError limit) {
             // The JVM's limit: let every kept buffer go and try once more (the JDK collects and waits for their
             // memory before it gives up).
             letKeptGo(Long.MIN_VALUE);
-            m = ByteBuffer.allocateDirect(capacity);
+            m = aligned(capacity);
         }
         heldBytes.addAndGet(capacity);
         return new BlockBuffer(m, this);
+    }
+
+    /**
+     * Page-aligned native memory of exactly {@code capacity} bytes, so the disk cache can write a block from it
+     * with O_DIRECT (the JDK aligns direct buffers only to 8 bytes); it costs {@link #ALIGN} bytes more.
+     */
+    private static ByteBuffer aligned(int capacity) {
+        return ByteBuffer.allocateDirect(capacity + ALIGN).alignedSlice(ALIGN).limit(capacity).slice();
     }
 
     /** Lets kept buffers go, smallest first, until the pool holds at most {@code target} bytes or keeps none. */

@@ -164,6 +164,35 @@ class DiskBlockCacheTest {
     }
 
     @Test
+    void blocksInPageAlignedMemoryAreWrittenInTheSameFormatAndReadBackByAFreshInstance() throws Exception {
+        // Aligned native memory takes the O_DIRECT path where the file system allows it: the aligned head
+        // directly, the tail and trailer through the page cache; lengths with and without a tail, and shorter
+        // than a page (no direct part at all).
+        Path d = tmp.resolve("c");
+        int[] lengths = {BLOCK, BLOCK + 100, 100};
+        try (DiskBlockCache c = open(1 << 20, d)) {
+            for (int i = 0; i < lengths.length; i++) {
+                byte[] b = java.util.Arrays.copyOf(block(10 + i), lengths[i]);
+                ByteBuffer m = ByteBuffer.allocateDirect(lengths[i] + 8192).alignedSlice(4096);
+                m.put(b).flip();
+                c.write("vol/chunks/0/9/9_" + i + "_" + lengths[i], m);
+                assertEquals(0, m.position(), "the caller's buffer is not moved");
+            }
+        }
+        try (DiskBlockCache c = open(1 << 20, d)) {
+            for (int i = 0; i < lengths.length; i++) {
+                String key = "vol/chunks/0/9/9_" + i + "_" + lengths[i];
+                assertEquals(lengths[i] + 8L, Files.size(file(d, key)));
+                ByteBuffer dst = ByteBuffer.allocateDirect(lengths[i]);
+                assertTrue(c.read(key, dst, lengths[i]), key);
+                byte[] out = new byte[lengths[i]];
+                dst.get(0, out);
+                assertArrayEquals(java.util.Arrays.copyOf(block(10 + i), lengths[i]), out, key);
+            }
+        }
+    }
+
+    @Test
     void aFreshInstanceRebuildsTheIndexFromTheDirectories() throws Exception {
         Path d = tmp.resolve("c");
         try (DiskBlockCache c = open(1 << 20, d)) {
