@@ -66,10 +66,11 @@ public final class DiskBlockCache implements AutoCloseable {
     /** Writes blocks into the cache behind the reads that fetched them; one thread, the disk's pace. */
     private final java.util.concurrent.ExecutorService writer;
     private volatile boolean closed;
-    /** Whether block files are written with O_DIRECT ({@link #writeDirect}); off once a directory refuses it. */
-    private volatile boolean direct = true;
-    /** The alignment direct I/O needs of memory, file offsets and lengths on the file systems in use. */
-    private static final int ALIGN = 4096;
+    /**
+     * The alignment the cache's direct I/O needs of a block's memory, file offsets and lengths; block memory
+     * is allocated so aligned. A directory whose file system asks for more is written through the page cache.
+     */
+    public static final int DIRECT_IO_ALIGNMENT = 4096;
     /** One lock per directory, held while open: two processes would evict each other's blocks unseen. */
     private final List<FileChannel> locks = new ArrayList<>();
     private final List<Path> lockedRoots = new ArrayList<>();
@@ -255,9 +256,16 @@ public final class DiskBlockCache implements AutoCloseable {
             ByteBuffer t = ByteBuffer.allocate(TRAILER).order(ByteOrder.BIG_ENDIAN)
                     .putInt((int) crc.getValue()).putInt(MAGIC).flip();
             ByteBuffer d = data.duplicate();
-            long pos = writeDirect(tmp, d);
+            long pos = writeDirect(s, tmp, d);
             try (FileChannel ch = pos > 0 ? FileChannel.open(tmp, StandardOpenOption.WRITE)
                     : FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                if (pos < 0) {
+                    // A plain open of the same file works where the direct one failed: the directory refuses it.
+                    s.direct = false;
+                    LOG.info("cache directory " + s.root + " refuses direct I/O; its blocks are written through"
+                            + " the page cache");
+                    pos = 0;
+                }
                 while (d.hasRemaining()) {
                     pos += ch.write(d, pos);
                 }
@@ -289,31 +297,34 @@ public final class DiskBlockCache implements AutoCloseable {
 
     /**
      * Writes the page-aligned head of {@code d} into a new file {@code tmp} with O_DIRECT, past the page cache,
-     * and moves {@code d}'s position past it; returns the bytes written (0 if {@code d}'s memory is not aligned,
-     * or the file system refuses direct I/O, after which this cache writes through the page cache). Why: cached
-     * blocks are read back through this process's memory cache, so copies in the page cache are a second cache
-     * of the same bytes, and filling it costs a page allocation per 4 KiB (on a VM whose free memory goes back
-     * to the host, most of the time a cache write took: see docs/cache.md). The unaligned tail and the trailer
-     * go through the page cache: at most a page and 8 bytes per block.
+     * and moves {@code d}'s position past it; returns the bytes written: 0 if {@code d}'s memory is not aligned
+     * or the directory is written through the page cache, -1 if the direct open failed (the caller's plain open
+     * tells whether the directory refuses direct I/O). Why: cached blocks are read back through this process's
+     * memory cache, so copies in the page cache are a second cache of the same bytes, and filling it costs a
+     * page allocation per 4 KiB (on a VM whose free memory goes back to the host, most of the time a cache
+     * write took: see docs/cache.md). The unaligned tail and the trailer go through the page cache: at most a
+     * page and 8 bytes per block.
      */
-    private long writeDirect(Path tmp, ByteBuffer d) throws IOException {
-        if (!direct || !d.isDirect() || d.remaining() < ALIGN || d.alignmentOffset(d.position(), ALIGN) != 0) {
+    private static long writeDirect(Shard s, Path tmp, ByteBuffer d) throws IOException {
+        if (!s.direct || !d.isDirect() || d.remaining() < DIRECT_IO_ALIGNMENT
+                || d.alignmentOffset(d.position(), DIRECT_IO_ALIGNMENT) != 0) {
             return 0;
         }
-        int n = d.remaining() / ALIGN * ALIGN;
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                    com.sun.nio.file.ExtendedOpenOption.DIRECT);
+        } catch (IOException | UnsupportedOperationException e) {
+            Files.deleteIfExists(tmp);
+            return -1;
+        }
+        int n = d.remaining() / DIRECT_IO_ALIGNMENT * DIRECT_IO_ALIGNMENT;
         ByteBuffer head = d.duplicate().limit(d.position() + n);
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                com.sun.nio.file.ExtendedOpenOption.DIRECT)) {
+        try (ch) {
             long pos = 0;
             while (head.hasRemaining()) {
                 pos += ch.write(head, pos);
             }
-        } catch (IOException | UnsupportedOperationException e) {
-            direct = false;
-            LOG.log(Level.INFO, "cache directory " + tmp.getParent() + " refuses direct I/O (" + e
-                    + "); cache writes go through the page cache", e);
-            Files.deleteIfExists(tmp);
-            return 0;
         }
         d.position(d.position() + n);
         return n;
@@ -552,12 +563,21 @@ public final class DiskBlockCache implements AutoCloseable {
         /** Bytes indexed plus bytes reserved by writes in progress. */
         private long used;
         volatile boolean scanned;
+        /** Whether blocks are written with O_DIRECT ({@link #writeDirect}); off once the directory refuses it. */
+        volatile boolean direct;
 
         Shard(Path root, long capacity, double freeSpaceRatio, FileStore disk) {
             this.root = root;
             this.capacity = capacity;
             this.freeSpaceRatio = freeSpaceRatio;
             this.disk = disk;
+            long fsBlock;
+            try {
+                fsBlock = disk.getBlockSize();
+            } catch (IOException | UnsupportedOperationException e) {
+                fsBlock = Long.MAX_VALUE;
+            }
+            this.direct = fsBlock <= DIRECT_IO_ALIGNMENT; // the JDK refuses direct writes not so aligned
         }
 
         synchronized long used() {

@@ -25,8 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class BlockPool {
     static final int MIN_CAPACITY = 64 << 10;
-    /** The alignment of every buffer's memory: a page, what direct I/O asks of the file systems in use. */
-    static final int ALIGN = 4096;
+    /** The alignment of every buffer's memory: what the disk cache's direct writes need. */
+    private static final int ALIGN = io.hangar.core.cache.DiskBlockCache.DIRECT_IO_ALIGNMENT;
 
     private final int blockSize;
     private final long keepFreeBytes;
