@@ -167,7 +167,8 @@ class DiskBlockCacheTest {
     void blocksInPageAlignedMemoryAreWrittenInTheSameFormatAndReadBackByAFreshInstance() throws Exception {
         // Aligned native memory takes the O_DIRECT path where the file system allows it: the aligned head
         // directly, the tail and trailer through the page cache; lengths with and without a tail, and shorter
-        // than a page (no direct part at all).
+        // than a page (no direct part at all). Each is read back into aligned memory (the direct read) and into
+        // memory that is not (through the page cache), and a damaged head is caught on the direct path too.
         Path d = tmp.resolve("c");
         int[] lengths = {BLOCK, BLOCK + 100, 100};
         try (DiskBlockCache c = open(1 << 20, d)) {
@@ -183,12 +184,25 @@ class DiskBlockCacheTest {
             for (int i = 0; i < lengths.length; i++) {
                 String key = "vol/chunks/0/9/9_" + i + "_" + lengths[i];
                 assertEquals(lengths[i] + 8L, Files.size(file(d, key)));
-                ByteBuffer dst = ByteBuffer.allocateDirect(lengths[i]);
-                assertTrue(c.read(key, dst, lengths[i]), key);
-                byte[] out = new byte[lengths[i]];
-                dst.get(0, out);
-                assertArrayEquals(java.util.Arrays.copyOf(block(10 + i), lengths[i]), out, key);
+                ByteBuffer aligned = ByteBuffer.allocateDirect(lengths[i] + 8192).alignedSlice(4096);
+                ByteBuffer unaligned = ByteBuffer.allocateDirect(lengths[i] + 1).position(1).slice();
+                for (ByteBuffer dst : new ByteBuffer[] {aligned, unaligned}) {
+                    assertTrue(c.read(key, dst, lengths[i]), key);
+                    assertEquals(0, dst.position(), "the destination's position is not moved");
+                    byte[] out = new byte[lengths[i]];
+                    dst.get(0, out);
+                    assertArrayEquals(java.util.Arrays.copyOf(block(10 + i), lengths[i]), out, key);
+                }
             }
+            // A flipped byte in the aligned head of the first block: the direct read finds the checksum wrong.
+            String key = "vol/chunks/0/9/9_0_" + BLOCK;
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file(d, key),
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                ch.write(ByteBuffer.wrap(new byte[] {(byte) ~block(10)[5]}), 5);
+            }
+            ByteBuffer aligned = ByteBuffer.allocateDirect(BLOCK + 8192).alignedSlice(4096);
+            assertFalse(c.read(key, aligned, BLOCK), "a damaged block is not served");
+            assertFalse(Files.exists(file(d, key)), "and its file is dropped");
         }
     }
 
