@@ -7,7 +7,9 @@
 #   2. a cold read (page cache dropped) of the file through a new mount on the warm cache, with the volume's
 #      blocks moved out of the store so that every byte comes from the cache, next to a cold read of the
 #      cache's block files themselves and next to dd of one file as large on the cache's disk.
-#   [WARMUP_THREADS=4] bench/cache-bench.sh [SIZE_MIB=2048]
+#   Each pair is measured ROUNDS times, interleaved (the step, then its reference), and the medians are
+#   compared: on a VM the disk's speed moves by half within minutes, so one-off pairs mislead.
+#   [WARMUP_THREADS=4] [ROUNDS=3] bench/cache-bench.sh [SIZE_MIB=2048]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 size_mib=${1:-2048}
@@ -33,25 +35,45 @@ dd if=/dev/urandom of="$mnt/model.bin" bs=4M count=$((size_mib / 4)) conv=fsync 
 "$top/hangar" umount "$mnt" >/dev/null
 rm -rf "$work/cache"
 
-drop; t0=$(now); read_files "$work/chunks/cachebench/chunks"; t1=$(now); store_read=$(mibs "$t0" "$t1")
-mount_cached
-drop; t0=$(now); "$top/hangar" warmup --threads "${WARMUP_THREADS:-4}" "$mnt/model.bin" >"$work/warmup.txt"; t1=$(now); warm=$(mibs "$t0" "$t1")
-"$top/hangar" umount "$mnt" >/dev/null
+rounds=${ROUNDS:-3}
+median() { python3 -c "import sys, statistics; print('%.0f' % statistics.median(float(x) for x in sys.argv[1:]))" "$@"; }
+# The figure hangar warmup prints of its own time (without the CLI's start), in MiB/s.
+own_rate() { sed -n 's/.*(\([0-9]*\) MiB\/s).*/\1/p' "$1"; }
 
+# Warm-up rounds: the disk cache emptied by --evict, warmed, then the store's block files read the same way.
+mount_cached
+warms=() owns=() store_reads=()
+for _ in $(seq "$rounds"); do
+  "$top/hangar" warmup --evict "$mnt/model.bin" >/dev/null
+  drop; t0=$(now); "$top/hangar" warmup --threads "${WARMUP_THREADS:-4}" "$mnt/model.bin" >"$work/warmup.txt"; t1=$(now)
+  warms+=("$(mibs "$t0" "$t1")"); owns+=("$(own_rate "$work/warmup.txt")")
+  drop; t0=$(now); read_files "$work/chunks/cachebench/chunks"; t1=$(now); store_reads+=("$(mibs "$t0" "$t1")")
+done
+"$top/hangar" umount "$mnt" >/dev/null
+warm=$(median "${warms[@]}"); own=$(median "${owns[@]}"); store_read=$(median "${store_reads[@]}")
+
+# Cached-read rounds: each through a new mount (a fresh process, nothing in memory) with the volume's blocks
+# out of the store, then the cache's block files by 4 readers, then dd of one file as large on the cache's
+# disk (written and synced before the first round).
 mv "$work/chunks/cachebench/chunks" "$work/blocks-away"
-mount_cached
-drop; t0=$(now); dd if="$mnt/model.bin" of=/dev/null bs=4M status=none; t1=$(now); cached=$(mibs "$t0" "$t1")
-"$top/hangar" umount "$mnt" >/dev/null
-drop; t0=$(now); read_files "$work/cache/hangar-cache"; t1=$(now); cache_read=$(mibs "$t0" "$t1")
-# dd of one file as large as the model on the cache's disk, written and synced first, read cold.
 dd if=/dev/urandom of="$work/cache/dd.bin" bs=4M count=$((size_mib / 4)) conv=fsync status=none
-drop; t0=$(now); dd if="$work/cache/dd.bin" of=/dev/null bs=4M status=none; t1=$(now); dd_read=$(mibs "$t0" "$t1")
+cacheds=() cache_reads=() dd_reads=()
+for _ in $(seq "$rounds"); do
+  mount_cached
+  drop; t0=$(now); dd if="$mnt/model.bin" of=/dev/null bs=4M status=none; t1=$(now); cacheds+=("$(mibs "$t0" "$t1")")
+  "$top/hangar" umount "$mnt" >/dev/null
+  drop; t0=$(now); read_files "$work/cache/hangar-cache"; t1=$(now); cache_reads+=("$(mibs "$t0" "$t1")")
+  drop; t0=$(now); dd if="$work/cache/dd.bin" of=/dev/null bs=4M status=none; t1=$(now); dd_reads+=("$(mibs "$t0" "$t1")")
+done
+cached=$(median "${cacheds[@]}"); cache_read=$(median "${cache_reads[@]}"); dd_read=$(median "${dd_reads[@]}")
 
-echo "size ${size_mib} MiB; $(head -1 "$work/warmup.txt")"
+echo "size ${size_mib} MiB, medians of $rounds interleaved rounds; last warm-up: $(head -1 "$work/warmup.txt")"
+echo "rounds (MiB/s): warm-up ${warms[*]} (own count ${owns[*]}); store read ${store_reads[*]}; cached read ${cacheds[*]}; cache files ${cache_reads[*]}; dd ${dd_reads[*]}"
 printf '%-52s %8s\n' step "MiB/s"
 printf '%-52s %8s\n' "hangar warmup (store -> disk cache)" "$warm"
+printf '%-52s %8s\n' "  the same by warmup's own count (no CLI start)" "$own"
 printf '%-52s %8s\n' "cold read of the store's block files (4 readers)" "$store_read"
 printf '%-52s %8s\n' "cold read through the mount, all from the disk cache" "$cached"
 printf '%-52s %8s\n' "cold read of the cache's block files (4 readers)" "$cache_read"
 printf '%-52s %8s\n' "cold dd of a file as large on the cache's disk" "$dd_read"
-python3 -c "import sys; a = [float(x) for x in sys.argv[1:]]; print('ratios: warm-up / store read %.2f (target 0.8 against rados bench seq); cached read / dd on the cache disk %.2f (target 0.7), / the cache files read by 4 %.2f' % (a[0] / a[1], a[2] / a[4], a[2] / a[3]))" "$warm" "$store_read" "$cached" "$cache_read" "$dd_read"
+python3 -c "import sys; a = [float(x) for x in sys.argv[1:]]; print('ratios: warm-up / store read %.2f (own count %.2f; target 0.8 against rados bench seq); cached read / dd on the cache disk %.2f (target 0.7), / the cache files read by 4 %.2f' % (a[0] / a[1], a[5] / a[1], a[2] / a[4], a[2] / a[3]))" "$warm" "$store_read" "$cached" "$cache_read" "$dd_read" "$own"

@@ -8,7 +8,9 @@
 #      objects in the same pool (16 in flight);
 #   3. a cold read (page cache dropped) through a new mount on that warm cache (every block from the disk),
 #      next to dd of a file as large on the cache's disk.
-#   HANGAR_CEPH_ENV=DIR/env bench/cache-group-bench.sh [SIZE_MIB=2048] [READERS=4]
+#   Steps 2 and 3 are measured ROUNDS times, interleaved with their references, and the medians compared:
+#   on a VM the disk's speed moves by half within minutes, so one-off pairs mislead.
+#   HANGAR_CEPH_ENV=DIR/env [ROUNDS=3] bench/cache-group-bench.sh [SIZE_MIB=2048] [READERS=4]
 # Start a cluster with scripts/ceph-test-cluster.sh up DIR.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -82,36 +84,54 @@ echo "model ${size_mib} MiB on RADOS pool $RADOS_POOL (namespace $ns), $readers 
 cold_start nogroup
 cold_start group --cache-group bench
 
-# rados bench seq over as many 4 MiB objects: written first, then read (16 in flight, its default).
+# rados bench seq over as many 4 MiB objects: written once, then read in each round (16 in flight, its
+# default), after a warm-up of the model into a disk cache emptied by --evict.
+rounds=${ROUNDS:-3}
+median() { python3 -c "import sys, statistics; print('%.0f' % statistics.median(float(x) for x in sys.argv[1:]))" "$@"; }
+own_rate() { sed -n 's/.*(\([0-9]*\) MiB\/s).*/\1/p' "$1"; }
 objects=$((size_mib / 4))
 "${rados_[@]}" bench 600 write -b 4194304 -t 16 --no-cleanup --max-objects "$objects" >"$work/rados-write.txt" 2>&1
-drop
-"${rados_[@]}" bench 600 seq -t 16 >"$work/rados-seq.txt" 2>&1
-seq_mibs=$(awk '/^Bandwidth \(MB\/sec\)/ {print $3}' "$work/rados-seq.txt")
-
 mkdir -p "$work/mnt-warm"
 "$top/hangar" mount -d "$meta" "$work/mnt-warm" --runtime-dir "$work/home-warm1" --cache-dir "$work/cache-warm" \
   --disk-cache-size "$((size_mib * 2))M" --free-space-ratio 0.01 --metrics off >/dev/null
-drop
-t0=$(now); "$top/hangar" warmup "$work/mnt-warm/model.bin" >"$work/warmup.txt"; t1=$(now)
-warm_mibs=$(python3 -c "print('%.0f' % ($size_mib / ($t1 - $t0)))")
+warms=() owns=() seqs=()
+for _ in $(seq "$rounds"); do
+  "$top/hangar" warmup --evict "$work/mnt-warm/model.bin" >/dev/null
+  drop
+  t0=$(now); "$top/hangar" warmup "$work/mnt-warm/model.bin" >"$work/warmup.txt"; t1=$(now)
+  warms+=("$(python3 -c "print('%.0f' % ($size_mib / ($t1 - $t0)))")"); owns+=("$(own_rate "$work/warmup.txt")")
+  drop
+  "${rados_[@]}" bench 600 seq -t 16 >"$work/rados-seq.txt" 2>&1
+  seqs+=("$(awk '/^Bandwidth \(MB\/sec\)/ {print $3}' "$work/rados-seq.txt")")
+done
 "$top/hangar" umount "$work/mnt-warm" >/dev/null
-"$top/hangar" mount -d "$meta" "$work/mnt-warm" --runtime-dir "$work/home-warm2" --cache-dir "$work/cache-warm" \
-  --disk-cache-size "$((size_mib * 2))M" --free-space-ratio 0.01 --metrics off >/dev/null
-drop
-t0=$(now); dd if="$work/mnt-warm/model.bin" of=/dev/null bs=4M status=none; t1=$(now)
-cached_mibs=$(python3 -c "print('%.0f' % ($size_mib / ($t1 - $t0)))")
-"$top/hangar" umount "$work/mnt-warm" >/dev/null
-dd if=/dev/urandom of="$work/cache-warm/dd.bin" bs=4M count=$((size_mib / 4)) conv=fsync status=none
-drop
-t0=$(now); dd if="$work/cache-warm/dd.bin" of=/dev/null bs=4M status=none; t1=$(now)
-dd_mibs=$(python3 -c "print('%.0f' % ($size_mib / ($t1 - $t0)))")
+warm_mibs=$(median "${warms[@]}"); own_mibs=$(median "${owns[@]}"); seq_mibs=$(median "${seqs[@]}")
 
-echo "$(head -1 "$work/warmup.txt")"
+# Cold reads through a new mount on the warm cache (every block from the disk), each next to dd of a file as
+# large on the cache's disk (written and synced before the first round).
+dd if=/dev/urandom of="$work/cache-warm/dd.bin" bs=4M count=$((size_mib / 4)) conv=fsync status=none
+cacheds=() dds=() n=1
+for _ in $(seq "$rounds"); do
+  n=$((n + 1))
+  "$top/hangar" mount -d "$meta" "$work/mnt-warm" --runtime-dir "$work/home-warm$n" --cache-dir "$work/cache-warm" \
+    --disk-cache-size "$((size_mib * 2))M" --free-space-ratio 0.01 --metrics off >/dev/null
+  drop
+  t0=$(now); dd if="$work/mnt-warm/model.bin" of=/dev/null bs=4M status=none; t1=$(now)
+  cacheds+=("$(python3 -c "print('%.0f' % ($size_mib / ($t1 - $t0)))")")
+  "$top/hangar" umount "$work/mnt-warm" >/dev/null
+  drop
+  t0=$(now); dd if="$work/cache-warm/dd.bin" of=/dev/null bs=4M status=none; t1=$(now)
+  dds+=("$(python3 -c "print('%.0f' % ($size_mib / ($t1 - $t0)))")")
+done
+cached_mibs=$(median "${cacheds[@]}"); dd_mibs=$(median "${dds[@]}")
+
+echo "medians of $rounds interleaved rounds; last warm-up: $(head -1 "$work/warmup.txt")"
+echo "rounds (MiB/s): warm-up ${warms[*]} (own count ${owns[*]}); rados bench seq ${seqs[*]}; cached read ${cacheds[*]}; dd ${dds[*]}"
 printf '%-52s %8s\n' step "MiB/s"
 printf '%-52s %8s\n' "hangar warmup (RADOS -> disk cache)" "$warm_mibs"
+printf '%-52s %8s\n' "  the same by warmup's own count (no CLI start)" "$own_mibs"
 printf '%-52s %8s\n' "rados bench seq (4 MiB objects, 16 in flight)" "$seq_mibs"
 printf '%-52s %8s\n' "cold read through a mount, all from the disk cache" "$cached_mibs"
 printf '%-52s %8s\n' "cold dd of a file as large on the cache's disk" "$dd_mibs"
-python3 -c "import sys; a=[float(x) for x in sys.argv[1:]]; print('ratios: warm-up / rados bench seq %.2f (target 0.8); cached read / dd %.2f (target 0.7)' % (a[0]/a[1], a[2]/a[3]))" \
-  "$warm_mibs" "$seq_mibs" "$cached_mibs" "$dd_mibs"
+python3 -c "import sys; a=[float(x) for x in sys.argv[1:]]; print('ratios: warm-up / rados bench seq %.2f (own count %.2f; target 0.8); cached read / dd %.2f (target 0.7)' % (a[0]/a[1], a[4]/a[1], a[2]/a[3]))" \
+  "$warm_mibs" "$seq_mibs" "$cached_mibs" "$dd_mibs" "$own_mibs"
