@@ -3,7 +3,7 @@
 # same disk, all under /var/tmp):
 #   1. hangar warmup of a SIZE file through a mount with --cache-dir, next to a cold read of the store's own
 #      block files (what warm-up has to read; the stand-in for `rados bench seq` when the store is a
-#      directory);
+#      directory), and next to that read with a direct write of as many bytes at once (what warm-up does);
 #   2. a cold read (page cache dropped) of the file through a new mount on the warm cache, with the volume's
 #      blocks moved out of the store so that every byte comes from the cache, next to a cold read of the
 #      cache's block files themselves and next to dd of one file as large on the cache's disk.
@@ -42,15 +42,21 @@ own_rate() { sed -n 's/.*(\([0-9]*\) MiB\/s).*/\1/p' "$1"; }
 
 # Warm-up rounds: the disk cache emptied by --evict, warmed, then the store's block files read the same way.
 mount_cached
-warms=() owns=() store_reads=()
+warms=() owns=() store_reads=() boths=()
 for _ in $(seq "$rounds"); do
   "$top/hangar" warmup --evict "$mnt/model.bin" >/dev/null
   drop; t0=$(now); "$top/hangar" warmup --threads "${WARMUP_THREADS:-4}" "$mnt/model.bin" >"$work/warmup.txt"; t1=$(now)
   warms+=("$(mibs "$t0" "$t1")"); owns+=("$(own_rate "$work/warmup.txt")")
   drop; t0=$(now); read_files "$work/chunks/cachebench/chunks"; t1=$(now); store_reads+=("$(mibs "$t0" "$t1")")
+  # What a warm-up does, by the reference tools: the same read, and a direct write of as many bytes at once
+  # (here the store's disk is the cache's disk).
+  drop; t0=$(now)
+  read_files "$work/chunks/cachebench/chunks" & read_pid=$!
+  dd if=/dev/zero of="$work/cache/ref.bin" bs=4M count=$((size_mib / 4)) oflag=direct status=none
+  wait "$read_pid"; t1=$(now); rm -f "$work/cache/ref.bin"; boths+=("$(mibs "$t0" "$t1")")
 done
 "$top/hangar" umount "$mnt" >/dev/null
-warm=$(median "${warms[@]}"); own=$(median "${owns[@]}"); store_read=$(median "${store_reads[@]}")
+warm=$(median "${warms[@]}"); own=$(median "${owns[@]}"); store_read=$(median "${store_reads[@]}"); both=$(median "${boths[@]}")
 
 # Cached-read rounds: each through a new mount (a fresh process, nothing in memory) with the volume's blocks
 # out of the store, then the cache's block files by 4 readers, then dd of one file as large on the cache's
@@ -68,12 +74,13 @@ done
 cached=$(median "${cacheds[@]}"); cache_read=$(median "${cache_reads[@]}"); dd_read=$(median "${dd_reads[@]}")
 
 echo "size ${size_mib} MiB, medians of $rounds interleaved rounds; last warm-up: $(head -1 "$work/warmup.txt")"
-echo "rounds (MiB/s): warm-up ${warms[*]} (own count ${owns[*]}); store read ${store_reads[*]}; cached read ${cacheds[*]}; cache files ${cache_reads[*]}; dd ${dd_reads[*]}"
+echo "rounds (MiB/s): warm-up ${warms[*]} (own count ${owns[*]}); store read ${store_reads[*]}; with the write ${boths[*]}; cached read ${cacheds[*]}; cache files ${cache_reads[*]}; dd ${dd_reads[*]}"
 printf '%-52s %8s\n' step "MiB/s"
 printf '%-52s %8s\n' "hangar warmup (store -> disk cache)" "$warm"
 printf '%-52s %8s\n' "  the same by warmup's own count (no CLI start)" "$own"
 printf '%-52s %8s\n' "cold read of the store's block files (4 readers)" "$store_read"
+printf '%-52s %8s\n' "  with dd oflag=direct of the same bytes at once" "$both"
 printf '%-52s %8s\n' "cold read through the mount, all from the disk cache" "$cached"
 printf '%-52s %8s\n' "cold read of the cache's block files (4 readers)" "$cache_read"
 printf '%-52s %8s\n' "cold dd of a file as large on the cache's disk" "$dd_read"
-python3 -c "import sys; a = [float(x) for x in sys.argv[1:]]; print('ratios: warm-up / store read %.2f (own count %.2f; target 0.8 against rados bench seq); cached read / dd on the cache disk %.2f (target 0.7), / the cache files read by 4 %.2f' % (a[0] / a[1], a[5] / a[1], a[2] / a[4], a[2] / a[3]))" "$warm" "$store_read" "$cached" "$cache_read" "$dd_read" "$own"
+python3 -c "import sys; a = [float(x) for x in sys.argv[1:]]; print('ratios: warm-up / store read %.2f (own count %.2f; target 0.8 against rados bench seq), / store read with the write %.2f (own count %.2f); cached read / dd on the cache disk %.2f (target 0.7), / the cache files read by 4 %.2f' % (a[0] / a[1], a[5] / a[1], a[0] / a[6], a[5] / a[6], a[2] / a[4], a[2] / a[3]))" "$warm" "$store_read" "$cached" "$cache_read" "$dd_read" "$own" "$both"
