@@ -106,7 +106,7 @@ class FileChunkStoreTest extends ChunkStoreTck {
         ChunkStore fresh = reopen();
         try {
             long[][] cases = {{0, len}, {0, 8192}, {4096, len - 4096}, {4096, 100}, {100, 5000}, {0, len + 5000},
-                {len - 50, 4096}};
+                {len - 50, 4096}, {4096, 4096 + 10}, {len + 4096, 8192}};
             for (long[] c : cases) {
                 int offset = (int) c[0];
                 int room = (int) c[1];
@@ -119,8 +119,11 @@ class FileChunkStoreTest extends ChunkStoreTck {
                 byte[] out = new byte[n];
                 dst.get(0, out);
                 org.junit.jupiter.api.Assertions.assertArrayEquals(
-                        java.util.Arrays.copyOfRange(data, offset, offset + n), out, "at " + offset + " into " + room);
+                        java.util.Arrays.copyOfRange(data, Math.min(offset, len), Math.min(offset, len) + n), out, "at " + offset + " into " + room);
             }
+            java.nio.ByteBuffer dst = java.nio.ByteBuffer.allocateDirect(3 * 4096).alignedSlice(4096);
+            assertEquals(StoreException.Kind.NOT_FOUND,
+                    assertThrows(StoreException.class, () -> fresh.get("none", 0, dst)).kind());
         } finally {
             fresh.close();
         }
