@@ -301,7 +301,9 @@ public final class DiskBlockCache implements AutoCloseable {
      * aligned, the directory is written through the page cache or the direct open fails: the caller reads it
      * all through the page cache). Why: as for {@link #writeDirect}, the bytes land in this process's memory
      * cache, so a page-cache copy is a second cache of them and filling it costs a page allocation and a copy
-     * per 4 KiB (perf of a cold read through the mount: a fifth of all samples in that copy).
+     * per 4 KiB (perf of a cold read through the mount: a fifth of all samples in that copy). It opens the
+     * file a second time: should the file be replaced in between (only ever by the same block's bytes), a mix
+     * of two files fails the checksum and is dropped, never served.
      */
     private static long readDirect(Shard s, Path f, ByteBuffer into) {
         if (!s.direct || !into.isDirect() || into.remaining() < DIRECT_IO_ALIGNMENT
