@@ -42,7 +42,7 @@ final class StatsCommand implements Callable<Integer> {
 
     /**
      * Made on first use: picocli builds every command of the CLI at start, and an HTTP client's TLS set-up
-     * (the JDK's trust store read and parsed) cost every other command about 0.3 s of CPU.
+     * (the JDK's trust store read and parsed) cost every other command about 0.4 s.
      */
     private HttpClient http;
 

@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class BlockPool {
     static final int MIN_CAPACITY = 64 << 10;
-    /** The alignment of every buffer's memory: what the disk cache's direct writes need. */
+    /** The alignment of every buffer's memory: what direct I/O into it needs (disk cache, file store). */
     private static final int ALIGN = io.hangar.core.cache.DiskBlockCache.DIRECT_IO_ALIGNMENT;
 
     private final int blockSize;
@@ -85,8 +85,8 @@ final class BlockPool {
     }
 
     /**
-     * Page-aligned native memory of exactly {@code capacity} bytes, so the disk cache can write a block from it
-     * with O_DIRECT (the JDK aligns direct buffers only to 8 bytes); it costs {@link #ALIGN} bytes more.
+     * Page-aligned native memory of exactly {@code capacity} bytes, so a block can be read into it and written
+     * from it with O_DIRECT (the JDK aligns direct buffers only to 8 bytes); it costs {@link #ALIGN} bytes more.
      */
     private static ByteBuffer aligned(int capacity) {
         return ByteBuffer.allocateDirect(capacity + ALIGN).alignedSlice(ALIGN).limit(capacity).slice();
