@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class BlockPool {
     static final int MIN_CAPACITY = 64 << 10;
-    /** The alignment of every buffer's memory: what direct I/O into it needs (disk cache, file store). */
+    /** The alignment of every buffer's memory: what the disk cache's direct I/O needs. */
     private static final int ALIGN = io.hangar.core.cache.DiskBlockCache.DIRECT_IO_ALIGNMENT;
 
     private final int blockSize;

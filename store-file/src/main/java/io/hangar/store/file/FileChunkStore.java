@@ -122,78 +122,17 @@ final class FileChunkStore implements ChunkStore {
         if (offset < 0) {
             throw new StoreException(Kind.INVALID, "negative offset " + offset);
         }
-        Path file = path(key);
-        FileChannel direct = openDirect(file, key, offset, dst);
-        try (FileChannel ch = direct != null ? direct : FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel ch = FileChannel.open(path(key), StandardOpenOption.READ)) {
             long size = ch.size();
             int n = (int) Math.max(0, Math.min(dst.remaining(), size - offset));
             ByteBuffer b = dst.duplicate();
             b.limit(b.position() + n);
-            if (direct != null) {
-                readDirect(ch, key, offset, b);
-            } else {
-                read(ch, key, offset, b);
-            }
+            read(ch, key, offset, b);
             dst.position(dst.position() + n);
             return n;
         } catch (IOException e) {
             throw map(e, "get " + key);
         }
-    }
-
-    /** The alignment O_DIRECT needs of memory, file offsets and lengths on the file systems in use. */
-    static final int DIRECT_IO_ALIGNMENT = 4096;
-
-    /**
-     * The file opened with O_DIRECT if a read at {@code offset} into {@code dst} can go past the page cache:
-     * page-aligned native memory (the VFS's block buffers) at an aligned offset. Null if not, or if the file
-     * system refuses direct I/O. Why: such a block lands in the volume's own cache, so a page-cache copy is a
-     * second cache of the same bytes, and filling it costs a page allocation and a copy per 4 KiB.
-     */
-    private FileChannel openDirect(Path file, String key, long offset, ByteBuffer dst)
-            throws StoreException {
-        if (dst.remaining() < DIRECT_IO_ALIGNMENT || !dst.isDirect() || offset % DIRECT_IO_ALIGNMENT != 0
-                || dst.alignmentOffset(dst.position(), DIRECT_IO_ALIGNMENT) != 0) {
-            return null;
-        }
-        try {
-            return FileChannel.open(file, StandardOpenOption.READ, com.sun.nio.file.ExtendedOpenOption.DIRECT);
-        } catch (NoSuchFileException | AccessDeniedException e) {
-            throw map(e, "get " + key);
-        } catch (IOException | UnsupportedOperationException e) {
-            return null; // refused (EINVAL): read through the page cache
-        }
-    }
-
-    /**
-     * Fills b (position to limit, its position aligned) from a file opened with O_DIRECT at an aligned
-     * {@code offset}: the aligned part straight into b, a last partial page through an aligned scratch page.
-     * One channel for both, so both parts come from the same file even while a put replaces it.
-     */
-    private static void readDirect(FileChannel ch, String key, long offset, ByteBuffer b) throws IOException {
-        int tail = b.remaining() % DIRECT_IO_ALIGNMENT;
-        ByteBuffer head = b.duplicate();
-        head.limit(b.limit() - tail);
-        long pos = offset;
-        while (head.hasRemaining()) {
-            int r = ch.read(head, pos);
-            if (r <= 0 || head.hasRemaining() && r % DIRECT_IO_ALIGNMENT != 0) {
-                throw new StoreException(Kind.TRANSIENT, key + ": object shrank while reading");
-            }
-            pos += r;
-        }
-        if (tail > 0) {
-            ByteBuffer page = ByteBuffer.allocateDirect(2 * DIRECT_IO_ALIGNMENT).alignedSlice(DIRECT_IO_ALIGNMENT)
-                    .limit(DIRECT_IO_ALIGNMENT);
-            while (page.position() < tail) {
-                int r = ch.read(page, pos + page.position());
-                if (r <= 0) {
-                    throw new StoreException(Kind.TRANSIENT, key + ": object shrank while reading");
-                }
-            }
-            b.put(head.limit(), page.flip().limit(tail), 0, tail);
-        }
-        b.position(b.limit());
     }
 
     /** Fills b (position to limit) from the file at {@code offset}, heap buffers in pieces (see put). */
