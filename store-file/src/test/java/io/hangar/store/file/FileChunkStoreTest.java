@@ -97,8 +97,8 @@ class FileChunkStoreTest extends ChunkStoreTck {
 
     @Test
     void readsIntoPageAlignedMemoryMatchTheBytesStored() throws Exception {
-        // Aligned native memory at an aligned offset takes the O_DIRECT path for its aligned head, the rest goes
-        // through the page cache; each read is checked against the bytes put, read back by a fresh instance.
+        // Reads into page-aligned native memory (the VFS's block buffers), at aligned and unaligned offsets, with
+        // and without a partial last page, past the end: each checked against the bytes put, by a fresh instance.
         int len = (4 << 20) + 100;
         byte[] data = new byte[len];
         new java.util.Random(7).nextBytes(data);
