@@ -295,6 +295,12 @@ public final class DiskBlockCache implements AutoCloseable {
         }
     }
 
+    /** Whether direct I/O can move {@code b}'s bytes: a directory that takes it, page-aligned native memory. */
+    private static boolean direct(Shard s, ByteBuffer b) {
+        return s.direct && b.isDirect() && b.remaining() >= DIRECT_IO_ALIGNMENT
+                && b.alignmentOffset(b.position(), DIRECT_IO_ALIGNMENT) == 0;
+    }
+
     /**
      * Reads the page-aligned head of block file {@code f} into {@code into} with O_DIRECT, past the page cache,
      * and moves {@code into}'s position past it; returns the bytes read (0 if {@code into}'s memory is not
@@ -306,8 +312,7 @@ public final class DiskBlockCache implements AutoCloseable {
      * of two files fails the checksum and is dropped, never served.
      */
     private static long readDirect(Shard s, Path f, ByteBuffer into) {
-        if (!s.direct || !into.isDirect() || into.remaining() < DIRECT_IO_ALIGNMENT
-                || into.alignmentOffset(into.position(), DIRECT_IO_ALIGNMENT) != 0) {
+        if (!direct(s, into)) {
             return 0;
         }
         int n = into.remaining() / DIRECT_IO_ALIGNMENT * DIRECT_IO_ALIGNMENT;
@@ -343,8 +348,7 @@ public final class DiskBlockCache implements AutoCloseable {
      * page and 8 bytes per block.
      */
     private static long writeDirect(Shard s, Path tmp, ByteBuffer d) throws IOException {
-        if (!s.direct || !d.isDirect() || d.remaining() < DIRECT_IO_ALIGNMENT
-                || d.alignmentOffset(d.position(), DIRECT_IO_ALIGNMENT) != 0) {
+        if (!direct(s, d)) {
             return 0;
         }
         FileChannel ch;
@@ -600,7 +604,7 @@ public final class DiskBlockCache implements AutoCloseable {
         /** Bytes indexed plus bytes reserved by writes in progress. */
         private long used;
         volatile boolean scanned;
-        /** Whether blocks are written with O_DIRECT ({@link #writeDirect}); off once the directory refuses it. */
+        /** Whether blocks are written and read with O_DIRECT; off once the directory refuses it. */
         volatile boolean direct;
 
         Shard(Path root, long capacity, double freeSpaceRatio, FileStore disk) {
