@@ -73,8 +73,18 @@ public interface Volume {
 
     StatFs statfs() throws FsException;
 
-    /** Creates and opens a regular file ({@code flags} as open(2), O_EXCL honoured). */
+    /**
+     * Creates and opens a regular file ({@code flags} as open(2), O_EXCL honoured). The new name is durable
+     * once the handle is flushed, fsynced or closed, or the directory {@link #syncDirectory synced}: as on a
+     * local file system, a power cut before then may lose it (a killed process does not).
+     */
     FileHandle create(Caller caller, long parent, String name, int mode, int flags) throws FsException;
+
+    /**
+     * fsync(2) of a directory: its entries are durable when this returns, among them files created since
+     * and not yet closed. ENOTDIR for a non-directory. Since 1.7.
+     */
+    void syncDirectory(long inode) throws FsException;
 
     /** Opens a regular file; O_TRUNC truncates, O_APPEND appends. EISDIR for a directory. */
     FileHandle open(Caller caller, long inode, int flags) throws FsException;

@@ -3,7 +3,7 @@
  * platform-core on top of a metadata engine and a chunk store.
  */
 @Export
-@Version("1.6.0")
+@Version("1.7.0")
 package io.hangar.vfs;
 
 import org.osgi.annotation.bundle.Export;

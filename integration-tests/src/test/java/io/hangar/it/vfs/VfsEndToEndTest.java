@@ -326,4 +326,44 @@ class VfsEndToEndTest {
             assertArrayEquals(data, readAll(v, ino));
         }
     }
+
+    /** The commits SQLite's engine made only to sync (its {@code syncs} counter), read on a connection of its own. */
+    private static long syncCommits(VolumeFixture fx) throws Exception {
+        try (java.sql.Connection c = new org.sqlite.SQLiteConfig().createConnection("jdbc:sqlite:"
+                + fx.dir.resolve("meta.db"));
+                java.sql.ResultSet rs = c.createStatement().executeQuery(
+                        "SELECT value FROM counters WHERE name = 'syncs'")) {
+            return rs.next() ? rs.getLong(1) : 0;
+        }
+    }
+
+    /**
+     * A create is not synced on its own: the file's first commit of data makes it durable, and only a file
+     * closed without data, or an fsync of its directory, costs a sync commit.
+     */
+    @Test
+    void aCreatedFileIsSyncedByItsDataOrAtItsCloseOrByItsDirectorysFsync() throws Exception {
+        VolumeFixture fx = new VolumeFixture(dir).format("creates", Map.of());
+        try (VfsVolume v = fx.open()) {
+            long s0 = syncCommits(fx);
+            v.create(Caller.ROOT, Volume.ROOT, "empty", 0644, OpenFlags.WRONLY).close();
+            assertEquals(s0 + 1, syncCommits(fx), "closed without data: one sync commit");
+            try (FileHandle h = v.create(Caller.ROOT, Volume.ROOT, "data", 0644, OpenFlags.WRONLY)) {
+                h.write(0, new byte[] {1, 2, 3}, 0, 3);
+            }
+            assertEquals(s0 + 1, syncCommits(fx), "the data's commit made the creation durable: no sync commit");
+            FileHandle open = v.create(Caller.ROOT, Volume.ROOT, "open", 0644, OpenFlags.WRONLY);
+            v.syncDirectory(Volume.ROOT);
+            assertEquals(s0 + 2, syncCommits(fx), "fsync of the directory syncs the open file's creation");
+            open.close();
+            assertEquals(s0 + 2, syncCommits(fx), "and its close has nothing left to sync");
+            long f = v.resolve("/data").inode();
+            assertEquals(Errno.ENOTDIR, assertThrows(FsException.class, () -> v.syncDirectory(f)).errno());
+        }
+        try (VfsVolume v = fx.open()) {
+            assertEquals(0, v.getattr(v.resolve("/empty").inode()).length());
+            assertArrayEquals(new byte[] {1, 2, 3}, readAll(v, v.resolve("/data").inode()));
+            assertEquals(0, v.getattr(v.resolve("/open").inode()).length());
+        }
+    }
 }

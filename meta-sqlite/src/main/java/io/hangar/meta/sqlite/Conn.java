@@ -25,6 +25,8 @@ final class Conn implements AutoCloseable {
 
     private final Connection connection;
     private final Map<String, PreparedStatement> statements = new HashMap<>();
+    /** Rows changed by {@link #update} since {@link #resetChanged}: whether a transaction wrote anything. */
+    private long changed;
 
     private Conn(Connection connection) {
         this.connection = connection;
@@ -76,7 +78,17 @@ final class Conn implements AutoCloseable {
 
     /** Runs an INSERT, UPDATE or DELETE; returns the number of rows changed. */
     int update(String sql, Object... args) throws SQLException {
-        return prepare(sql, args).executeUpdate();
+        int n = prepare(sql, args).executeUpdate();
+        changed += n;
+        return n;
+    }
+
+    void resetChanged() {
+        changed = 0;
+    }
+
+    long changed() {
+        return changed;
     }
 
     /** The first row mapped, or null if there is none. */

@@ -42,7 +42,8 @@ import java.util.function.Consumer;
 
 /**
  * A {@link MetadataEngine} in one SQLite file: the embedded default. The file is in WAL mode with
- * {@code synchronous=FULL}, so a mutation is durable when it returns; every mutation is one
+ * {@code synchronous=FULL}, so a mutation is durable when it returns (open-file records and
+ * {@link #createFile} are committed unsynced: see docs/meta-sqlite.md); every mutation is one
  * {@code BEGIN IMMEDIATE} transaction, so it is atomic across crashes and serialised against other
  * processes sharing the file (the CLI beside a running runtime). The schema is in {@code docs/meta-sqlite.md}.
  */
@@ -256,9 +257,29 @@ public final class SqliteMetadataEngine implements MetadataEngine {
                 throw new FsException(Errno.ENAMETOOLONG, "symlink target longer than " + MAX_SYMLINK + " bytes");
             }
         }
-        long size = length;
+        return write(insertNode(parent, name, type, mode, uid, gid, rdev, target, length));
+    }
+
+    /**
+     * Not synced (as open and release), so a create costs no fsync of its own: the file's first commit of
+     * data (writeSlice), or the sync its close asks for, makes it durable.
+     */
+    @Override
+    public Entry createFile(long parent, String name, int mode, int uid, int gid) throws FsException {
+        checkNewName(name);
+        return db.writeUnsynced(c -> insertNode(parent, name, FileType.FILE, mode, uid, gid, 0, null, 0)
+                .run(new Txn(c, nowNs())), true);
+    }
+
+    @Override
+    public void sync() throws FsException {
+        db.sync();
+    }
+
+    private Work<Entry> insertNode(long parent, String name, FileType type, int mode, int uid, int gid, int rdev,
+            String target, long size) throws FsException {
         VolumeFormat f = settings();
-        return write(t -> {
+        return t -> {
             t.dir(parent);
             t.needFree(parent, name);
             t.checkInodes(f, 1);
@@ -273,7 +294,7 @@ public final class SqliteMetadataEngine implements MetadataEngine {
             t.touchDir(parent, type == FileType.DIRECTORY ? 1 : 0);
             t.add(USED_INODES, 1);
             return new Entry(parent, name, a);
-        });
+        };
     }
 
     @Override

@@ -28,6 +28,8 @@ final class Txn {
     static final String NEXT_SESSION = "next_session";
     static final String USED_SPACE = "used_space";
     static final String USED_INODES = "used_inodes";
+    /** Counts the commits Database.sync made: a write with no other purpose than syncing the WAL. */
+    static final String SYNCS = "syncs";
 
     /** A directory entry: the inode a name points to and its type. */
     record Edge(long inode, FileType type) {

@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hangar.fs.DirEntry;
+import io.hangar.fs.Entry;
 import io.hangar.fs.Errno;
 import io.hangar.fs.FileType;
 import io.hangar.fs.FsException;
+import io.hangar.fs.SetAttr;
 import io.hangar.spi.meta.MetadataEngine;
 import io.hangar.spi.meta.MetadataEngineProvider;
 import io.hangar.spi.meta.Slice;
@@ -149,6 +151,39 @@ class SqliteMetadataEngineTest extends MetadataEngineTck {
     }
 
     // ---- transactions ----
+
+    /** The commits Database.sync made (the syncs counter), read through a connection of its own. */
+    private long syncs() throws Exception {
+        try (Database db = Database.open(dir.resolve("meta.db"), 1000)) {
+            return db.read(c -> c.longValue("SELECT value FROM counters WHERE name = ?", 0, Txn.SYNCS));
+        }
+    }
+
+    @Test
+    void aCreatedFileOwesOneSyncUntilASyncedCommitWrites() throws Exception {
+        long session = meta.openSession("test");
+        long s0 = syncs();
+        meta.sync();
+        assertEquals(s0, syncs(), "nothing owed: sync commits nothing");
+        meta.createFile(ROOT, "a", 0644, UID, GID);
+        meta.sync();
+        assertEquals(s0 + 1, syncs(), "the creation was not synced: sync commits once");
+        meta.sync();
+        assertEquals(s0 + 1, syncs(), "and then nothing is owed");
+        Entry b = meta.createFile(ROOT, "b", 0644, UID, GID);
+        meta.setattr(b.inode(), SetAttr.mode(0600));
+        meta.sync();
+        assertEquals(s0 + 1, syncs(), "a synced commit after the creation (a chmod) made it durable");
+        Entry c = meta.createFile(ROOT, "c", 0644, UID, GID);
+        meta.open(session, c.inode());
+        meta.release(session, c.inode());
+        meta.sync();
+        assertEquals(s0 + 2, syncs(), "open and release are not synced either: the creation still needed one");
+        meta.close();
+        meta = reopen();
+        assertEquals(List.of("a", "b", "c"), meta.readdir(ROOT, null, 10, false).stream().map(DirEntry::name)
+                .toList());
+    }
 
     @Test
     void aTransactionThatThrowsMidwayRollsBack() throws Exception {

@@ -49,6 +49,8 @@ final class FileWriter implements BufferBudget.Holder {
     private volatile CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
     private volatile long pendingEnd = -1;
     private final AtomicInteger users = new AtomicInteger();
+    /** Slices committed so far: each commit is durable, and with it every change the engine made before. */
+    private final java.util.concurrent.atomic.AtomicLong commits = new java.util.concurrent.atomic.AtomicLong();
 
     private final VfsMetrics metrics;
 
@@ -157,6 +159,10 @@ final class FileWriter implements BufferBudget.Holder {
         }
     }
 
+    long commits() {
+        return commits.get();
+    }
+
     /** Seals the open slice and queues its commit behind the earlier ones. Under the lock. */
     private void seal() {
         SliceBuilder s = current;
@@ -184,6 +190,7 @@ final class FileWriter implements BufferBudget.Holder {
             // slice's blocks stay unreferenced in the store until gc removes them.
             guard.check(inode);
             meta.writeSlice(inode, s.chunk, record, System.currentTimeMillis() * 1_000_000L);
+            commits.incrementAndGet();
             metrics.slicesCommitted.increment();
             metrics.sliceBytes.record(record.len());
         } catch (FsException e) {

@@ -18,6 +18,10 @@ final class VfsHandle implements FileHandle {
     private final FileWriter writer;
     private final ReadAhead ahead;
     private boolean closed;
+    /** Made by {@link VfsVolume#create} and not yet synced: the engine may not have flushed the creation. */
+    private volatile boolean createdUnsynced;
+    /** The writer's commits when the file was made: a later one is durable, and carries the creation along. */
+    private long commitsAtCreation;
 
     VfsHandle(VfsVolume volume, long inode, int flags, FileWriter writer, ReadAhead ahead) {
         this.volume = volume;
@@ -25,6 +29,25 @@ final class VfsHandle implements FileHandle {
         this.flags = flags;
         this.writer = writer;
         this.ahead = ahead;
+    }
+
+    void created() {
+        commitsAtCreation = writer != null ? writer.commits() : 0;
+        createdUnsynced = true;
+    }
+
+    /**
+     * After this handle's data is committed: the creation is made durable too, once. A slice committed since
+     * has done it already (a durable change makes the engine's earlier ones durable: createFile's contract),
+     * so only a file closed without data costs a sync of its own.
+     */
+    private void syncCreated() throws FsException {
+        if (createdUnsynced) {
+            if (writer == null || writer.commits() == commitsAtCreation) {
+                volume.syncCreated();
+            }
+            createdUnsynced = false;
+        }
     }
 
     @Override
@@ -101,6 +124,7 @@ final class VfsHandle implements FileHandle {
     public void flush() throws FsException {
         checkOpen();
         volume.flush(inode, writer);
+        syncCreated();
     }
 
     @Override
@@ -117,7 +141,18 @@ final class VfsHandle implements FileHandle {
             closed = true;
         }
         ahead.close();
-        volume.release(this, writer);
+        try {
+            volume.release(this, writer);
+        } catch (FsException | RuntimeException e) {
+            // The data since the last flush is lost (release said so); the file itself still has to stay.
+            try {
+                syncCreated();
+            } catch (FsException | RuntimeException s) {
+                e.addSuppressed(s);
+            }
+            throw e;
+        }
+        syncCreated();
     }
 
     private synchronized void checkOpen() throws FsException {

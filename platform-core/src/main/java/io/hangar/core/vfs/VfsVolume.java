@@ -782,8 +782,7 @@ public final class VfsVolume implements OpenVolume {
         }
         Entry e;
         try {
-            e = meta.mknod(parent, name, FileType.FILE, mode & 07777, caller.uid(), groupFor(caller, parent), 0,
-                    null);
+            e = meta.createFile(parent, name, mode & 07777, caller.uid(), groupFor(caller, parent));
         } catch (FsException ex) {
             if (ex.errno() != Errno.EEXIST || (flags & OpenFlags.EXCL) != 0) {
                 throw ex;
@@ -791,11 +790,31 @@ public final class VfsVolume implements OpenVolume {
             e = meta.lookup(parent, name);
             return open(caller, e.inode(), flags);
         }
-        return open(caller, e.inode(), flags & ~OpenFlags.TRUNC);
+        // A file this volume has just made is not frozen: its open need not ask the engine.
+        frozenCache.put(e.inode(), false);
+        VfsHandle h = open(caller, e.inode(), flags & ~OpenFlags.TRUNC);
+        // The engine may not have flushed the creation yet (createFile): the handle's flush, fsync or close
+        // syncs it (syncCreated), so a closed file is durable as if it had been made by mknod.
+        h.created();
+        return h;
+    }
+
+    /** Makes a file made by {@link #create} durable: the engine's sync, cheap once the data's commit has. */
+    void syncCreated() throws FsException {
+        meta.sync();
     }
 
     @Override
-    public FileHandle open(Caller caller, long inode, int flags) throws FsException {
+    public void syncDirectory(long inode) throws FsException {
+        checkOpen();
+        if (!meta.getattr(inode).isDirectory()) {
+            throw new FsException(Errno.ENOTDIR, "not a directory: inode " + inode);
+        }
+        meta.sync();
+    }
+
+    @Override
+    public VfsHandle open(Caller caller, long inode, int flags) throws FsException {
         checkOpen();
         Attr a = meta.getattr(inode);
         if (a.isDirectory() && OpenFlags.writable(flags)) {

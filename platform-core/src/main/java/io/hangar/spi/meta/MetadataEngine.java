@@ -15,7 +15,8 @@ import org.osgi.annotation.versioning.ConsumerType;
 
 /**
  * The namespace and file layout of one volume. Every method that changes state is atomic: it is applied
- * whole or not at all, also when the process dies in the middle, and once it returns it is durable.
+ * whole or not at all, also when the process dies in the middle, and once it returns it is durable (the one
+ * exception, {@link #createFile}, is durable once {@link #sync} has returned).
  * Errors are {@link FsException}s carrying the POSIX errno a file system would return; a failure to reach
  * the backend is {@code EIO}/{@code EAGAIN} and leaves nothing half-applied, so it may be retried.
  *
@@ -93,6 +94,25 @@ public interface MetadataEngine extends AutoCloseable {
      */
     Entry mknod(long parent, String name, FileType type, int mode, int uid, int gid, int rdev, String target)
             throws FsException;
+
+    /**
+     * Creates a regular file as {@link #mknod} does, for an open with {@code O_CREAT}: atomic, and kept when
+     * the process dies, but durable only once {@link #sync} or any later change of this engine that is
+     * durable (a {@link #writeSlice}, say) has returned, so an engine may leave its flush to the first commit
+     * of the file's data. The volume syncs at the file's close and fsync unless a slice of it was committed
+     * since, and at an fsync of its directory. The default is {@code mknod}: durable at once. Since 1.5.
+     */
+    default Entry createFile(long parent, String name, int mode, int uid, int gid) throws FsException {
+        return mknod(parent, name, FileType.FILE, mode, uid, gid, 0, null);
+    }
+
+    /**
+     * Makes every change this engine has returned durable: those of {@link #createFile} not yet flushed with
+     * a later change. Cheap when nothing is owed. The default does nothing (every change is durable at
+     * once). Since 1.5.
+     */
+    default void sync() throws FsException {
+    }
 
     /**
      * Removes a non-directory name (EISDIR for a directory, "." or ".."). When the inode's last link goes while a session has it open, its data

@@ -4,7 +4,7 @@
  * pass the conformance kit in platform-core's test artifact.
  */
 @Export
-@Version("1.4.0")
+@Version("1.5.0")
 package io.hangar.spi.meta;
 
 import org.osgi.annotation.bundle.Export;

@@ -18,7 +18,7 @@ import java.util.ServiceLoader;
 
 /**
  * The victim of {@link MetaCrashTck}: drives an engine, in a JVM of its own, through a seeded mix of every
- * mutation that holds references or open state — writeSlice into two chunks, copyRange of one file's
+ * mutation that holds references or open state — createFile and mknod, writeSlice into two chunks, copyRange of one file's
  * range over another's, truncate, compaction, rename over existing names, open, release, and unlink of open and of closed files — and after each call
  * returns prints the touched file's state as read back from the engine: {@code name ino length records}
  * (records of chunks 0 and 1 in hex), or {@code name -} once the name is gone, then {@code .}. Before each
@@ -56,7 +56,9 @@ public final class CrashWorkload {
                 out.flush();
                 if (ino == 0 || kind < 35) {
                     if (ino == 0) {
-                        ino = m.mknod(MetadataEngine.ROOT, name, FileType.FILE, 0644, 0, 0, 0, null).inode();
+                        // Both ways a file is made: createFile is not synced at once, but must survive a kill.
+                        ino = (op & 1) == 0 ? m.createFile(MetadataEngine.ROOT, name, 0644, 0, 0).inode()
+                                : m.mknod(MetadataEngine.ROOT, name, FileType.FILE, 0644, 0, 0, 0, null).inode();
                     }
                     int chunk = r.nextInt(CHUNK_SPAN);
                     int pos = r.nextInt(cs - 8192);

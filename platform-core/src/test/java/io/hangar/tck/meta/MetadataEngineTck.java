@@ -205,6 +205,39 @@ public abstract class MetadataEngineTck extends MetadataEngineKit {
     }
 
     @Test
+    void createFileMakesARegularFileAsMknodDoesAndSyncKeepsIt() throws Exception {
+        long parent = dir(ROOT, "p").inode();
+        setOldTimes(parent);
+        long usedBefore = meta.statfs().usedInodes();
+        Entry e = meta.createFile(parent, "new", 0640, 1234, 5678);
+        Attr a = e.attr();
+        assertEquals("new", e.name());
+        assertEquals(parent, e.parent());
+        assertEquals(FileType.FILE, a.type());
+        assertEquals(0640, a.mode());
+        assertEquals(1234, a.uid());
+        assertEquals(5678, a.gid());
+        assertEquals(1, a.nlink());
+        assertEquals(0, a.length());
+        assertEquals(parent, a.parent());
+        assertEquals(a, meta.getattr(a.inode()));
+        Attr pa = meta.getattr(parent);
+        assertTrue(pa.mtimeNs() > OLD && pa.ctimeNs() > OLD, "the directory is touched: " + pa);
+        assertEquals(usedBefore + 1, meta.statfs().usedInodes());
+        // Nothing owed but this creation, and then nothing at all: both syncs return, the file stays.
+        meta.sync();
+        meta.sync();
+        assertEquals(a, other().lookup(parent, "new").attr());
+        assertErrno(Errno.EEXIST, () -> meta.createFile(parent, "new", 0644, UID, GID));
+        assertErrno(Errno.EEXIST, () -> meta.createFile(ROOT, "p", 0644, UID, GID));
+        long f = a.inode();
+        assertErrno(Errno.ENOTDIR, () -> meta.createFile(f, "x", 0644, UID, GID));
+        assertErrno(Errno.ENOENT, () -> meta.createFile(987_654_321L, "x", 0644, UID, GID));
+        assertErrno(Errno.EINVAL, () -> meta.createFile(parent, "a/b", 0644, UID, GID));
+        assertEquals(usedBefore + 1, meta.statfs().usedInodes());
+    }
+
+    @Test
     void mknodBelowAFileOrAMissingDirectoryFails() throws Exception {
         long f = file(ROOT, "f").inode();
         assertErrno(Errno.ENOTDIR, () -> file(f, "x"));

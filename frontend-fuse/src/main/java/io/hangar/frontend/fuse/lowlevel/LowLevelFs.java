@@ -457,7 +457,11 @@ public final class LowLevelFs implements FuseSession {
             dirs.remove(fi.getLong(Layout.FI_FH));
             fuse.fuse_reply_err(req, 0);
         });
-        set(ops, Fuse3.FSYNCDIR, Fuse3.FsyncCb.class, (Fuse3.FsyncCb) (req, ino, d, fi) -> fuse.fuse_reply_err(req, 0));
+        set(ops, Fuse3.FSYNCDIR, Fuse3.FsyncCb.class, (Fuse3.FsyncCb) (req, ino, d, fi) -> call(req, "fsyncdir",
+                () -> {
+                    volume.syncDirectory(vfs(ino));
+                    fuse.fuse_reply_err(req, 0);
+                }));
         set(ops, Fuse3.STATFS, Fuse3.InoCb.class, (Fuse3.InoCb) this::statfs);
         set(ops, Fuse3.SETXATTR, Fuse3.SetxattrCb.class, (Fuse3.SetxattrCb) this::setxattr);
         set(ops, Fuse3.GETXATTR, Fuse3.GetxattrCb.class, (Fuse3.GetxattrCb) this::getxattr);
@@ -706,6 +710,9 @@ public final class LowLevelFs implements FuseSession {
                 throw e;
             }
             long fh = register(fi, new OpenFile(h.inode(), h));
+            // A new file has no xattrs: the kernel's security.capability question before its first write is
+            // answered here (a setxattr through this mount forgets it, as for any remembered absence).
+            absentUntilTimeout(new XattrKey(h.inode(), "security.capability"));
             if (fuse.fuse_reply_create(req, entryOf(a), fi) == 0) {
                 looked(node(a.inode()));
             } else {
@@ -1053,16 +1060,23 @@ public final class LowLevelFs implements FuseSession {
             try {
                 v = volume.getxattr(inode, n);
             } catch (FsException e) {
-                if (key != null && e.errno() == Errno.ENODATA && spec.attrTimeout() > 0) {
-                    if (noSecurityXattr.size() >= MAX_CACHED) {
-                        noSecurityXattr.clear();
-                    }
-                    noSecurityXattr.put(key, System.nanoTime() + (long) (spec.attrTimeout() * 1e9));
+                if (key != null && e.errno() == Errno.ENODATA) {
+                    absentUntilTimeout(key);
                 }
                 throw e;
             }
             replyBytes(req, v, size);
         });
+    }
+
+    /** Remembers a security.* name as absent for the attribute timeout (not at all with a timeout of 0). */
+    private void absentUntilTimeout(XattrKey key) {
+        if (spec.attrTimeout() > 0) {
+            if (noSecurityXattr.size() >= MAX_CACHED) {
+                noSecurityXattr.clear();
+            }
+            noSecurityXattr.put(key, System.nanoTime() + (long) (spec.attrTimeout() * 1e9));
+        }
     }
 
     private void listxattr(Pointer req, long ino, long size) {
