@@ -6,17 +6,21 @@ import io.hangar.metrics.EngineMeters;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The connections of one engine to its SQLite file: one writer, used under a lock shared by every engine on
  * the same file in this JVM, so that this process's writers queue in Java instead of sleeping in SQLite's
  * busy handler; and a few readers, which WAL lets run beside the writer. Runs transaction bodies with
- * bounded retries while another process holds the lock.
+ * bounded retries while another process holds the lock, and commits the bodies of writers that wait for
+ * each other together (group commit, see {@link #write}).
  */
 final class Database implements AutoCloseable {
     /** How long one statement waits, by default, for another process's lock before SQLite reports SQLITE_BUSY. */
@@ -110,30 +114,26 @@ final class Database implements AutoCloseable {
         return file;
     }
 
-    /** Runs {@code body} in one {@code BEGIN IMMEDIATE} transaction, committed (durably) when it returns. */
+    /**
+     * Runs {@code body} in a {@code BEGIN IMMEDIATE} transaction, committed (durably) when it returns. Writers
+     * that arrive while another commits are committed together (group commit): the next of them to get the
+     * lock runs every waiting body in one transaction, each in a savepoint of its own (a body that fails is
+     * rolled back alone and fails alone), and one fsync of the WAL makes all of them durable. Each body still
+     * runs whole and in order, as if alone.
+     */
     <T> T write(Body<T> body) throws FsException {
-        writeLock.lock();
-        try {
-            checkOpen();
-            T result = withRetries(() -> inTransaction(writer, "BEGIN IMMEDIATE", body));
-            if (writer.changed() > 0) {
-                // A synced commit that wrote frames syncs the WAL, and with it every frame before them.
-                owed = false;
-            }
-            return result;
-        } finally {
-            writeLock.unlock();
-        }
+        return submit(body, true, false);
     }
 
     /**
      * As {@link #write}, but the commit is not synced ({@code synchronous=NORMAL} for this transaction): it
      * survives the process being killed (the WAL is in the page cache) and is atomic, but a power failure may
      * lose it. For records that die with the session that wrote them anyway (open files): an open or release
-     * costs no fsync. The next synced commit makes it durable too.
+     * costs no fsync. The next synced commit makes it durable too. Committed together with synced writers
+     * that wait beside it, it is synced with them.
      */
     <T> T writeUnsynced(Body<T> body) throws FsException {
-        return writeUnsynced(body, false);
+        return submit(body, false, false);
     }
 
     /**
@@ -142,23 +142,268 @@ final class Database implements AutoCloseable {
      * written since.
      */
     <T> T writeUnsynced(Body<T> body, boolean owesSync) throws FsException {
-        writeLock.lock();
-        try {
-            checkOpen();
-            writer.exec("PRAGMA synchronous=NORMAL");
-            try {
-                T result = withRetries(() -> inTransaction(writer, "BEGIN IMMEDIATE", body));
-                if (owesSync && writer.changed() > 0) {
-                    owed = true;
+        return submit(body, false, owesSync);
+    }
+
+    /** The most bodies one group commit runs: bounds how long it holds the write lock. */
+    static final int MAX_GROUP = 64;
+
+    /** A body waiting for its commit; its outcome is set under the write lock and read after it. */
+    private static final class Pending<T> {
+        final Body<T> body;
+        final boolean synced;
+        final boolean owes;
+        /** The writer's thread, woken when its body is committed or when it may lead the next group. */
+        final Thread thread = Thread.currentThread();
+        /** Set last, after the outcome: a waiter that reads it true sees result, failure and changed. */
+        volatile boolean done;
+        T result;
+        Throwable failure;
+        /** Rows the body changed in the transaction being committed (0 if it failed). */
+        long changed;
+
+        Pending(Body<T> body, boolean synced, boolean owes) {
+            this.body = body;
+            this.synced = synced;
+            this.owes = owes;
+        }
+
+        T outcome() throws FsException {
+            if (failure instanceof FsException e) {
+                throw e;
+            }
+            if (failure instanceof RuntimeException e) {
+                throw e;
+            }
+            if (failure instanceof Error e) {
+                throw e;
+            }
+            return result;
+        }
+    }
+
+    /** Writers waiting for the write lock, oldest first; bounded by the threads that write. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Pending<?>> waiting =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    /** Write transactions committed and bodies taken from the queue (for tests: volatile, written locked). */
+    private volatile long transactions;
+    private volatile long drained;
+
+    long transactions() {
+        return transactions;
+    }
+
+    long drained() {
+        return drained;
+    }
+
+    int waitingWriters() {
+        return waiting.size();
+    }
+
+    /**
+     * Queues the body, then either leads (takes the lock and commits the oldest waiters, this one among them
+     * or soon after) or waits to be woken: by the leader that committed it, or by one leaving the lock while
+     * bodies still wait. Waiters park on their own, so a group's members all wake at once instead of taking
+     * the lock one after another; the short park timeout covers another engine on the same file, whose
+     * leader does not know this queue.
+     */
+    private <T> T submit(Body<T> body, boolean synced, boolean owes) throws FsException {
+        Pending<T> p = new Pending<>(body, synced, owes);
+        waiting.add(p);
+        while (!p.done) {
+            if (writeLock.tryLock()) {
+                try {
+                    while (!p.done) {
+                        commitGroup();
+                    }
+                } finally {
+                    writeLock.unlock();
                 }
-                return result;
+                // Bodies that came after the last group was taken: one of them leads next.
+                Pending<?> next = waiting.peek();
+                if (next != null) {
+                    LockSupport.unpark(next.thread);
+                }
+            } else {
+                LockSupport.parkNanos(this, WAITER_PARK_NS);
+                if (Thread.interrupted()) {
+                    // The body is queued and will be committed; its caller learns the outcome, then the
+                    // interrupt.
+                    waitUninterruptibly(p);
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        return p.outcome();
+    }
+
+    /** How long a waiter parks before it looks at the lock again if nobody woke it. */
+    private static final long WAITER_PARK_NS = TimeUnit.MILLISECONDS.toNanos(2);
+
+    private void waitUninterruptibly(Pending<?> p) {
+        while (!p.done) {
+            if (writeLock.tryLock()) {
+                try {
+                    while (!p.done) {
+                        commitGroup();
+                    }
+                } finally {
+                    writeLock.unlock();
+                }
+            } else {
+                LockSupport.parkNanos(this, WAITER_PARK_NS);
+                Thread.interrupted();
+            }
+        }
+    }
+
+    /** Under the write lock: commits up to MAX_GROUP waiting bodies together, or each alone if that fails. */
+    private void commitGroup() {
+        List<Pending<?>> group = new ArrayList<>();
+        Pending<?> q;
+        while (group.size() < MAX_GROUP && (q = waiting.poll()) != null) {
+            group.add(q);
+        }
+        if (group.isEmpty()) {
+            return;
+        }
+        drained += group.size();
+        if (closed) {
+            for (Pending<?> x : group) {
+                x.failure = new FsException(Errno.EIO, "metadata database " + file + " is closed");
+            }
+            settle(group, false);
+            return;
+        }
+        if (group.size() == 1) {
+            commitAlone(group.get(0));
+            return;
+        }
+        boolean synced = group.stream().anyMatch(x -> x.synced);
+        boolean committed = false;
+        try {
+            if (!synced) {
+                writer.exec("PRAGMA synchronous=NORMAL");
+            }
+            try {
+                committed = withRetries(() -> inGroup(group));
             } finally {
-                restoreSynchronous();
+                if (!synced) {
+                    restoreSynchronous();
+                }
+            }
+        } catch (SQLException | FsException | RuntimeException e) {
+            if (!committed && e instanceof FsException fe && fe.errno() == Errno.EAGAIN) {
+                // Another process held the lock through every retry: alone, each would only wait as long again.
+                for (Pending<?> x : group) {
+                    x.result = null;
+                    x.failure = fe;
+                    x.changed = 0;
+                }
+                settle(group, synced);
+                return;
+            }
+            if (!committed) {
+                // A body's own SQL failed, or the commit did: each body is run alone, so that its own outcome,
+                // and only its own, is what it reports.
+                for (Pending<?> x : group) {
+                    commitAlone(x);
+                }
+                return;
+            }
+            // Committed, and only the setting for the next transaction failed: the outcomes stand.
+        }
+        settle(group, synced);
+    }
+
+    /** One transaction for the group, each body in a savepoint; an SQLException from any aborts it whole. */
+    private boolean inGroup(List<Pending<?>> group) throws SQLException {
+        writer.exec("BEGIN IMMEDIATE");
+        try {
+            for (Pending<?> x : group) {
+                runInSavepoint(x);
+            }
+            writer.exec("COMMIT");
+            transactions++;
+            return true;
+        } catch (SQLException | RuntimeException | Error e) {
+            writer.rollbackQuietly();
+            throw e;
+        }
+    }
+
+    /**
+     * Runs one body of a group: its changes are released into the transaction, or rolled back to the
+     * savepoint if it fails with an errno or a bug (an SQLException aborts the group instead).
+     */
+    private <T> void runInSavepoint(Pending<T> x) throws SQLException {
+        writer.exec("SAVEPOINT body");
+        writer.resetChanged();
+        try {
+            x.result = x.body.run(writer);
+            x.failure = null;
+            x.changed = writer.changed();
+        } catch (FsException | RuntimeException | Error e) {
+            writer.exec("ROLLBACK TO body");
+            x.result = null;
+            x.failure = e;
+            x.changed = 0;
+        }
+        writer.exec("RELEASE body");
+    }
+
+    /** A body in a transaction of its own (with retries), as when no other writer waits. */
+    private <T> void commitAlone(Pending<T> x) {
+        try {
+            if (!x.synced) {
+                writer.exec("PRAGMA synchronous=NORMAL");
+            }
+            try {
+                x.result = withRetries(() -> inTransaction(writer, "BEGIN IMMEDIATE", x.body));
+                transactions++;
+                x.failure = null;
+                x.changed = writer.changed();
+            } finally {
+                if (!x.synced) {
+                    restoreSynchronous();
+                }
             }
         } catch (SQLException e) {
-            throw failure(e);
-        } finally {
-            writeLock.unlock();
+            x.failure = failure(e);
+        } catch (FsException | RuntimeException | Error e) {
+            x.failure = e;
+        }
+        if (x.failure != null) {
+            x.result = null;
+            x.changed = 0;
+        }
+        settle(List.of(x), x.synced);
+    }
+
+    /**
+     * After a commit: what {@link #sync} still owes. A synced commit that wrote frames synced the WAL, and
+     * with it every frame before them; an unsynced one that made a file leaves that file owing.
+     */
+    private void settle(List<Pending<?>> committed, boolean synced) {
+        long changed = 0;
+        boolean owes = false;
+        for (Pending<?> x : committed) {
+            changed += x.changed;
+            owes |= x.owes && x.changed > 0;
+        }
+        if (synced && changed > 0) {
+            owed = false;
+        } else if (owes) {
+            owed = true;
+        }
+        Thread self = Thread.currentThread();
+        for (Pending<?> x : committed) {
+            x.done = true;
+            if (x.thread != self) {
+                LockSupport.unpark(x.thread);
+            }
         }
     }
 

@@ -185,6 +185,113 @@ class SqliteMetadataEngineTest extends MetadataEngineTck {
                 .toList());
     }
 
+    private static void await(java.util.function.BooleanSupplier condition, String what) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    private static long setting(Database db, String name) throws FsException {
+        return db.read(c -> c.longValue("SELECT COUNT(*) FROM settings WHERE name = ?", 0, name));
+    }
+
+    /**
+     * Writers that queue while one commits are committed in one transaction, each with its own outcome; an
+     * SQL error in one body sends the whole group back to run alone, so nothing is applied twice.
+     */
+    @Test
+    void waitingWritersAreCommittedTogetherEachWithItsOwnOutcome() throws Exception {
+        meta.close();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try (Database db = Database.open(dir.resolve("meta.db"), 20_000)) {
+            for (int r = 0; r < 2; r++) {
+                int round = r;
+                boolean sqlError = round == 1;
+                Connection other = holdWriteLock();
+                long t0 = db.transactions();
+                long d0 = db.drained();
+                // The first writer takes the queue's lock and waits in BEGIN for the other connection.
+                var first = pool.submit(() -> db.write(c -> c.update(
+                        "INSERT INTO settings (name, value) VALUES (?, 'x')", "first" + round)));
+                await(() -> db.drained() == d0 + 1, "the first writer is in its transaction");
+                var a = pool.submit(() -> db.write(c -> c.update(
+                        "INSERT INTO settings (name, value) VALUES (?, 'x')", "a" + round)));
+                var b = pool.submit(() -> db.writeUnsynced(c -> c.update(
+                        "INSERT INTO settings (name, value) VALUES (?, 'x')", "b" + round)));
+                var c3 = pool.submit(() -> db.write(c -> {
+                    c.update("INSERT INTO settings (name, value) VALUES (?, 'x')", "failed" + round);
+                    if (sqlError) {
+                        // A duplicate key (the first writer's, committed before the group): SQLite's own error,
+                        // not an errno of the body.
+                        return c.update("INSERT INTO settings (name, value) VALUES (?, 'y')", "first" + round);
+                    }
+                    throw new FsException(Errno.EEXIST, "the body refuses");
+                }));
+                await(() -> db.waitingWriters() == 3, "three writers wait behind the first");
+                other.createStatement().execute("ROLLBACK");
+                other.close();
+                assertEquals(1, first.get(30, TimeUnit.SECONDS));
+                assertEquals(1, a.get(30, TimeUnit.SECONDS));
+                assertEquals(1, b.get(30, TimeUnit.SECONDS));
+                var failure = org.junit.jupiter.api.Assertions.assertThrows(
+                        java.util.concurrent.ExecutionException.class, () -> c3.get(30, TimeUnit.SECONDS));
+                FsException fe = (FsException) failure.getCause();
+                assertEquals(sqlError ? Errno.EIO : Errno.EEXIST, fe.errno(), fe.toString());
+                assertEquals(1, setting(db, "first" + round));
+                assertEquals(1, setting(db, "a" + round), "applied once");
+                assertEquals(1, setting(db, "b" + round), "applied once");
+                assertEquals(0, setting(db, "failed" + round), "the failed body's own change is rolled back");
+                // Round 0: the first alone, then one group. Round 1: the group rolled back, a and b alone.
+                assertEquals(sqlError ? 3 : 2, db.transactions() - t0);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        meta = reopen();
+    }
+
+    /** Many writers at once (so in groups): every create lands once, every refused one is refused alone. */
+    @Test
+    void concurrentWritersEachGetTheirOwnOutcome() throws Exception {
+        int threads = 8;
+        int files = 150;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            List<java.util.concurrent.Future<Integer>> refused = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                refused.add(pool.submit(() -> {
+                    int n = 0;
+                    for (int i = 0; i < files; i++) {
+                        meta.mknod(ROOT, "t" + id + "-" + i, FileType.FILE, 0644, UID, GID, 0, null);
+                        if (i % 10 == 9) {
+                            try {
+                                meta.mknod(ROOT, "t" + id + "-" + (i - 5), FileType.FILE, 0644, UID, GID, 0, null);
+                            } catch (FsException e) {
+                                assertEquals(Errno.EEXIST, e.errno());
+                                n++;
+                            }
+                        }
+                    }
+                    return n;
+                }));
+            }
+            for (var f : refused) {
+                assertEquals(files / 10, f.get(60, TimeUnit.SECONDS));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        meta.close();
+        meta = reopen();
+        assertEquals(threads * files, meta.readdir(ROOT, null, threads * files + 10, false).size());
+        assertEquals(1 + threads * files, meta.statfs().usedInodes());
+    }
+
     @Test
     void aTransactionThatThrowsMidwayRollsBack() throws Exception {
         meta.close();
