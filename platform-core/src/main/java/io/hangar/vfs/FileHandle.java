@@ -57,6 +57,14 @@ public interface FileHandle extends AutoCloseable {
      */
     long write(long position, ByteBuffer src) throws FsException;
 
+    /**
+     * Says that this handle will read {@code [start, end)} in order and nothing past it (a ranged request):
+     * read-ahead starts with the first read at {@code start} and stops at {@code end}. Reads elsewhere still
+     * work, without read-ahead past {@code end}. The default does nothing. Since 1.7.
+     */
+    default void readRange(long start, long end) {
+    }
+
     /** Uploads buffered writes and commits them to the metadata engine. */
     void flush() throws FsException;
 

@@ -137,6 +137,35 @@ class ReadAheadTest {
         }
     }
 
+    /**
+     * Ranged reads side by side (a parallel download: 8 MiB ranges of 4 MiB blocks, each on a handle of its
+     * own): announced with readRange, each range fetches ahead from its first read and never past its end,
+     * so every block comes from the store once (without it, each range's window ran into the next range,
+     * whose reader fetched those blocks again).
+     */
+    @Test
+    void rangedReadsFetchAheadInsideTheirRangesOnly() throws Exception {
+        try (VfsVolume v = volumeWithFile(64, Map.of("cache-size", "64M", "buffer-size", "64M",
+                "read-ahead", "32M"))) {
+            long ino = v.resolve("/model.bin").inode();
+            byte[] got = new byte[data.length];
+            int range = 8 << 20;
+            for (int start = 0; start < got.length; start += range) {
+                try (FileHandle h = v.open(Caller.ROOT, ino, OpenFlags.RDONLY)) {
+                    h.readRange(start, start + range);
+                    for (int off = start; off < start + range;) {
+                        off += h.read(off, got, off, Math.min(1 << 20, start + range - off));
+                    }
+                }
+            }
+            assertArrayEquals(data, got);
+            assertEquals(16, store.gets.size(), "a 64 MiB file is 16 blocks of 4 MiB");
+            store.gets.forEach((k, n) -> assertEquals(1, n.get(), k + " fetched " + n + " times"));
+            assertTrue(store.aheadGets.get() > 0, "blocks were fetched ahead inside the ranges");
+            assertEquals(0, v.readAheadBytes(), "closed streams hold no read-ahead memory");
+        }
+    }
+
     @Test
     void readViewHandsOverBytesOfOneBlockAndRefusesWhatIsNot() throws Exception {
         try (VfsVolume v = volumeWithFile(9, Map.of())) {

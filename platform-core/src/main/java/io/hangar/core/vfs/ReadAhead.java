@@ -86,12 +86,27 @@ final class ReadAhead {
     private long sequenceStart = -1;
     private long lastReadEnd = -1;
     private long fetchedTo;
+    /** Nothing at or past this is fetched ahead (the end of a ranged read the caller announced). */
+    private long limit = Long.MAX_VALUE;
     private boolean closed;
 
     ReadAhead(long maxWindow, int blockSize, ReadAheadBudget budget) {
         this.maxWindow = maxWindow;
         this.blockSize = blockSize;
         this.budget = budget;
+    }
+
+    /**
+     * The stream will read [start, end) in order: its first read at start counts as sequential (so it starts
+     * the window at once), and the window never reaches past end. Before the first read only.
+     */
+    synchronized void range(long start, long end) {
+        limit = Math.max(start, end);
+        if (lastReadEnd < 0) {
+            sequenceStart = start;
+            lastReadEnd = start;
+            fetchedTo = start;
+        }
     }
 
     /**
@@ -120,9 +135,10 @@ final class ReadAhead {
                 2 * (lastReadEnd - sequenceStart)));
         // From the end of this read: the read's own blocks are fetched on demand, not queued behind these.
         long from = Math.max(fetchedTo, end);
-        long to = Math.min(fileLength, position + window);
+        long stop = Math.min(fileLength, limit);
+        long to = Math.min(stop, position + window);
         // Refill in steps of a quarter window, so the store sees whole blocks, several at a time.
-        if (to - from < Math.max(blockSize, window / 4) && to < fileLength) {
+        if (to - from < Math.max(blockSize, window / 4) && to < stop) {
             return null;
         }
         if (to <= from) {

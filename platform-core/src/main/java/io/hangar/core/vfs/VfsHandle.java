@@ -92,6 +92,11 @@ final class VfsHandle implements FileHandle {
     }
 
     @Override
+    public void readRange(long start, long end) {
+        ahead.range(start, end);
+    }
+
+    @Override
     public long write(long position, byte[] buf, int off, int len) throws FsException {
         checkOpen();
         if (!OpenFlags.writable(flags)) {

@@ -8,7 +8,10 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -510,6 +513,9 @@ final class S3Handler {
                 return;
             }
             c.resp.closeHandler(v -> c.failed = true);
+            // A ranged GET (awscli's parallel download, say) fetches ahead inside its range only: blocks past
+            // it are another request's, and would be fetched twice.
+            r.stream.readRange(r.from, r.to);
             pump(c, r.stream, r.from, r.to);
             return;
         }
@@ -629,20 +635,27 @@ final class S3Handler {
             return;
         }
         workers.executeBlocking(() -> {
-            byte[] buf = new byte[want];
-            int got = 0;
-            while (got < want) {
-                int n = h.read(pos + got, buf, got, want - got);
-                if (n <= 0) {
-                    break;
+            // Read straight into a direct buffer of Netty's allocator, which the socket write takes as it is:
+            // no zero-filled heap array per MiB, and no copy of it into a direct buffer on the way out. Vert.x
+            // writes it through an unreleasable view, so it is released here once the write is done.
+            ByteBuf bb = ByteBufAllocator.DEFAULT.directBuffer(want, want);
+            try {
+                java.nio.ByteBuffer dst = bb.nioBuffer(0, want);
+                while (dst.hasRemaining()) {
+                    if (h.read(pos + dst.position(), dst) <= 0) {
+                        break;
+                    }
                 }
-                got += n;
+                if (dst.hasRemaining()) {
+                    // The file shrank while we served it (written through a mount): cut the response.
+                    throw new FsException(io.hangar.fs.Errno.EIO, "object changed while it was read");
+                }
+                bb.writerIndex(want);
+                return bb;
+            } catch (FsException | RuntimeException | Error e) {
+                bb.release();
+                throw e;
             }
-            if (got < want) {
-                // The file shrank while we served it (written through a mount): cut the response.
-                throw new FsException(io.hangar.fs.Errno.EIO, "object changed while it was read");
-            }
-            return Buffer.buffer(buf);
         }, false).onComplete(ar -> {
             if (ar.failed()) {
                 budget.release(want);
@@ -651,17 +664,24 @@ final class S3Handler {
                 c.resp.reset();
                 return;
             }
-            Buffer b = ar.result();
-            long next = pos + b.length();
+            ByteBuf bb = ar.result();
+            Buffer b = BufferInternal.buffer(bb);
+            long next = pos + want;
             if (next >= end) {
-                c.resp.end(b).onComplete(x -> budget.release(want));
+                c.resp.end(b).onComplete(x -> {
+                    bb.release();
+                    budget.release(want);
+                });
                 workers.executeBlocking(() -> {
                     closeQuietly(h);
                     return null;
                 }, false);
                 return;
             }
-            c.resp.write(b).onComplete(x -> budget.release(want));
+            c.resp.write(b).onComplete(x -> {
+                bb.release();
+                budget.release(want);
+            });
             if (c.resp.writeQueueFull()) {
                 c.resp.drainHandler(v -> pump(c, h, next, end));
             } else {
