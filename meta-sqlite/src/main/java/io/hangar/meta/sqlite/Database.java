@@ -212,29 +212,17 @@ final class Database implements AutoCloseable {
     private <T> T submit(Body<T> body, boolean synced, boolean owes) throws FsException {
         Pending<T> p = new Pending<>(body, synced, owes);
         waiting.add(p);
+        boolean interrupted = false;
         while (!p.done) {
-            if (writeLock.tryLock()) {
-                try {
-                    while (!p.done) {
-                        commitGroup();
-                    }
-                } finally {
-                    writeLock.unlock();
-                }
-                // Bodies that came after the last group was taken: one of them leads next.
-                Pending<?> next = waiting.peek();
-                if (next != null) {
-                    LockSupport.unpark(next.thread);
-                }
-            } else {
+            if (!leadIfFree(p)) {
                 LockSupport.parkNanos(this, WAITER_PARK_NS);
-                if (Thread.interrupted()) {
-                    // The body is queued and will be committed; its caller learns the outcome, then the
-                    // interrupt.
-                    waitUninterruptibly(p);
-                    Thread.currentThread().interrupt();
-                }
+                // An interrupt does not abandon the body (it is queued and will be committed): the caller
+                // learns its outcome, then the interrupt.
+                interrupted |= Thread.interrupted();
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
         return p.outcome();
     }
@@ -242,21 +230,26 @@ final class Database implements AutoCloseable {
     /** How long a waiter parks before it looks at the lock again if nobody woke it. */
     private static final long WAITER_PARK_NS = TimeUnit.MILLISECONDS.toNanos(2);
 
-    private void waitUninterruptibly(Pending<?> p) {
-        while (!p.done) {
-            if (writeLock.tryLock()) {
-                try {
-                    while (!p.done) {
-                        commitGroup();
-                    }
-                } finally {
-                    writeLock.unlock();
-                }
-            } else {
-                LockSupport.parkNanos(this, WAITER_PARK_NS);
-                Thread.interrupted();
-            }
+    /**
+     * If the lock is free: takes it, commits groups until {@code p} is done, leaves it and wakes the oldest
+     * waiter left (it came after the last group was taken, and leads next). False if another holds the lock.
+     */
+    private boolean leadIfFree(Pending<?> p) {
+        if (!writeLock.tryLock()) {
+            return false;
         }
+        try {
+            while (!p.done) {
+                commitGroup();
+            }
+        } finally {
+            writeLock.unlock();
+        }
+        Pending<?> next = waiting.peek();
+        if (next != null) {
+            LockSupport.unpark(next.thread);
+        }
+        return true;
     }
 
     /** Under the write lock: commits up to MAX_GROUP waiting bodies together, or each alone if that fails. */
