@@ -267,10 +267,14 @@ def fsync_and_fdatasync(d):
     os.fsync(fd)
     os.fdatasync(fd)
     os.close(fd)
+    # A file created and still open when its directory is fsynced (the sync that makes its name durable).
+    g = os.open(os.path.join(d, "g"), os.O_CREAT | os.O_WRONLY, 0o644)
     dfd = os.open(d, os.O_RDONLY)
     os.fsync(dfd)
     os.close(dfd)
+    os.close(g)
     eq(os.stat(p).st_size, 100_000, "size")
+    eq(sorted(os.listdir(d)), ["f", "g"], "names after the directory's fsync")
 
 
 @test

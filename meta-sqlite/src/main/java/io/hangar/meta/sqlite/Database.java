@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -28,6 +29,10 @@ final class Database implements AutoCloseable {
     /** Attempts per transaction: with the default busy timeout, a writer gives up after about 20 s. */
     private static final int ATTEMPTS = 4;
     private static final int READERS = 4;
+    /** The most bodies one group commit runs: bounds how long it holds the write lock. */
+    static final int MAX_GROUP = 64;
+    /** How long a waiter parks before it looks at the lock again if nobody woke it. */
+    private static final long WAITER_PARK_NS = TimeUnit.MILLISECONDS.toNanos(2);
 
     // SQLite primary result codes (the low byte of extended codes).
     private static final int SQLITE_PERM = 3;
@@ -58,6 +63,11 @@ final class Database implements AutoCloseable {
      * file would do too; they are not seen here, so a sync may be one more than needed.)
      */
     private boolean owed;
+    /** Writers waiting for their commit, oldest first; bounded by the threads that write. */
+    private final ConcurrentLinkedQueue<Pending<?>> waiting = new ConcurrentLinkedQueue<>();
+    /** Write transactions committed and bodies taken from the queue (for tests: volatile, written locked). */
+    private volatile long transactions;
+    private volatile long drained;
 
     private Database(Path file, int busyTimeoutMs, Conn writer, EngineMeters meters) {
         this.meters = meters;
@@ -145,9 +155,6 @@ final class Database implements AutoCloseable {
         return submit(body, false, owesSync);
     }
 
-    /** The most bodies one group commit runs: bounds how long it holds the write lock. */
-    static final int MAX_GROUP = 64;
-
     /** A body waiting for its commit; its outcome is set under the write lock and read after it. */
     private static final class Pending<T> {
         final Body<T> body;
@@ -181,14 +188,6 @@ final class Database implements AutoCloseable {
             return result;
         }
     }
-
-    /** Writers waiting for the write lock, oldest first; bounded by the threads that write. */
-    private final java.util.concurrent.ConcurrentLinkedQueue<Pending<?>> waiting =
-            new java.util.concurrent.ConcurrentLinkedQueue<>();
-
-    /** Write transactions committed and bodies taken from the queue (for tests: volatile, written locked). */
-    private volatile long transactions;
-    private volatile long drained;
 
     long transactions() {
         return transactions;
@@ -226,9 +225,6 @@ final class Database implements AutoCloseable {
         }
         return p.outcome();
     }
-
-    /** How long a waiter parks before it looks at the lock again if nobody woke it. */
-    private static final long WAITER_PARK_NS = TimeUnit.MILLISECONDS.toNanos(2);
 
     /**
      * If the lock is free: takes it, commits groups until {@code p} is done, leaves it and wakes the oldest
