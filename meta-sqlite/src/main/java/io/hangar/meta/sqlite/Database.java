@@ -42,7 +42,17 @@ final class Database implements AutoCloseable {
     private static final int SQLITE_FULL = 13;
 
     /** One write lock per database file in this JVM; a handful of files per process, kept for its life. */
-    private static final ConcurrentHashMap<Path, ReentrantLock> WRITE_LOCKS = new ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<Path, FileWriters> WRITERS = new ConcurrentHashMap<>();
+
+    /**
+     * What every engine on one file in this JVM shares: the write lock, and the writers waiting for it, so
+     * that a leader commits (and wakes) the waiters of every engine on the file, not only its own.
+     */
+    private static final class FileWriters {
+        final ReentrantLock lock = new ReentrantLock();
+        /** Oldest first; bounded by the threads that write. */
+        final ConcurrentLinkedQueue<Pending<?>> waiting = new ConcurrentLinkedQueue<>();
+    }
 
     /** A transaction body; it may run more than once, so it must not change state outside the database. */
     interface Body<T> {
@@ -59,12 +69,13 @@ final class Database implements AutoCloseable {
     private final EngineMeters meters;
     /**
      * A commit that was not synced but owes durability ({@code createFile}) and no synced commit that wrote
-     * since: {@link #sync} then has to sync one. Under the write lock. (Other engines' synced commits on the
-     * file would do too; they are not seen here, so a sync may be one more than needed.)
+     * since: {@link #sync} then has to sync one. Under the write lock. (Synced commits of another process,
+     * or of an engine of this JVM in a group without this one's bodies, would do too; they are not seen
+     * here, so a sync may be one more than needed.)
      */
     private boolean owed;
-    /** Writers waiting for their commit, oldest first; bounded by the threads that write. */
-    private final ConcurrentLinkedQueue<Pending<?>> waiting = new ConcurrentLinkedQueue<>();
+    /** The file's waiting writers, of this engine and of the others on the file. */
+    private final ConcurrentLinkedQueue<Pending<?>> waiting;
     /** Write transactions committed and bodies taken from the queue (for tests: volatile, written locked). */
     private volatile long transactions;
     private volatile long drained;
@@ -74,7 +85,9 @@ final class Database implements AutoCloseable {
         this.file = file;
         this.busyTimeoutMs = busyTimeoutMs;
         this.writer = writer;
-        this.writeLock = WRITE_LOCKS.computeIfAbsent(identity(file), k -> new ReentrantLock());
+        FileWriters shared = WRITERS.computeIfAbsent(identity(file), k -> new FileWriters());
+        this.writeLock = shared.lock;
+        this.waiting = shared.waiting;
     }
 
     /** The file's real path (it exists once connected), so that links and relative names share one lock. */
@@ -157,6 +170,8 @@ final class Database implements AutoCloseable {
 
     /** A body waiting for its commit; its outcome is set under the write lock and read after it. */
     private static final class Pending<T> {
+        /** The engine the body is of: whose closing fails it and whose sync it may leave owing. */
+        final Database db;
         final Body<T> body;
         final boolean synced;
         final boolean owes;
@@ -169,7 +184,8 @@ final class Database implements AutoCloseable {
         /** Rows the body changed in the transaction being committed (0 if it failed). */
         long changed;
 
-        Pending(Body<T> body, boolean synced, boolean owes) {
+        Pending(Database db, Body<T> body, boolean synced, boolean owes) {
+            this.db = db;
             this.body = body;
             this.synced = synced;
             this.owes = owes;
@@ -205,11 +221,11 @@ final class Database implements AutoCloseable {
      * Queues the body, then either leads (takes the lock and commits the oldest waiters, this one among them
      * or soon after) or waits to be woken: by the leader that committed it, or by one leaving the lock while
      * bodies still wait. Waiters park on their own, so a group's members all wake at once instead of taking
-     * the lock one after another; the short park timeout covers another engine on the same file, whose
-     * leader does not know this queue.
+     * the lock one after another. The queue is the file's, so a leader commits the bodies of every engine on
+     * the file in this JVM; the short park timeout only bounds a wake-up that raced the leader's look.
      */
     private <T> T submit(Body<T> body, boolean synced, boolean owes) throws FsException {
-        Pending<T> p = new Pending<>(body, synced, owes);
+        Pending<T> p = new Pending<>(this, body, synced, owes);
         waiting.add(p);
         boolean interrupted = false;
         while (!p.done) {
@@ -236,6 +252,14 @@ final class Database implements AutoCloseable {
         }
         try {
             while (!p.done) {
+                if (closed) {
+                    // This engine's connection is gone: its own body fails; the others wait for a leader of theirs.
+                    if (waiting.remove(p)) {
+                        p.failure = new FsException(Errno.EIO, "metadata database " + file + " is closed");
+                        settle(List.of(p), false);
+                    }
+                    break;
+                }
                 commitGroup();
             }
         } finally {
@@ -251,19 +275,21 @@ final class Database implements AutoCloseable {
     /** Under the write lock: commits up to MAX_GROUP waiting bodies together, or each alone if that fails. */
     private void commitGroup() {
         List<Pending<?>> group = new ArrayList<>();
+        List<Pending<?>> refused = new ArrayList<>();
         Pending<?> q;
         while (group.size() < MAX_GROUP && (q = waiting.poll()) != null) {
-            group.add(q);
+            drained++;
+            if (q.db.closed) {
+                q.failure = new FsException(Errno.EIO, "metadata database " + file + " is closed");
+                refused.add(q);
+            } else {
+                group.add(q);
+            }
+        }
+        if (!refused.isEmpty()) {
+            settle(refused, false);
         }
         if (group.isEmpty()) {
-            return;
-        }
-        drained += group.size();
-        if (closed) {
-            for (Pending<?> x : group) {
-                x.failure = new FsException(Errno.EIO, "metadata database " + file + " is closed");
-            }
-            settle(group, false);
             return;
         }
         if (group.size() == 1) {
@@ -384,8 +410,15 @@ final class Database implements AutoCloseable {
         }
         if (synced && changed > 0) {
             owed = false;
+            for (Pending<?> x : committed) {
+                x.db.owed = false;
+            }
         } else if (owes) {
-            owed = true;
+            for (Pending<?> x : committed) {
+                if (x.owes && x.changed > 0) {
+                    x.db.owed = true;
+                }
+            }
         }
         Thread self = Thread.currentThread();
         for (Pending<?> x : committed) {

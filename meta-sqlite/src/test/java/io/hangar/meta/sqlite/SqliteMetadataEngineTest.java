@@ -254,6 +254,42 @@ class SqliteMetadataEngineTest extends MetadataEngineTck {
         meta = reopen();
     }
 
+    /** Two engines on one file in one JVM share the queue: one's leader commits the other's waiting body. */
+    @Test
+    void aLeaderCommitsTheWaitersOfAnotherEngineOnTheSameFile() throws Exception {
+        meta.close();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try (Database a = Database.open(dir.resolve("meta.db"), 20_000);
+                Database b = Database.open(dir.resolve("meta.db"), 20_000)) {
+            Connection other = holdWriteLock();
+            long ta = a.transactions();
+            long tb = b.transactions();
+            long d0 = a.drained();
+            var first = pool.submit(() -> a.write(c -> c.update(
+                    "INSERT INTO settings (name, value) VALUES ('first', 'x')")));
+            await(() -> a.drained() == d0 + 1, "a's first writer is in its transaction");
+            var ofB = pool.submit(() -> b.write(c -> c.update(
+                    "INSERT INTO settings (name, value) VALUES ('b', 'x')")));
+            var ofA = pool.submit(() -> a.writeUnsynced(c -> c.update(
+                    "INSERT INTO settings (name, value) VALUES ('a', 'x')")));
+            await(() -> a.waitingWriters() == 2 && b.waitingWriters() == 2, "both wait in the file's queue");
+            other.createStatement().execute("ROLLBACK");
+            other.close();
+            assertEquals(1, first.get(30, TimeUnit.SECONDS));
+            assertEquals(1, ofB.get(30, TimeUnit.SECONDS));
+            assertEquals(1, ofA.get(30, TimeUnit.SECONDS));
+            assertEquals(1, setting(a, "a"));
+            assertEquals(1, setting(b, "b"));
+            assertEquals(1, setting(b, "first"));
+            // The first alone, then the two waiting bodies as one group, whichever engine's thread led it
+            // (with a queue per engine it would be three: each engine's body in a transaction of its own).
+            assertEquals(2, a.transactions() - ta + b.transactions() - tb);
+        } finally {
+            pool.shutdownNow();
+        }
+        meta = reopen();
+    }
+
     /** Many writers at once (so in groups): every create lands once, every refused one is refused alone. */
     @Test
     void concurrentWritersEachGetTheirOwnOutcome() throws Exception {
