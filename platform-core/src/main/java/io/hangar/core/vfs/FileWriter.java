@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -50,7 +51,7 @@ final class FileWriter implements BufferBudget.Holder {
     private volatile long pendingEnd = -1;
     private final AtomicInteger users = new AtomicInteger();
     /** Slices committed so far: each commit is durable, and with it every change the engine made before. */
-    private final java.util.concurrent.atomic.AtomicLong commits = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong commits = new AtomicLong();
 
     private final VfsMetrics metrics;
 
