@@ -191,6 +191,13 @@ final class Database implements AutoCloseable {
             this.owes = owes;
         }
 
+        /** The body's outcome is {@code e}: nothing it returned or changed counts. */
+        void fail(Throwable e) {
+            result = null;
+            failure = e;
+            changed = 0;
+        }
+
         T outcome() throws FsException {
             if (failure instanceof FsException e) {
                 throw e;
@@ -255,7 +262,7 @@ final class Database implements AutoCloseable {
                 if (closed) {
                     // This engine's connection is gone: its own body fails; the others wait for a leader of theirs.
                     if (waiting.remove(p)) {
-                        p.failure = new FsException(Errno.EIO, "metadata database " + file + " is closed");
+                        p.fail(new FsException(Errno.EIO, "metadata database " + file + " is closed"));
                         settle(List.of(p), false);
                     }
                     break;
@@ -280,7 +287,7 @@ final class Database implements AutoCloseable {
         while (group.size() < MAX_GROUP && (q = waiting.poll()) != null) {
             drained++;
             if (q.db.closed) {
-                q.failure = new FsException(Errno.EIO, "metadata database " + file + " is closed");
+                q.fail(new FsException(Errno.EIO, "metadata database " + file + " is closed"));
                 refused.add(q);
             } else {
                 group.add(q);
@@ -313,9 +320,7 @@ final class Database implements AutoCloseable {
             if (!committed && e instanceof FsException fe && fe.errno() == Errno.EAGAIN) {
                 // Another process held the lock through every retry: alone, each would only wait as long again.
                 for (Pending<?> x : group) {
-                    x.result = null;
-                    x.failure = fe;
-                    x.changed = 0;
+                    x.fail(fe);
                 }
                 settle(group, synced);
                 return;
@@ -362,9 +367,7 @@ final class Database implements AutoCloseable {
             x.changed = writer.changed();
         } catch (FsException | RuntimeException | Error e) {
             writer.exec("ROLLBACK TO body");
-            x.result = null;
-            x.failure = e;
-            x.changed = 0;
+            x.fail(e);
         }
         writer.exec("RELEASE body");
     }
@@ -386,13 +389,9 @@ final class Database implements AutoCloseable {
                 }
             }
         } catch (SQLException e) {
-            x.failure = failure(e);
+            x.fail(failure(e));
         } catch (FsException | RuntimeException | Error e) {
-            x.failure = e;
-        }
-        if (x.failure != null) {
-            x.result = null;
-            x.changed = 0;
+            x.fail(e);
         }
         settle(List.of(x), x.synced);
     }

@@ -101,7 +101,12 @@ public final class SqliteMetadataEngine implements MetadataEngine {
     }
 
     private <T> T writeUnsynced(Work<T> w) throws FsException {
-        return db.writeUnsynced(c -> w.run(new Txn(c, nowNs())));
+        return writeUnsynced(w, false);
+    }
+
+    /** Unsynced; {@code owesSync}: the change must be made durable by the next {@link #sync}. */
+    private <T> T writeUnsynced(Work<T> w, boolean owesSync) throws FsException {
+        return db.writeUnsynced(c -> w.run(new Txn(c, nowNs())), owesSync);
     }
 
     private <T> T read(Work<T> w) throws FsException {
@@ -267,8 +272,7 @@ public final class SqliteMetadataEngine implements MetadataEngine {
     @Override
     public Entry createFile(long parent, String name, int mode, int uid, int gid) throws FsException {
         checkNewName(name);
-        return db.writeUnsynced(c -> insertNode(parent, name, FileType.FILE, mode, uid, gid, 0, null, 0)
-                .run(new Txn(c, nowNs())), true);
+        return writeUnsynced(insertNode(parent, name, FileType.FILE, mode, uid, gid, 0, null, 0), true);
     }
 
     @Override
