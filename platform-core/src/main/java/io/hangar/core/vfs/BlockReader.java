@@ -186,7 +186,7 @@ final class BlockReader implements CacheGroup.BlockSource {
         List<Segment> segs = segments(inode, chunk);
         for (int retry = 0;; retry++) {
             try {
-                readSegments(segs, pos, dst.duplicate(), ahead);
+                readSegments(segs, layout.chunkStart(chunk), pos, dst.duplicate(), ahead);
                 return;
             } catch (FsException e) {
                 if (!isMissingBlock(e) || retry == STALE_LIST_RETRIES) {
@@ -215,9 +215,10 @@ final class BlockReader implements CacheGroup.BlockSource {
 
     /**
      * Copies chunk bytes [pos, pos+dst.remaining()) as described by {@code segs} into dst (moving its position
-     * to its limit).
+     * to its limit); {@code chunkStart} is the chunk's offset in the file (for the stream's read-ahead).
      */
-    void readSegments(List<Segment> segs, int pos, ByteBuffer dst, ReadAhead ahead) throws FsException {
+    void readSegments(List<Segment> segs, long chunkStart, int pos, ByteBuffer dst, ReadAhead ahead)
+            throws FsException {
         int end = pos + dst.remaining();
         int filled = pos; // bytes before this are written; segments come in position order, never overlapping
         for (Segment s : segs) {
@@ -227,7 +228,8 @@ final class BlockReader implements CacheGroup.BlockSource {
             int from = Math.max(pos, s.pos());
             int to = Math.min(end, s.end());
             zero(dst, from - filled);
-            copyFromSlice(s.sliceId(), s.sliceSize(), s.sliceOff() + (from - s.pos()), dst, to - from, ahead);
+            copyFromSlice(s.sliceId(), s.sliceSize(), s.sliceOff() + (from - s.pos()), dst, to - from, ahead,
+                    chunkStart + from);
             filled = to;
         }
         zero(dst, end - filled);
@@ -245,9 +247,12 @@ final class BlockReader implements CacheGroup.BlockSource {
         }
     }
 
-    /** Copies {@code len} bytes of a stored slice from {@code sliceOff} to dst, block by block. */
-    private void copyFromSlice(long id, int size, int sliceOff, ByteBuffer dst, int len, ReadAhead ahead)
-            throws FsException {
+    /**
+     * Copies {@code len} bytes of a stored slice from {@code sliceOff} to dst, block by block; they are the
+     * file's bytes from {@code filePos}.
+     */
+    private void copyFromSlice(long id, int size, int sliceOff, ByteBuffer dst, int len, ReadAhead ahead,
+            long filePos) throws FsException {
         int bs = layout.blockSize();
         while (len > 0) {
             int index = sliceOff / bs;
@@ -265,8 +270,9 @@ final class BlockReader implements CacheGroup.BlockSource {
                 block.release();
             }
             if (ahead != null) {
-                ahead.taken(key, n); // a no-op unless the block came from the stream's read-ahead
+                ahead.taken(key, filePos, n); // a no-op unless the block came from the stream's read-ahead
             }
+            filePos += n;
             sliceOff += n;
             len -= n;
         }
@@ -327,7 +333,7 @@ final class BlockReader implements CacheGroup.BlockSource {
                 block.release();
             }
             if (ahead != null) {
-                ahead.taken(key, n);
+                ahead.taken(key, position, n);
             }
             return true;
         }
@@ -777,7 +783,7 @@ final class BlockReader implements CacheGroup.BlockSource {
     /**
      * Starts fetching the blocks behind file range [from, to) into a stream's read-ahead, without waiting for
      * them: blocks the shared cache or the stream already has are skipped, and fetching stops where the
-     * read-ahead budget has no memory left.
+     * read-ahead budget has no memory left (the stream asks for the rest again with its next read).
      */
     void prefetch(long inode, long from, long to, ReadAhead ahead, ReadAheadBudget budget) {
         forEachBlock(inode, from, to, (key, blen, visible, fileEnd) -> {
@@ -790,6 +796,7 @@ final class BlockReader implements CacheGroup.BlockSource {
                 return true;
             }
             if (!budget.tryReserve(blen)) {
+                ahead.fetchedOnlyTo(fileEnd - visible);
                 return false;
             }
             ReadAhead.Block b = new ReadAhead.Block(key, blen, new ReadAhead.Fetch(() -> {

@@ -100,7 +100,7 @@ final class Compactor {
                     int blen = Math.min(bs, end - b * bs);
                     byte[] block = new byte[blen];
                     try {
-                        reader.readSegments(segs, b * bs, java.nio.ByteBuffer.wrap(block, 0, blen), null);
+                        reader.readSegments(segs, 0, b * bs, java.nio.ByteBuffer.wrap(block, 0, blen), null);
                     } catch (FsException e) {
                         // Another client replaced these slices (and deleted their blocks) since we read the list:
                         // the swap would fail anyway. Only a block missing from the current list is an error.

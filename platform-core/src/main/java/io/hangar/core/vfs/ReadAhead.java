@@ -62,13 +62,17 @@ final class ReadAhead {
         }
     }
 
-    /** One block fetched ahead: its bytes, and how many of them the reader has still to take. */
+    /**
+     * One block fetched ahead: its bytes, how many of them the reader has still to take, and the file range
+     * they were fetched for (so a range asked for again does not count its bytes twice).
+     */
     static final class Block {
         final String key;
         final int length;
         final Fetch fetch;
         final CompletableFuture<BlockBuffer> data;
         long unread;
+        long fileStart;
         long fileEnd;
 
         Block(String key, int length, Fetch fetch) {
@@ -117,8 +121,13 @@ final class ReadAhead {
         if (closed || maxWindow <= 0) {
             return null;
         }
+        // Sequential: within the window of where the stream's reads have reached, either side. FUSE's worker
+        // threads deliver the kernel's read-ahead requests out of order, now and then several MiB early or
+        // late; taking one for a jump restarted the window at its smallest and fetched held blocks again.
+        long reach = Math.max(window(), SEQUENTIAL_SLACK);
         boolean sequential = position == 0 && lastReadEnd < 0
-                || lastReadEnd >= 0 && Math.abs(position - lastReadEnd) <= SEQUENTIAL_SLACK;
+                || lastReadEnd >= 0 && Math.abs(position - lastReadEnd) <= reach
+                        && position >= sequenceStart - SEQUENTIAL_SLACK;
         long end = position + len;
         if (!sequential) {
             // A new sequence: what was fetched for the old one is dropped once it falls behind (sweep).
@@ -131,8 +140,7 @@ final class ReadAhead {
             sequenceStart = position;
         }
         lastReadEnd = Math.max(lastReadEnd, end);
-        long window = Math.min(maxWindow, Math.max((long) INITIAL_BLOCKS * blockSize,
-                2 * (lastReadEnd - sequenceStart)));
+        long window = window();
         // From the end of this read: the read's own blocks are fetched on demand, not queued behind these.
         long from = Math.max(fetchedTo, end);
         long stop = Math.min(fileLength, limit);
@@ -146,6 +154,20 @@ final class ReadAhead {
         }
         fetchedTo = to;
         return new long[] {from, to};
+    }
+
+    /**
+     * Read-ahead stopped at file offset {@code position} for want of memory: the window's fetches resume there
+     * with a later read (else the blocks past it were left to be read on demand, one at a time).
+     */
+    synchronized void fetchedOnlyTo(long position) {
+        fetchedTo = Math.min(fetchedTo, position);
+    }
+
+    /** The window of the current sequence: twice what it has read, from two blocks up to {@code readAhead}. */
+    private long window() {
+        long read = sequenceStart < 0 ? 0 : lastReadEnd - sequenceStart;
+        return Math.min(maxWindow, Math.max((long) INITIAL_BLOCKS * blockSize, 2 * read));
     }
 
     /** True if this stream already has the block, fetched or on its way. */
@@ -162,16 +184,28 @@ final class ReadAhead {
             return false;
         }
         b.unread = visible;
+        b.fileStart = fileEnd - visible;
         b.fileEnd = fileEnd;
         blocks.put(b.key, b);
         return true;
     }
 
-    /** Adds to the visible bytes of a block already held (a second run of the same block in the range). */
+    /**
+     * Adds the bytes of a block already held that file range [fileEnd - visible, fileEnd) shows, less those
+     * its earlier ranges covered: a range fetched again (a new sequence over blocks still held) adds nothing,
+     * and the block is still dropped once its bytes have been read once. A second run of the block elsewhere
+     * in the file counts whole, and the span between the runs counts as covered: at worst the block is dropped
+     * before its last bytes are read, which then come from the shared cache.
+     */
     synchronized void addVisible(String key, long visible, long fileEnd) {
         Block b = blocks.get(key);
         if (b != null) {
-            b.unread += visible;
+            long start = fileEnd - visible;
+            long before = b.fileEnd - b.fileStart;
+            long after = Math.max(b.fileEnd, fileEnd) - Math.min(b.fileStart, start);
+            boolean apart = start > b.fileEnd || fileEnd < b.fileStart;
+            b.unread += apart ? visible : after - before;
+            b.fileStart = Math.min(b.fileStart, start);
             b.fileEnd = Math.max(b.fileEnd, fileEnd);
         }
     }
@@ -181,13 +215,18 @@ final class ReadAhead {
         return blocks.get(key);
     }
 
-    /** The reader took {@code n} bytes of a block: once it has taken them all, the block is dropped. */
-    void taken(String key, int n) {
+    /**
+     * The reader took the block's bytes that are the file's [position, position+n): those of them it was
+     * fetched for count as read, and once they all are, the block is dropped. Bytes outside that range (the
+     * read that started the window, which takes the first block before the window's range begins) do not
+     * count: counting them dropped the block before the reader was done with it, and it was fetched again.
+     */
+    void taken(String key, long position, int n) {
         Block dropped = null;
         synchronized (this) {
             Block b = blocks.get(key);
             if (b != null) {
-                b.unread -= n;
+                b.unread -= Math.max(0, Math.min(position + n, b.fileEnd) - Math.max(position, b.fileStart));
                 if (b.unread <= 0) {
                     dropped = blocks.remove(key);
                 }
