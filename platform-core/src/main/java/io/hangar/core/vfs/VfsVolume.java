@@ -792,7 +792,9 @@ public final class VfsVolume implements OpenVolume {
         }
         // A file this volume has just made is not frozen: its open need not ask the engine.
         frozenCache.put(e.inode(), false);
-        VfsHandle h = open(caller, e.inode(), flags & ~OpenFlags.TRUNC);
+        // The engine's answer carries the new file's attributes: the open need not read them again.
+        int openFlags = flags & ~OpenFlags.TRUNC;
+        VfsHandle h = e.attr() != null ? open(e.inode(), openFlags, e.attr()) : open(caller, e.inode(), openFlags);
         // The engine may not have flushed the creation yet (createFile): the handle's flush, fsync or close
         // syncs it (syncCreated), so a closed file is durable as if it had been made by mknod.
         h.created();
@@ -816,7 +818,12 @@ public final class VfsVolume implements OpenVolume {
     @Override
     public VfsHandle open(Caller caller, long inode, int flags) throws FsException {
         checkOpen();
-        Attr a = meta.getattr(inode);
+        return open(inode, flags, meta.getattr(inode));
+    }
+
+    /** Opens an inode whose attributes {@code a} were just read from the engine. */
+    private VfsHandle open(long inode, int flags, Attr a) throws FsException {
+        checkOpen();
         if (a.isDirectory() && OpenFlags.writable(flags)) {
             throw new FsException(Errno.EISDIR, "cannot open a directory for writing");
         }

@@ -106,9 +106,8 @@ final class Multipart {
     /** Renames a written part into its upload; the upload must still exist (else NoSuchUpload). */
     Part commitPart(Upload u, int n, ObjectStore.Temp t, String etag) throws S3Error {
         try {
-            t.handle().close();
-            Attr a = store.volume.getattr(store.volume.lookup(t.dir(), t.name()).inode());
-            store.stamp(a, etag, Map.of());
+            Attr a = store.close(t);
+            store.stampNew(a, etag, Map.of());
             try {
                 store.volume.lookup(store.uploadsDir, u.id());
             } catch (FsException gone) {

@@ -160,7 +160,8 @@ final class ObjectStore {
                 throw S3Error.noSuchKey(key);
             }
             try {
-                Info i = info(key, volume.getattr(e.inode()));
+                // The lookup's attributes are the engine's answer of a moment ago, as a getattr would be.
+                Info i = info(key, e.attr() != null ? e.attr() : volume.getattr(e.inode()));
                 FileHandle h = handle && !i.marker() ? volume.open(CALLER, e.inode(), OpenFlags.RDONLY) : null;
                 return new Opened(i, h);
             } catch (FsException ex) {
@@ -238,6 +239,15 @@ final class ObjectStore {
     record Temp(long dir, String name, FileHandle handle) {
     }
 
+    /**
+     * Closes a written temporary file (committing its data) and returns its attributes. By its inode: the
+     * name is checked by the rename that follows, which fails if the file is gone.
+     */
+    Attr close(Temp t) throws FsException {
+        t.handle().close();
+        return volume.getattr(t.handle().inode());
+    }
+
     Temp temp() throws S3Error {
         writable();
         String name = "put-" + randomId();
@@ -272,9 +282,8 @@ final class ObjectStore {
      */
     Info commit(long bucket, String key, Temp t, String etag, Map<String, String> headers) throws S3Error {
         try {
-            t.handle().close();
-            Attr a = volume.getattr(volume.lookup(t.dir(), t.name()).inode());
-            stamp(a, etag, headers);
+            Attr a = close(t);
+            stampNew(a, etag, headers);
             if (key.endsWith("/")) {
                 throw S3Error.invalidArgument("a key ending in '/' is a directory marker and takes no data");
             }
@@ -292,16 +301,27 @@ final class ObjectStore {
         }
     }
 
+    /** Records the ETag (valid for the node's length and mtime) and the headers, removing headers it had. */
     void stamp(Attr a, String etag, Map<String, String> headers) throws FsException {
+        if (!stampNew(a, etag, headers) && hasXattr(a.inode(), XA_HEADERS)) {
+            volume.removexattr(CALLER, a.inode(), XA_HEADERS);
+        }
+    }
+
+    /**
+     * As {@link #stamp}, for a file this gateway has just created (a temporary file): it has no headers to
+     * remove, so none are looked for. Returns whether headers were written.
+     */
+    boolean stampNew(Attr a, String etag, Map<String, String> headers) throws FsException {
         volume.setxattr(CALLER, a.inode(), XA_ETAG, (etag + " " + a.length() + " " + a.mtimeNs())
                 .getBytes(StandardCharsets.UTF_8), 0);
         StringBuilder sb = new StringBuilder();
         headers.forEach((k, v) -> sb.append(k).append(':').append(v).append('\n'));
-        if (sb.length() > 0) {
-            volume.setxattr(CALLER, a.inode(), XA_HEADERS, sb.toString().getBytes(StandardCharsets.UTF_8), 0);
-        } else if (hasXattr(a.inode(), XA_HEADERS)) {
-            volume.removexattr(CALLER, a.inode(), XA_HEADERS);
+        if (sb.length() == 0) {
+            return false;
         }
+        volume.setxattr(CALLER, a.inode(), XA_HEADERS, sb.toString().getBytes(StandardCharsets.UTF_8), 0);
+        return true;
     }
 
     /** A directory marker: {@code key/} as a directory with the marker attribute. */
