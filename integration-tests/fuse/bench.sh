@@ -10,15 +10,20 @@
 #   torch:       torch.save and torch.load of a state dict (2 GiB), if Debian's python3-torch is installed;
 #   memory:      peak RSS of the mount's runtime while 4 writers and 4 readers move 1 GiB files each, next to
 #                bufferSize + cacheSize + 4 x readAhead + 200 MiB (--limits, MiB, default the volume defaults).
+# Cold reads drop the page cache. The mount's own block cache (cacheSize, in its runtime) keeps blocks it has
+# just written, so a cold read right after the write is partly a cached one: with --remount 'META-URL [mount
+# options]' the mount side's cold reads (big files and torch.load) go through a fresh `hangar mount -d` of that
+# volume instead, as a pod that starts does. Without it the output says the mount's cache was kept.
 # Writes come from a random source file in the page cache, so no side measures /dev/urandom. Local and
 # passthrough small-file writes fsync each file before close, since a close on the Hangar mount is durable.
 # passthrough_hp is built once from Debian's libfuse 3.14 source (fuse3_3.14.0.orig.tar.xz from
 # deb.debian.org, needs g++ and libfuse3-dev, which this script installs as root) into ~/.cache/hangar-bench.
 #
 #   bench.sh MOUNTPOINT [--local DIR] [--size MIB] [--files N] [--file-kib K] [--torch-mib M]
-#            [--limits BUFFER,CACHE,READAHEAD] [--no-passthrough] [--no-torch]
+#            [--limits BUFFER,CACHE,READAHEAD] [--remount 'META-URL [OPTIONS]'] [--no-passthrough] [--no-torch]
 set -euo pipefail
-[ $# -ge 1 ] || { sed -n '2,19p' "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,24p' "$0" >&2; exit 2; }
+hangar=$(cd "$(dirname "$0")/../.." && pwd)/hangar
 mnt=$(readlink -f "$1")
 shift
 local_dir=${TMPDIR:-/tmp}/hangar-bench-local
@@ -27,6 +32,7 @@ files=1000
 file_kib=128
 torch_mib=2048
 limits=256,512,64
+remount=
 passthrough=1
 torch=1
 while [ $# -gt 0 ]; do
@@ -39,6 +45,7 @@ while [ $# -gt 0 ]; do
     --limits) limits=$2; shift 2 ;;
     --no-passthrough) passthrough=0; shift ;;
     --no-torch) torch=0; shift ;;
+    --remount) remount=$2; shift 2 ;;
     *) echo "bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -48,7 +55,18 @@ py=/usr/bin/python3
 [ -w /proc/sys/vm/drop_caches ] || { echo "bench: must run as root (drops the page cache for cold reads)" >&2; exit 2; }
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 # The mount's runtime: the process that serves it (hangar mount passes the mount point as a property).
-runtime_pid=$(pgrep -f -- "-Dhangar.mountpoint=$mnt( |$)" | head -1 || true)
+find_runtime() { runtime_pid=$(pgrep -f -- "-Dhangar.mountpoint=$mnt( |$)" | head -1 || true); }
+find_runtime
+# A fresh runtime for the mount (--remount): nothing in its block cache.
+fresh_mount() {
+  [ -n "$remount" ] || return 0
+  local url opts
+  read -r url opts <<<"$remount"
+  # shellcheck disable=SC2086
+  "$hangar" umount "$mnt" >/dev/null && "$hangar" mount "$url" "$mnt" -d $opts >/dev/null \
+    || { echo "bench: remounting $mnt failed" >&2; exit 1; }
+  find_runtime
+}
 
 mkdir -p "$local_dir"
 target_dir="$mnt/hangar-bench.$$"
@@ -166,11 +184,11 @@ print(f"{n / w:.0f} {mb / w:.0f} {n / r:.0f} {mb / r:.0f} {n / s:.0f} {n / u:.0f
 EOF
 }
 
-torch_roundtrip() { # dir -> "save_MB/s load_MB/s"
-  "$py" - "$1" "$torch_mib" <<'EOF'
-import os, sys, time
+torch_roundtrip() { # dir [command making the mount cold] -> "save_MB/s load_MB/s"
+  "$py" - "$1" "$torch_mib" "${2:-}" <<'EOF'
+import os, subprocess, sys, time
 import torch
-d, mib = sys.argv[1], int(sys.argv[2])
+d, mib, cold = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 # A state dict shaped like a model's: tensors of 64 MiB (float32), filled once.
 n = max(1, mib // 64)
 sd = {f"layer{i}.weight": torch.rand(16 << 20) for i in range(n)}
@@ -182,6 +200,8 @@ with open(p, "wb") as f:
     f.flush()
     os.fsync(f.fileno())
 w = time.perf_counter() - t
+if cold:
+    subprocess.run(["bash", "-c", cold], check=True)
 os.sync()
 with open("/proc/sys/vm/drop_caches", "w") as f:
     f.write("3")
@@ -200,10 +220,12 @@ dir_of() { case $1 in mount) echo "$target_dir" ;; local) echo "$local_run" ;; p
 for side in $sides; do
   dir=$(dir_of $side)
   r[$side.write]=$(mbps $bytes "$(timed seq_write "$dir")")
+  [ $side = mount ] && fresh_mount
   drop_caches
   r[$side.cold]=$(mbps $bytes "$(timed seq_read "$dir")")
   r[$side.cached]=$(mbps $bytes "$(timed seq_read "$dir")")
   r[$side.pwrite]=$(mbps $bytes "$(timed par_write "$dir")")
+  [ $side = mount ] && fresh_mount
   drop_caches
   r[$side.pread]=$(mbps $bytes "$(timed par_read "$dir")")
   rm -f "$dir"/big "$dir"/part*
@@ -216,9 +238,15 @@ done
 has_torch=0
 if [ $torch = 1 ] && "$py" -c "import torch" 2>/dev/null; then
   has_torch=1
-  for side in mount local; do
-    r[$side.torch]=$(torch_roundtrip "$(dir_of $side)")
-  done
+  cold_cmd=
+  if [ -n "$remount" ]; then
+    read -r url opts <<<"$remount"
+    cold_cmd="$(printf '%q umount %q >/dev/null && %q mount %q %q -d %s >/dev/null' "$hangar" "$mnt" "$hangar" \
+      "$url" "$mnt" "$opts")"
+  fi
+  r[mount.torch]=$(torch_roundtrip "$(dir_of mount)" "$cold_cmd")
+  find_runtime
+  r[local.torch]=$(torch_roundtrip "$(dir_of local)")
 fi
 
 # Memory: 4 writers and 4 readers of size_mib files at once, peak RSS of the runtime since the start of it.
@@ -244,6 +272,11 @@ fi
 pct() { "$py" -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{100 * a / b:.0f}%' if b else '-')" "$1" "$2"; }
 echo
 echo "Hangar FUSE mount $mnt vs local disk $local_dir ($(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
+if [ -n "$remount" ]; then
+  echo "mount cold reads: page cache dropped, through a fresh mount (--remount)"
+else
+  echo "mount cold reads: page cache dropped, the mount's own block cache kept (it holds blocks just written; --remount for a fresh mount)"
+fi
 pt_hdr=""
 [ $passthrough = 1 ] && pt_hdr="passthr."
 printf '%-40s %8s %8s %8s %8s %8s\n' "big file, ${size_mib} MiB, 1 MiB I/O, MB/s" "mount" "$pt_hdr" "local" "m/local" "m/pt"
