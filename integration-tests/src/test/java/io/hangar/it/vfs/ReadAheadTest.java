@@ -137,14 +137,29 @@ class ReadAheadTest {
 
     @Test
     void aSequentialReaderFetchesEachBlockOnceThoughTheFileIsFourTimesTheCache() throws Exception {
+        readOnOneHandle((h, got) -> {
+            for (int off = 0; off < got.length;) {
+                off += h.read(off, got, off, Math.min(1 << 20, got.length - off));
+            }
+        });
+    }
+
+    /** How a test reads the whole file into {@code got} on one handle. */
+    interface HandleReads {
+        void read(FileHandle h, byte[] got) throws Exception;
+    }
+
+    /**
+     * Reads the 64 MiB file on one handle of a fresh volume whose cache (16 MiB) is a quarter of it, as
+     * {@code reads} does, and checks what {@link #assertReadOnceEachWithSomeAhead} checks.
+     */
+    private void readOnOneHandle(HandleReads reads) throws Exception {
         try (VfsVolume v = volumeWithFile(64, Map.of("cache-size", "16M", "buffer-size", "64M",
                 "read-ahead", "16M"))) {
             long ino = v.resolve("/model.bin").inode();
             byte[] got = new byte[data.length];
             try (FileHandle h = v.open(Caller.ROOT, ino, OpenFlags.RDONLY)) {
-                for (int off = 0; off < got.length;) {
-                    off += h.read(off, got, off, Math.min(1 << 20, got.length - off));
-                }
+                reads.read(h, got);
             }
             assertReadOnceEachWithSomeAhead(v, got);
         }
@@ -183,19 +198,13 @@ class ReadAheadTest {
      */
     @Test
     void aReaderOfBlockViewsFetchesEachBlockOnce() throws Exception {
-        try (VfsVolume v = volumeWithFile(64, Map.of("cache-size", "16M", "buffer-size", "64M",
-                "read-ahead", "16M"))) {
-            long ino = v.resolve("/model.bin").inode();
-            byte[] got = new byte[data.length];
-            int mib = 1 << 20;
-            try (FileHandle h = v.open(Caller.ROOT, ino, OpenFlags.RDONLY)) {
-                for (int off = 0; off < got.length; off += mib) {
-                    int at = off;
-                    assertEquals(mib, h.readView(at, mib, view -> view.get(got, at, view.remaining())));
-                }
+        int mib = 1 << 20;
+        readOnOneHandle((h, got) -> {
+            for (int off = 0; off < got.length; off += mib) {
+                int at = off;
+                assertEquals(mib, h.readView(at, mib, view -> view.get(got, at, view.remaining())));
             }
-            assertReadOnceEachWithSomeAhead(v, got);
-        }
+        });
     }
 
     /**
@@ -205,28 +214,22 @@ class ReadAheadTest {
      */
     @Test
     void readsOutOfOrderFetchEachBlockOnceAndWasteNothing() throws Exception {
-        try (VfsVolume v = volumeWithFile(64, Map.of("cache-size", "16M", "buffer-size", "64M",
-                "read-ahead", "16M"))) {
-            long ino = v.resolve("/model.bin").inode();
-            byte[] got = new byte[data.length];
-            int mib = 1 << 20;
-            java.util.List<Integer> order = new java.util.ArrayList<>();
-            Random shuffle = new Random(11);
-            for (int from = 0; from < 64; from += 8) {
-                java.util.List<Integer> group = new java.util.ArrayList<>();
-                for (int i = from; i < from + 8; i++) {
-                    group.add(i);
-                }
-                java.util.Collections.shuffle(group, shuffle);
-                order.addAll(group);
+        int mib = 1 << 20;
+        java.util.List<Integer> order = new java.util.ArrayList<>();
+        Random shuffle = new Random(11);
+        for (int from = 0; from < 64; from += 8) {
+            java.util.List<Integer> group = new java.util.ArrayList<>();
+            for (int i = from; i < from + 8; i++) {
+                group.add(i);
             }
-            try (FileHandle h = v.open(Caller.ROOT, ino, OpenFlags.RDONLY)) {
-                for (int i : order) {
-                    assertEquals(mib, h.read((long) i * mib, got, i * mib, mib));
-                }
-            }
-            assertReadOnceEachWithSomeAhead(v, got);
+            java.util.Collections.shuffle(group, shuffle);
+            order.addAll(group);
         }
+        readOnOneHandle((h, got) -> {
+            for (int i : order) {
+                assertEquals(mib, h.read((long) i * mib, got, i * mib, mib));
+            }
+        });
     }
 
     @Test
