@@ -232,6 +232,30 @@ class ReadAheadTest {
         });
     }
 
+    /**
+     * A reader that skips through the file (64 KiB at the start of every other block from the second, each
+     * read a window's length from the last) is no sequence, however far out of order FUSE may deliver a
+     * sequence's reads: the blocks it skips never come from the store. (A first read at offset 0 starts a
+     * window at once: that is how a sequential reader begins.)
+     */
+    @Test
+    void aReaderThatSkipsThroughTheFileIsNotReadAhead() throws Exception {
+        try (VfsVolume v = volumeWithFile(64, Map.of("cache-size", "16M", "buffer-size", "64M",
+                "read-ahead", "16M"))) {
+            long ino = v.resolve("/model.bin").inode();
+            int block = 4 << 20;
+            byte[] b = new byte[64 << 10];
+            try (FileHandle h = v.open(Caller.ROOT, ino, OpenFlags.RDONLY)) {
+                for (int i = 1; i < 16; i += 2) {
+                    assertEquals(b.length, h.read((long) i * block, b, 0, b.length));
+                    assertArrayEquals(java.util.Arrays.copyOfRange(data, i * block, i * block + b.length), b);
+                }
+            }
+            assertEquals(8, store.gets.size(), "only the 8 blocks read were fetched: " + store.gets.keySet());
+            assertEquals(0, store.aheadGets.get(), "nothing was fetched ahead");
+        }
+    }
+
     @Test
     void readViewHandsOverBytesOfOneBlockAndRefusesWhatIsNot() throws Exception {
         try (VfsVolume v = volumeWithFile(9, Map.of())) {

@@ -89,6 +89,8 @@ final class ReadAhead {
     private final Map<String, Block> blocks = new LinkedHashMap<>();
     private long sequenceStart = -1;
     private long lastReadEnd = -1;
+    /** Bytes the current sequence's reads asked for: how densely they cover it. */
+    private long sequenceBytes;
     private long fetchedTo;
     /** Nothing at or past this is fetched ahead (the end of a ranged read the caller announced). */
     private long limit = Long.MAX_VALUE;
@@ -121,24 +123,29 @@ final class ReadAhead {
         if (closed || maxWindow <= 0) {
             return null;
         }
-        // Sequential: within the window of where the stream's reads have reached, either side. FUSE's worker
-        // threads deliver the kernel's read-ahead requests out of order, now and then several MiB early or
-        // late; taking one for a jump restarted the window at its smallest and fetched held blocks again.
-        long reach = Math.max(window(), SEQUENTIAL_SLACK);
-        boolean sequential = position == 0 && lastReadEnd < 0
-                || lastReadEnd >= 0 && Math.abs(position - lastReadEnd) <= reach
-                        && position >= sequenceStart - SEQUENTIAL_SLACK;
+        // Sequential: near where the stream's reads have reached, or farther (early or late) but inside the
+        // window if the sequence's reads, this one included, cover at least a quarter of its span. FUSE's
+        // worker threads deliver the kernel's read-ahead requests out of order, now and then several MiB
+        // early or late; taking one for a jump restarted the window at its smallest and fetched held blocks
+        // again. A reader that skips through the file covers little of it, and stays without read-ahead.
+        long distance = Math.abs(position - lastReadEnd);
         long end = position + len;
+        boolean dense = 4 * (sequenceBytes + len) >= Math.max(lastReadEnd, end) - Math.min(sequenceStart, position);
+        boolean sequential = position == 0 && lastReadEnd < 0
+                || lastReadEnd >= 0 && position >= sequenceStart - SEQUENTIAL_SLACK
+                        && (distance <= SEQUENTIAL_SLACK || distance <= window() && dense);
         if (!sequential) {
             // A new sequence: what was fetched for the old one is dropped once it falls behind (sweep).
             sequenceStart = position;
             lastReadEnd = end;
             fetchedTo = end;
+            sequenceBytes = len;
             return null;
         }
         if (sequenceStart < 0) {
             sequenceStart = position;
         }
+        sequenceBytes += len;
         lastReadEnd = Math.max(lastReadEnd, end);
         long window = window();
         // From the end of this read: the read's own blocks are fetched on demand, not queued behind these.
