@@ -22,7 +22,7 @@
 #   bench.sh MOUNTPOINT [--local DIR] [--size MIB] [--files N] [--file-kib K] [--torch-mib M]
 #            [--limits BUFFER,CACHE,READAHEAD] [--remount 'META-URL [OPTIONS]'] [--no-passthrough] [--no-torch]
 set -euo pipefail
-[ $# -ge 1 ] || { sed -n '2,24p' "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,23p' "$0" >&2; exit 2; }
 hangar=$(cd "$(dirname "$0")/../.." && pwd)/hangar
 mnt=$(readlink -f "$1")
 shift
@@ -240,9 +240,10 @@ if [ $torch = 1 ] && "$py" -c "import torch" 2>/dev/null; then
   has_torch=1
   cold_cmd=
   if [ -n "$remount" ]; then
-    read -r url opts <<<"$remount"
-    cold_cmd="$(printf '%q umount %q >/dev/null && %q mount %q %q -d %s >/dev/null' "$hangar" "$mnt" "$hangar" \
-      "$url" "$mnt" "$opts")"
+    # torch_roundtrip's Python runs it between save and load, in a bash that has the function.
+    export -f fresh_mount find_runtime
+    export remount mnt hangar
+    cold_cmd=fresh_mount
   fi
   r[mount.torch]=$(torch_roundtrip "$(dir_of mount)" "$cold_cmd")
   find_runtime
