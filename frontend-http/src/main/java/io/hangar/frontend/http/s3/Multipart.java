@@ -106,7 +106,7 @@ final class Multipart {
     /** Renames a written part into its upload; the upload must still exist (else NoSuchUpload). */
     Part commitPart(Upload u, int n, ObjectStore.Temp t, String etag) throws S3Error {
         try {
-            Attr a = store.close(t);
+            Attr a = store.closeWritten(t);
             store.stampNew(a, etag, Map.of());
             try {
                 store.volume.lookup(store.uploadsDir, u.id());

@@ -243,7 +243,7 @@ final class ObjectStore {
      * Closes a written temporary file (committing its data) and returns its attributes. By its inode: the
      * name is checked by the rename that follows, which fails if the file is gone.
      */
-    Attr close(Temp t) throws FsException {
+    Attr closeWritten(Temp t) throws FsException {
         t.handle().close();
         return volume.getattr(t.handle().inode());
     }
@@ -282,7 +282,7 @@ final class ObjectStore {
      */
     Info commit(long bucket, String key, Temp t, String etag, Map<String, String> headers) throws S3Error {
         try {
-            Attr a = close(t);
+            Attr a = closeWritten(t);
             stampNew(a, etag, headers);
             if (key.endsWith("/")) {
                 throw S3Error.invalidArgument("a key ending in '/' is a directory marker and takes no data");
