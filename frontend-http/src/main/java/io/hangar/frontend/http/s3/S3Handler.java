@@ -4,6 +4,8 @@ import io.hangar.fs.FsException;
 import io.hangar.frontend.http.repo.S3Access;
 import io.hangar.vfs.FileHandle;
 import io.vertx.core.Future;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -666,22 +668,21 @@ final class S3Handler {
             }
             ByteBuf bb = ar.result();
             Buffer b = BufferInternal.buffer(bb);
+            // Once the socket has the bytes (or the write failed): the buffer and its share of the budget go.
+            Handler<AsyncResult<Void>> written = x -> {
+                bb.release();
+                budget.release(want);
+            };
             long next = pos + want;
             if (next >= end) {
-                c.resp.end(b).onComplete(x -> {
-                    bb.release();
-                    budget.release(want);
-                });
+                c.resp.end(b).onComplete(written);
                 workers.executeBlocking(() -> {
                     closeQuietly(h);
                     return null;
                 }, false);
                 return;
             }
-            c.resp.write(b).onComplete(x -> {
-                bb.release();
-                budget.release(want);
-            });
+            c.resp.write(b).onComplete(written);
             if (c.resp.writeQueueFull()) {
                 c.resp.drainHandler(v -> pump(c, h, next, end));
             } else {
