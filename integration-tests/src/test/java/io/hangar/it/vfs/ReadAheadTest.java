@@ -233,6 +233,30 @@ class ReadAheadTest {
     }
 
     /**
+     * Read-ahead memory for two blocks (half of the smallest write budget, 16 MiB) under a window of 32 MiB:
+     * each refill stops where the memory does, and the next read's refill resumes there, so every block of a
+     * sequential reader still comes through its read-ahead (the window used to move on as if it had fetched
+     * what it had no memory for, and those blocks were read on demand).
+     */
+    @Test
+    void aWindowShortOfMemoryResumesWhereItStopped() throws Exception {
+        try (VfsVolume v = volumeWithFile(64, Map.of("cache-size", "16M", "buffer-size", "16M",
+                "read-ahead", "32M"))) {
+            long ino = v.resolve("/model.bin").inode();
+            byte[] got = new byte[data.length];
+            try (FileHandle h = v.open(Caller.ROOT, ino, OpenFlags.RDONLY)) {
+                for (int off = 0; off < got.length; off += 1 << 20) {
+                    int at = off; // as the FUSE frontend reads: its first read starts the window
+                    assertEquals(1 << 20, h.readView(at, 1 << 20, view -> view.get(got, at, view.remaining())));
+                }
+            }
+            assertArrayEquals(data, got);
+            assertEquals(data.length, counted("hangar_vfs_readahead_fetched"),
+                    "every block came through the stream's read-ahead");
+        }
+    }
+
+    /**
      * A reader that skips through the file (64 KiB at the start of every other block from the second, each
      * read a window's length from the last) is no sequence, however far out of order FUSE may deliver a
      * sequence's reads: the blocks it skips never come from the store. (A first read at offset 0 starts a
