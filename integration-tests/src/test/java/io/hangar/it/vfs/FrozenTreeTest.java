@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.hangar.core.vfs.StoreGate;
+import io.hangar.core.vfs.VfsOptions;
 import io.hangar.core.vfs.VfsVolume;
 import io.hangar.fs.Attr;
 import io.hangar.fs.Caller;
@@ -17,13 +19,21 @@ import io.hangar.fs.FsException;
 import io.hangar.fs.OpenFlags;
 import io.hangar.fs.SetAttr;
 import io.hangar.fs.XattrFlags;
+import io.hangar.meta.sqlite.SqliteMetadataEngine;
+import io.hangar.spi.meta.MetadataEngine;
+import io.hangar.spi.store.ChunkStore;
+import io.hangar.store.file.FileChunkStoreProvider;
 import io.hangar.vfs.FileHandle;
 import io.hangar.vfs.Volume;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -210,6 +220,49 @@ class FrozenTreeTest {
         refused(() -> v.rename(ROOT, outside, "released.bin", outside, "moved", 0)); // the moved node
         refused(() -> v.rename(ROOT, outside, "x", outside, "released.bin", 0)); // the replaced node
         refused(() -> v.rename(ROOT, Volume.ROOT, "release", outside, "release", 0)); // the root of the tree
+    }
+
+    /**
+     * A rename looks up the node it replaces to check that it is not frozen. When another client renames
+     * over the same name between that lookup and the check, the looked-up node is gone: it was no frozen node,
+     * so the rename goes on and replaces what the name holds (two gateways racing PUTs of one key once got
+     * ENOENT, answered NoSuchKey, from the check).
+     */
+    @Test
+    void aRenameOverANameAnotherClientJustReplacedSucceeds() throws Exception {
+        long mine = write(v, outside, "mine", A);
+        write(v, outside, "theirs", B);
+        AtomicBoolean raced = new AtomicBoolean();
+        MetadataEngine real = SqliteMetadataEngine.open(tmp.resolve("meta.db"));
+        // The first client's engine: the other client (v) renames over x just before x's frozen check.
+        MetadataEngine racing = (MetadataEngine) Proxy.newProxyInstance(MetadataEngine.class.getClassLoader(),
+                new Class<?>[] {MetadataEngine.class}, (proxy, m, args) -> {
+                    if (m.getName().equals("getxattr") && args[0].equals(x)
+                            && VfsVolume.FROZEN_XATTR.equals(args[1]) && raced.compareAndSet(false, true)) {
+                        v.rename(ROOT, outside, "theirs", outside, "x", 0);
+                    }
+                    try {
+                        return m.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        ChunkStore store = new FileChunkStoreProvider().open(URI.create(fx.storeUrl));
+        VfsOptions opts = VfsOptions.parse(Map.of());
+        try (VfsVolume first = new VfsVolume(real.load().orElseThrow(), racing,
+                new StoreGate(store, opts.storeWaitMs()), opts, () -> {
+                    real.close();
+                    store.close();
+                })) {
+            first.rename(ROOT, outside, "mine", outside, "x", 0);
+        }
+        assertTrue(raced.get(), "the other client's rename came between the lookup and the check");
+        try (VfsVolume fresh = fx.open()) {
+            assertEquals(mine, fresh.lookup(outside, "x").inode(), "the last rename won");
+            assertArrayEquals(A, readAll(fresh, mine));
+            FsException gone = assertThrows(FsException.class, () -> fresh.getattr(x));
+            assertEquals(Errno.ENOENT, gone.errno(), "the node both renames replaced is gone");
+        }
     }
 
     @Test

@@ -426,8 +426,8 @@ public final class VfsVolume implements OpenVolume {
         refuseIfFrozen(dstParent, "directory " + dstParent);
         refuseIfFrozen(meta.lookup(srcParent, srcName).inode(), srcName);
         Entry replaced = lookupOrNull(dstParent, dstName);
-        if (replaced != null) {
-            refuseIfFrozen(replaced.inode(), dstName);
+        if (replaced != null && frozenUnlessGone(replaced.inode())) {
+            throw new FsException(Errno.EPERM, dstName + " is part of a released (frozen) version");
         }
         meta.rename(srcParent, srcName, dstParent, dstName, flags);
     }
@@ -694,6 +694,22 @@ public final class VfsVolume implements OpenVolume {
     private void refuseIfFrozen(long inode, String what) throws FsException {
         if (frozen(inode)) {
             throw new FsException(Errno.EPERM, what + " is part of a released (frozen) version");
+        }
+    }
+
+    /**
+     * Whether the node a rename would replace is frozen. Another client may have replaced or removed it since
+     * the lookup: a node that is gone is not frozen, and the engine's rename replaces whatever the name holds
+     * then (two racing renames onto one name both succeed, the last one wins, as POSIX has it).
+     */
+    private boolean frozenUnlessGone(long inode) throws FsException {
+        try {
+            return frozen(inode);
+        } catch (FsException e) {
+            if (e.errno() == Errno.ENOENT) {
+                return false;
+            }
+            throw e;
         }
     }
 
