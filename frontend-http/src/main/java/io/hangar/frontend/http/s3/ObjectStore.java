@@ -287,10 +287,7 @@ final class ObjectStore {
             if (key.endsWith("/")) {
                 throw S3Error.invalidArgument("a key ending in '/' is a directory marker and takes no data");
             }
-            int slash = key.lastIndexOf('/');
-            long parent = slash < 0 ? bucket : mkdirsForKey(bucket, key.substring(0, slash), key);
-            String leaf = key.substring(slash + 1);
-            volume.rename(CALLER, t.dir(), t.name(), parent, leaf, 0);
+            renameIntoPlace(t, bucket, key);
             return new Info(key, a.inode(), a.length(), a.mtimeNs(), etag, headers, false);
         } catch (FsException e) {
             discard(t);
@@ -335,6 +332,28 @@ final class ObjectStore {
             return new Info(key, dir, 0, a.mtimeNs(), EMPTY_MD5, headers, true);
         } catch (FsException e) {
             throw S3Error.of(e, key);
+        }
+    }
+
+    /**
+     * Renames a temporary file onto {@code key}, creating the key's directories. A DELETE of the last object
+     * under a prefix removes the prefix's directories (as {@link #prune} does, in this gateway or another)
+     * and may do so between their lookup or creation here and the rename; then they are created again, a
+     * few times at most.
+     */
+    private void renameIntoPlace(Temp t, long bucket, String key) throws FsException, S3Error {
+        int slash = key.lastIndexOf('/');
+        String leaf = key.substring(slash + 1);
+        for (int attempt = 0;; attempt++) {
+            try {
+                long parent = slash < 0 ? bucket : mkdirsForKey(bucket, key.substring(0, slash), key);
+                volume.rename(CALLER, t.dir(), t.name(), parent, leaf, 0);
+                return;
+            } catch (FsException e) {
+                if (e.errno() != Errno.ENOENT || slash < 0 || attempt >= 8) {
+                    throw e;
+                }
+            }
         }
     }
 
@@ -437,16 +456,14 @@ final class ObjectStore {
             Temp t = new Temp(tmpDir, name, null);
             Attr a = c.attr();
             stamp(a, src.etag(), replaceHeaders != null ? replaceHeaders : src.headers());
-            int slash = dstKey.lastIndexOf('/');
             try {
-                long parent = slash < 0 ? dstBucket : mkdirsForKey(dstBucket, dstKey.substring(0, slash), dstKey);
-                volume.rename(CALLER, tmpDir, name, parent, dstKey.substring(slash + 1), 0);
+                renameIntoPlace(t, dstBucket, dstKey);
             } catch (FsException | S3Error e) {
                 unlinkQuietly(t.dir(), t.name());
                 throw e;
             }
-            Attr now = volume.getattr(a.inode());
-            return new Info(dstKey, a.inode(), now.length(), now.mtimeNs(), src.etag(),
+            // The clone's own attributes: a PUT of the same key may already have replaced (and freed) it.
+            return new Info(dstKey, a.inode(), a.length(), a.mtimeNs(), src.etag(),
                     replaceHeaders != null ? replaceHeaders : src.headers(), false);
         } catch (FsException e) {
             throw S3Error.of(e, dstKey);

@@ -808,6 +808,57 @@ class S3GatewayTest {
         }
     }
 
+    /**
+     * A DELETE of the last object under a prefix removes the prefix's directories. When that happens between
+     * a PUT's lookup of them and its rename into place (a DELETE in another gateway, or at the same time in
+     * this one), the PUT creates them again and succeeds, as S3 has it (it once answered NoSuchKey); so does
+     * a copy.
+     */
+    @Test
+    void aPutOrCopyIntoAPrefixADeleteJustRemovedSucceeds() throws Exception {
+        s3.createBucket(b -> b.bucket("pruned"));
+        s3.putObject(b -> b.bucket("pruned").key("pre/fix/other"), RequestBody.fromString("other"));
+        s3.putObject(b -> b.bucket("pruned").key("pre/two/other"), RequestBody.fromString("other"));
+        java.util.concurrent.atomic.AtomicReference<String> deleteAtRename =
+                new java.util.concurrent.atomic.AtomicReference<>("pre/fix/other");
+        java.util.concurrent.atomic.AtomicInteger renames = new java.util.concurrent.atomic.AtomicInteger();
+        // The store's volume: just before its first rename, the last object under the key's prefix is deleted
+        // through the gateway (whose own store prunes the emptied directories).
+        io.hangar.vfs.Volume racing = (io.hangar.vfs.Volume) java.lang.reflect.Proxy.newProxyInstance(
+                io.hangar.vfs.Volume.class.getClassLoader(), new Class<?>[] {io.hangar.vfs.Volume.class},
+                (proxy, m, args) -> {
+                    if (m.getName().equals("rename")) {
+                        renames.incrementAndGet();
+                        String victim = deleteAtRename.getAndSet(null);
+                        if (victim != null) {
+                            s3.deleteObject(b -> b.bucket("pruned").key(victim));
+                        }
+                    }
+                    try {
+                        return m.invoke(volume, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        ObjectStore store = new ObjectStore(racing, false);
+        long bucket = store.bucket("pruned");
+        byte[] body = "the object".getBytes(StandardCharsets.UTF_8);
+        String etag = HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(body));
+        ObjectStore.Temp t = store.temp();
+        t.handle().write(0, body, 0, body.length);
+        store.commit(bucket, "pre/fix/obj", t, etag, Map.of());
+        assertEquals(2, renames.get(), "the first rename found pre/fix/ gone, the second made it");
+        assertArrayEquals(body, s3.getObjectAsBytes(b -> b.bucket("pruned").key("pre/fix/obj")).asByteArray());
+        assertEquals('"' + etag + '"', s3.headObject(b -> b.bucket("pruned").key("pre/fix/obj")).eTag());
+
+        deleteAtRename.set("pre/two/other");
+        renames.set(0);
+        store.copy(bucket, "pre/fix/obj", bucket, "pre/two/copy", null);
+        assertEquals(2, renames.get(), "the copy's first rename found pre/two/ gone");
+        assertArrayEquals(body, s3.getObjectAsBytes(b -> b.bucket("pruned").key("pre/two/copy")).asByteArray());
+        assertEquals(List.of(), volume.readdir(store.tmpDir, null, 10, false), "no temporary file left");
+    }
+
     @Test
     void abandonedUploadsAndLeftoversAreSwept() throws Exception {
         s3.createBucket(b -> b.bucket("sweep"));
